@@ -1,0 +1,1 @@
+"""Sub-commands of the ``nomofuse`` command line (one module each)."""

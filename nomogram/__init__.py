@@ -1,0 +1,23 @@
+"""nomogram: the statistical core of nomofuse.
+
+Logistic and Cox nomograms whose coefficients and points agree with R's
+``rms``; validation, calibration, discrimination, decision curves, survival
+risk groups, charts and JSON export. This package imports none of
+``imaging``, ``pathology`` or ``fusion``.
+"""
+
+from .exceptions import (
+    ConvergenceError,
+    ModelFileError,
+    NotFittedError,
+    SeparationError,
+    StatisticalWarning,
+)
+
+__all__ = [
+    "ConvergenceError",
+    "ModelFileError",
+    "NotFittedError",
+    "SeparationError",
+    "StatisticalWarning",
+]

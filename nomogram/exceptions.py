@@ -1,0 +1,40 @@
+"""Errors and warnings raised by :mod:`nomogram`.
+
+Every other package of nomofuse raises these (or subclasses of them) so that a
+user catches one family of exceptions, as lifelines does with
+``lifelines.exceptions``.
+"""
+
+from sklearn.exceptions import NotFittedError as _SkNotFittedError
+
+__all__ = [
+    "NotFittedError",
+    "ConvergenceError",
+    "SeparationError",
+    "ModelFileError",
+    "StatisticalWarning",
+]
+
+
+class NotFittedError(_SkNotFittedError):
+    """A model or transformer was used before ``fit``.
+
+    Subclasses scikit-learn's ``NotFittedError`` so ``sklearn.utils.validation``
+    helpers and ``except NotFittedError`` in user code both work.
+    """
+
+
+class ConvergenceError(ValueError):
+    """Newton–Raphson (or another iterative fit) did not converge."""
+
+
+class SeparationError(ConvergenceError):
+    """Complete or quasi-complete separation: the likelihood has no finite maximum."""
+
+
+class ModelFileError(ValueError):
+    """A model JSON file is malformed, of an unknown version, or inconsistent."""
+
+
+class StatisticalWarning(RuntimeWarning):
+    """A result is computed but should be read with care (small n, few events...)."""
