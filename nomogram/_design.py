@@ -1,0 +1,258 @@
+"""From a DataFrame of predictors to the numeric design matrix rms would build.
+
+A :class:`Design` is learnt once from the training data (knots, levels,
+``datadist`` limits) and then applied unchanged to any new data. It knows
+three kinds of terms and one optional two-way interaction:
+
+* ``linear`` — the value itself, one column named as the variable;
+* ``rcs`` — a restricted cubic spline (:mod:`nomogram._splines`), columns
+  ``age``, ``age'``, ``age''``;
+* ``categorical`` — one indicator per non-reference level, ``grade=G2``; the
+  reference is the first sorted level (R's default factor coding);
+* interaction ``(a, b)`` — the products of every column of ``a`` with every
+  column of ``b``, named ``age * horTh=yes`` and placed after all main
+  effects, as R orders model terms.
+
+The ``datadist`` limits follow rms ``datadist``: numeric variables adjust to
+the median (the lower value if binary, the middle one if three-valued) and
+span their full range on a nomogram; variables with at most 10 distinct values
+keep those values; categorical variables adjust to their most frequent level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._checks import check_dataframe
+from ._splines import rcs_basis, rcs_column_names, rcs_knots
+
+__all__ = ["Term", "Design", "format_level"]
+
+# rms datadist keeps the distinct values of a numeric variable with at most this many
+_N_UNIQUE = 10
+
+
+def format_level(value) -> str:
+    """Level label as R prints it (``2`` not ``2.0``)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (np.integer,)):
+        return str(int(value))
+    return str(value)
+
+
+def _to_python(value):
+    """JSON-safe scalar."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class Term:
+    """One predictor of the model and everything needed to re-create its columns."""
+
+    name: str
+    kind: str  # "linear", "rcs" or "categorical"
+    columns: list[str]
+    knots: list[float] | None = None
+    levels: list | None = None
+    adjust: object = None
+    low: float | None = None
+    high: float | None = None
+    values: list | None = None
+
+    def basis(self, x: pd.Series, caller: str = "predict") -> np.ndarray:
+        """Design columns of this term for the values ``x``."""
+        if self.kind == "categorical":
+            codes = pd.Categorical(x, categories=self.levels)
+            unseen = pd.isna(codes) & ~pd.isna(x)
+            if unseen.any():
+                bad = pd.unique(np.asarray(x)[np.asarray(unseen)])[:5].tolist()
+                raise ValueError(
+                    f"{caller}: column '{self.name}' has level(s) {bad} not seen in the "
+                    f"training data; known levels are {self.levels}. Recode them to a known "
+                    "level or refit the model."
+                )
+            idx = np.asarray(codes.codes)
+            out = np.zeros((len(idx), len(self.levels) - 1))
+            rows = np.flatnonzero(idx > 0)
+            out[rows, idx[rows] - 1] = 1.0
+            return out
+        try:
+            xv = np.asarray(x, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"{caller}: column '{self.name}' must be numeric (the model treats it as "
+                f"{self.kind}); got values such as {list(pd.unique(np.asarray(x)))[:3]}."
+            ) from err
+        if self.kind == "rcs":
+            return rcs_basis(xv, self.knots)
+        return xv[:, None]
+
+
+@dataclass
+class Design:
+    """The learnt mapping from predictors to design columns (see module docstring)."""
+
+    terms: list[Term]
+    interaction: tuple[str, str] | None = None
+    interaction_columns: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_data(
+        cls,
+        X: pd.DataFrame,
+        *,
+        splines: dict[str, int] | None = None,
+        categorical: list[str] | None = None,
+        interaction: tuple[str, str] | None = None,
+        caller: str = "fit",
+    ) -> "Design":
+        """Learn knots, levels and limits from training predictors ``X``."""
+        splines = dict(splines or {})
+        categorical = list(categorical or [])
+        check_dataframe(X, caller=caller)
+        for group, names in (("splines", list(splines)), ("categorical", categorical)):
+            unknown = [c for c in names if c not in X.columns]
+            if unknown:
+                raise ValueError(
+                    f"{caller}: {group} names column(s) {unknown} that X does not have; "
+                    f"X has {list(X.columns)}."
+                )
+        both = set(splines) & set(categorical)
+        if both:
+            raise ValueError(f"{caller}: {sorted(both)} cannot be both a spline and categorical.")
+        terms = []
+        for name in X.columns:
+            col = X[name]
+            is_cat = name in categorical or not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+            if name in splines and is_cat:
+                raise ValueError(
+                    f"{caller}: column '{name}' is not numeric (dtype {col.dtype}) and cannot "
+                    "have a spline; convert it to numbers or list it as categorical."
+                )
+            if col.nunique(dropna=True) < 2:
+                raise ValueError(
+                    f"{caller}: column '{name}' is constant (single value "
+                    f"{col.iloc[0]!r}); remove it from X."
+                )
+            if is_cat:
+                terms.append(_categorical_term(name, col))
+            elif name in splines:
+                nk = int(splines[name])
+                knots = rcs_knots(col.to_numpy(float), nk, name=name)
+                terms.append(_numeric_term(name, col, "rcs", rcs_column_names(name, len(knots)), knots))
+            else:
+                terms.append(_numeric_term(name, col, "linear", [name], None))
+        design = cls(terms=terms)
+        if interaction is not None:
+            a, b = interaction
+            missing = [v for v in (a, b) if v not in X.columns]
+            if missing or a == b:
+                raise ValueError(
+                    f"{caller}: interaction must name two different columns of X; got {interaction}."
+                )
+            design.interaction = (a, b)
+            design.interaction_columns = [
+                f"{ca} * {cb}" for cb in design.term(b).columns for ca in design.term(a).columns
+            ]
+        return design
+
+    # ------------------------------------------------------------------ use
+    @property
+    def predictors(self) -> list[str]:
+        return [t.name for t in self.terms]
+
+    @property
+    def column_names(self) -> list[str]:
+        names = [c for t in self.terms for c in t.columns]
+        return names + list(self.interaction_columns)
+
+    def term(self, name: str) -> Term:
+        for t in self.terms:
+            if t.name == name:
+                return t
+        raise KeyError(f"'{name}' is not a predictor of this model; predictors: {self.predictors}.")
+
+    def column_slices(self) -> dict[str, slice]:
+        """Positions of each term's columns (and ``"interaction"``) in the design matrix."""
+        out, start = {}, 0
+        for t in self.terms:
+            out[t.name] = slice(start, start + len(t.columns))
+            start += len(t.columns)
+        if self.interaction:
+            out["interaction"] = slice(start, start + len(self.interaction_columns))
+        return out
+
+    def transform(self, X: pd.DataFrame, *, caller: str = "predict") -> np.ndarray:
+        """Design matrix (no intercept) for new data, with the training knots and levels."""
+        check_dataframe(X, columns=self.predictors, caller=caller)
+        blocks = {t.name: t.basis(X[t.name], caller) for t in self.terms}
+        parts = [blocks[t.name] for t in self.terms]
+        if self.interaction:
+            a, b = self.interaction
+            A, B = blocks[a], blocks[b]
+            parts.append((A[:, :, None] * B[:, None, :]).transpose(0, 2, 1).reshape(len(A), -1))
+        return np.hstack(parts) if parts else np.zeros((len(X), 0))
+
+    def adjust_frame(self, n: int = 1) -> pd.DataFrame:
+        """``n`` rows holding every predictor at its datadist 'Adjust to' value."""
+        return pd.DataFrame({t.name: [t.adjust] * n for t in self.terms})
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict:
+        return {
+            "terms": [{k: _jsonable(v) for k, v in asdict(t).items()} for t in self.terms],
+            "interaction": list(self.interaction) if self.interaction else None,
+            "interaction_columns": list(self.interaction_columns),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Design":
+        terms = [Term(**t) for t in d["terms"]]
+        inter = tuple(d["interaction"]) if d.get("interaction") else None
+        return cls(terms=terms, interaction=inter, interaction_columns=list(d.get("interaction_columns", [])))
+
+
+def _jsonable(v):
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_to_python(x) for x in v]
+    return _to_python(v)
+
+
+def _categorical_term(name: str, col: pd.Series) -> Term:
+    values = col.dropna()
+    levels = sorted(pd.unique(values).tolist(), key=lambda v: (isinstance(v, str), v))
+    levels = [_to_python(v) for v in levels]
+    counts = values.value_counts()
+    # rms datadist adjto.cat="mode": most frequent level, first in level order on ties
+    adjust = max(levels, key=lambda lv: (counts.get(lv, 0), -levels.index(lv)))
+    columns = [f"{name}={format_level(lv)}" for lv in levels[1:]]
+    return Term(name=name, kind="categorical", columns=columns, levels=levels, adjust=adjust)
+
+
+def _numeric_term(name, col, kind, columns, knots) -> Term:
+    y = col.to_numpy(float)
+    y = y[~np.isnan(y)]
+    values = np.unique(y)
+    if len(values) < 3:
+        adjust = values[0]
+    elif len(values) == 3:
+        adjust = values[1]
+    else:
+        adjust = float(np.median(y))
+    return Term(
+        name=name,
+        kind=kind,
+        columns=columns,
+        knots=None if knots is None else [float(k) for k in knots],
+        adjust=float(adjust),
+        low=float(values[0]),
+        high=float(values[-1]),
+        values=[float(v) for v in values] if len(values) <= _N_UNIQUE else None,
+    )

@@ -1,0 +1,222 @@
+"""Kaplan–Meier estimator with Greenwood standard errors, as ``survival::survfit``.
+
+Private: the public entry points are :func:`nomogram.risk_groups` and
+:func:`nomogram.decision_curve`; :class:`KaplanMeier` objects are reachable from
+their results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._checks import check_option
+
+__all__ = ["KaplanMeier", "kaplan_meier", "km_survival_at"]
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """A Kaplan–Meier curve evaluated at every distinct observed time.
+
+    Attributes
+    ----------
+    time : ndarray of shape (m,)
+        Distinct observed times (events and censorings), ascending, as ``survfit$time``.
+    n_risk, n_event, n_censor : ndarray of shape (m,)
+        Patients at risk just before each time, events and censorings at it.
+    surv : ndarray of shape (m,)
+        :math:`\\hat S(t) = \\prod_{t_j \\le t} (1 - d_j / n_j)`.
+    std_err : ndarray of shape (m,)
+        Standard error of :math:`\\hat S` (Greenwood), as ``summary(survfit)$std.err``:
+        :math:`\\hat S(t) \\sqrt{\\sum_{t_j \\le t} d_j / (n_j (n_j - d_j))}`.
+    std_err_cumhaz : ndarray of shape (m,)
+        The square root alone, which is what ``survfit(...)$std.err`` stores.
+    lower, upper : ndarray of shape (m,)
+        Pointwise confidence limits (``conf_type``; NaN where undefined, as survfit's NA).
+    conf_level : float
+    conf_type : str
+    """
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    surv: np.ndarray
+    std_err: np.ndarray
+    std_err_cumhaz: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    conf_level: float
+    conf_type: str
+
+    @property
+    def n(self) -> int:
+        """Number of patients."""
+        return int(self.n_risk[0]) if len(self.n_risk) else 0
+
+    def table(self) -> pd.DataFrame:
+        """The curve as a DataFrame with survfit's column names."""
+        return pd.DataFrame(
+            {
+                "time": self.time,
+                "n.risk": self.n_risk,
+                "n.event": self.n_event,
+                "n.censor": self.n_censor,
+                "surv": self.surv,
+                "std.err": self.std_err,
+                "lower": self.lower,
+                "upper": self.upper,
+            }
+        )
+
+    def at(self, times) -> pd.DataFrame:
+        """Survival, its standard error and CI at arbitrary times (step function).
+
+        Follows ``summary(survfit, times = ...)``: the estimate at ``t`` is the
+        one at the last observed time ``<= t``; ``n.risk`` is the number with
+        follow-up ``>= t``. Times after the last observed time give NaN
+        estimates (survfit drops them unless ``extend = TRUE``); times before the
+        first give survival 1 with zero standard error.
+
+        Parameters
+        ----------
+        times : array-like of float
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``time, n.risk, surv, std.err, lower, upper``.
+        """
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+        idx = np.searchsorted(self.time, times, side="right") - 1
+        before = idx < 0
+        after = times > self.time[-1]
+        safe = np.clip(idx, 0, None)
+        surv = np.where(before, 1.0, self.surv[safe])
+        se = np.where(before, 0.0, self.std_err[safe])
+        lower = np.where(before, 1.0, self.lower[safe])
+        upper = np.where(before, 1.0, self.upper[safe])
+        for arr in (surv, se, lower, upper):
+            arr[after] = np.nan
+        # number at risk at t = number with time >= t
+        total = self.n_risk[0] if len(self.n_risk) else 0
+        leaving = np.concatenate([[0.0], np.cumsum(self.n_event + self.n_censor)])
+        pos = np.searchsorted(self.time, times, side="left")
+        n_risk = total - leaving[pos]
+        return pd.DataFrame(
+            {"time": times, "n.risk": n_risk, "surv": surv, "std.err": se, "lower": lower, "upper": upper}
+        )
+
+
+def _confidence_limits(surv, se_h, z, conf_type):
+    """survfit's pointwise limits from S and the SE of the cumulative hazard."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "log":
+            lower = np.exp(np.log(surv) - z * se_h)
+            upper = np.minimum(np.exp(np.log(surv) + z * se_h), 1.0)
+            undefined = (surv == 0) | ~np.isfinite(se_h)
+        elif conf_type == "log-log":
+            xx = np.log(-np.log(surv))
+            t1 = np.exp(-np.exp(xx + z * se_h / np.log(surv)))
+            t2 = np.exp(-np.exp(xx - z * se_h / np.log(surv)))
+            lower, upper = np.minimum(t1, t2), np.maximum(t1, t2)
+            undefined = (surv == 0) | (surv == 1) | ~np.isfinite(se_h)
+        else:  # plain
+            se_s = surv * se_h
+            lower = np.maximum(surv - z * se_s, 0.0)
+            upper = np.minimum(surv + z * se_s, 1.0)
+            undefined = ~np.isfinite(se_h)
+    lower = np.where(undefined, np.nan, lower)
+    upper = np.where(undefined, np.nan, upper)
+    if conf_type == "log-log":
+        # survfit leaves S = 1 with limits 1 (no information yet)
+        one = surv == 1
+        lower = np.where(one, 1.0, lower)
+        upper = np.where(one, 1.0, upper)
+    return lower, upper
+
+
+def kaplan_meier(time, event, *, conf_level: float = 0.95, conf_type: str = "log") -> KaplanMeier:
+    """Kaplan–Meier estimate with Greenwood variance and pointwise confidence limits.
+
+    .. math::
+
+        \\hat S(t) = \\prod_{t_j \\le t} \\Big(1 - \\frac{d_j}{n_j}\\Big), \\qquad
+        \\widehat{\\mathrm{se}}\\{\\hat H(t)\\} =
+        \\sqrt{\\sum_{t_j \\le t} \\frac{d_j}{n_j (n_j - d_j)}}
+
+    ``conf_type="log"`` (survfit's default) gives
+    :math:`\\hat S \\exp(\\pm z_{1-\\alpha/2}\\, \\widehat{\\mathrm{se}})` with the
+    upper limit capped at 1; ``"log-log"`` and ``"plain"`` follow survfit too.
+
+    Parameters
+    ----------
+    time : array-like of shape (n,)
+        Follow-up times.
+    event : array-like of shape (n,)
+        1 = event, 0 = censored. Censorings tied with events are at risk at that time.
+    conf_level : float, default 0.95
+    conf_type : {"log", "log-log", "plain"}, default "log"
+
+    Returns
+    -------
+    KaplanMeier
+
+    References
+    ----------
+    Kaplan EL, Meier P (1958) JASA 53:457-481. Greenwood M (1926). Therneau TM,
+    R package survival, ``survfit.formula`` (``conf.type = "log"`` default).
+    """
+    check_option(conf_type, {"log", "log-log", "plain"}, name="conf_type", caller="kaplan_meier")
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=float)
+    n = len(time)
+    if n == 0:
+        raise ValueError("kaplan_meier received no patients (empty group).")
+    ut, inv = np.unique(time, return_inverse=True)
+    n_event = np.bincount(inv, weights=event, minlength=len(ut))
+    n_total = np.bincount(inv, minlength=len(ut)).astype(float)
+    n_censor = n_total - n_event
+    n_risk = n - np.concatenate([[0.0], np.cumsum(n_total)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - n_event / n_risk)
+        inc = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
+    var_h = np.cumsum(inc)
+    se_h = np.sqrt(var_h)
+    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    lower, upper = _confidence_limits(surv, se_h, z, conf_type)
+    with np.errstate(invalid="ignore"):
+        se_s = surv * se_h
+    return KaplanMeier(
+        time=ut,
+        n_risk=n_risk,
+        n_event=n_event,
+        n_censor=n_censor,
+        surv=surv,
+        std_err=se_s,
+        std_err_cumhaz=se_h,
+        lower=lower,
+        upper=upper,
+        conf_level=conf_level,
+        conf_type=conf_type,
+    )
+
+
+def km_survival_at(time: np.ndarray, event: np.ndarray, t: float) -> float:
+    """Kaplan–Meier :math:`\\hat S(t)`, or NaN when no follow-up reaches ``t``.
+
+    Fast path used inside the decision curve loops (no variance). Mirrors
+    dcurves' ``.surv_to_risk``: NaN when the largest observed time is ``< t``.
+    """
+    if len(time) == 0 or time.max() < t:
+        return float("nan")
+    ut, inv = np.unique(time, return_inverse=True)
+    d = np.bincount(inv, weights=event, minlength=len(ut))
+    c = np.bincount(inv, minlength=len(ut))
+    r = len(time) - np.concatenate([[0], np.cumsum(c)[:-1]])
+    keep = (ut <= t) & (d > 0)
+    return float(np.prod(1.0 - d[keep] / r[keep]))

@@ -1,0 +1,122 @@
+"""What the logistic and Cox nomogram models share: design handling, penalty, summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator
+
+from ._checks import check_is_fitted
+from ._design import Design
+from ._summary_table import SummaryTable
+
+__all__ = ["NomogramModelBase", "penalty_matrix"]
+
+
+def penalty_matrix(design: Design, Xd: np.ndarray, penalty: float) -> np.ndarray | None:
+    """rms ``Penalty.matrix`` times a scalar penalty.
+
+    The penalty on a numeric column is its variance (denominator n - 1), so the
+    penalty is in standard-deviation units; a categorical block of ``L``
+    indicator columns gets ``I_L - 1/(L + 1)``, which penalises differences
+    between all ``L + 1`` levels alike (rms ``Penalty.matrix``).
+    """
+    if not penalty:
+        return None
+    v = Xd.var(axis=0, ddof=1)
+    P = np.diag(v)
+    for term, sl in zip(design.terms, design.column_slices().values()):
+        if term.kind == "categorical":
+            L = sl.stop - sl.start
+            P[sl, sl] = np.eye(L) - 1.0 / (L + 1)
+    return float(penalty) * P
+
+
+class NomogramModelBase(BaseEstimator):
+    """Common parameters and methods; not for direct use."""
+
+    _intercept = False
+
+    def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0):
+        self.splines = splines
+        self.categorical = categorical
+        self.interaction = interaction
+        self.penalty = penalty
+
+    # -- design ------------------------------------------------------------
+    def _learn_design(self, X):
+        if self.penalty is None or float(self.penalty) < 0:
+            raise ValueError(
+                f"The 'penalty' parameter of {type(self).__name__} must be a number >= 0. "
+                f"Got {self.penalty!r} instead."
+            )
+        if self.splines is not None and not isinstance(self.splines, dict):
+            raise TypeError(
+                f"The 'splines' parameter of {type(self).__name__} must be a dict "
+                f"{{column: number of knots}}. Got {self.splines!r} instead."
+            )
+        for name, nk in (self.splines or {}).items():
+            if not isinstance(nk, (int, np.integer)) or not 3 <= nk <= 7:
+                raise ValueError(
+                    f"splines['{name}'] must be an integer number of knots between 3 and 7 "
+                    f"(rms rcs); got {nk!r}."
+                )
+        return Design.from_data(
+            X,
+            splines=self.splines,
+            categorical=self.categorical,
+            interaction=tuple(self.interaction) if self.interaction else None,
+            caller=f"{type(self).__name__}.fit",
+        )
+
+    def design_matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """Design matrix (no intercept column) of ``X`` with the fitted knots and levels."""
+        check_is_fitted(self, "coef_")
+        return self.design_.transform(X, caller=f"{type(self).__name__}.predict")
+
+    @property
+    def _slopes(self) -> np.ndarray:
+        c = self.coef_.to_numpy()
+        return c[1:] if self._intercept else c
+
+    # -- summary -----------------------------------------------------------
+    def _coefficient_table(self, ratio_label: str) -> pd.DataFrame:
+        coef = self.coef_
+        se = pd.Series(np.sqrt(np.diag(self.cov_.to_numpy())), index=coef.index)
+        z = coef / se
+        q = stats.norm.ppf(0.975)
+        table = pd.DataFrame(
+            {
+                "coef": coef,
+                "se": se,
+                "z": z,
+                "p": 2 * stats.norm.sf(np.abs(z)),
+                "lower 95%": coef - q * se,
+                "upper 95%": coef + q * se,
+            }
+        )
+        ratio = np.exp(table[["coef", "lower 95%", "upper 95%"]])
+        ratio.columns = [ratio_label, f"{ratio_label} lower 95%", f"{ratio_label} upper 95%"]
+        table = table.join(ratio)
+        if self._intercept:
+            table.loc["Intercept", list(ratio.columns)] = np.nan
+        return table
+
+    def summary(self) -> SummaryTable:
+        """Coefficient table (estimate, SE, Wald z, p, 95 % CI, OR/HR and CI) and model statistics.
+
+        Returns
+        -------
+        SummaryTable
+            ``.table`` is the coefficient DataFrame, ``.statistics`` a Series of model
+            statistics (n, events, LR chi2, d.f., P, R2, C, Dxy, ...); ``as_text``,
+            ``as_html`` and ``as_latex`` render both.
+        """
+        check_is_fitted(self, "coef_")
+        label = "OR" if self._intercept else "HR"
+        return SummaryTable(
+            table=self._coefficient_table(label),
+            statistics=self.stats_.copy(),
+            title=f"{type(self).__name__}",
+        )

@@ -1,0 +1,181 @@
+"""Cox proportional hazards nomogram model (rms ``cph``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._checks import check_is_fitted, check_option, check_survival_y
+from ._cph_fit import baseline_hazard, fit_cox
+from ._indexes import gini_mean_difference
+from ._model_base import NomogramModelBase, penalty_matrix
+
+__all__ = ["CoxNomogram"]
+
+
+class CoxNomogram(NomogramModelBase):
+    """Cox proportional hazards regression that draws an rms nomogram.
+
+    Parameters
+    ----------
+    splines, categorical, interaction, penalty
+        As in :class:`LogisticNomogram`.
+    times : list of float, optional
+        Times at which the nomogram shows survival probability axes and at
+        which :meth:`predict_survival` predicts by default.
+    ties : {"efron", "breslow"}, default "efron"
+        Handling of tied event times in the partial likelihood and in the
+        baseline hazard (survival's ``survfit.coxph`` follows the fit).
+    tol : float, default 1e-12
+    max_iter : int, default 50
+
+    Attributes
+    ----------
+    coef_ : pandas.Series
+        Log hazard ratios named as rms names them.
+    cov_ : pandas.DataFrame
+    means_ : pandas.Series
+        Column means of the design (``fit$means``).
+    center_ : float
+        ``means_ @ coef_``; ``decision_function`` returns the centred linear
+        predictor ``X beta - center_`` as ``predict(cph)`` does.
+    baseline_survival_ : pandas.DataFrame
+        Columns ``time`` and ``survival``: the baseline survival at the mean
+        covariates at each distinct event time (``fit$surv``), computed from the
+        Efron (or Breslow) cumulative hazard as ``survfit.coxph`` does.
+    stats_ : pandas.Series
+        ``Obs``, ``Events``, ``Model L.R.``, ``d.f.``, ``P``, ``Score``,
+        ``Score P``, ``R2``, ``Dxy``, ``C``, ``g``, ``gr``.
+
+    References
+    ----------
+    Harrell FE. rms ``cph``, ``survest``, ``Survival.cph``; Therneau TM. survival ``coxph``,
+    ``survfit.coxph``.
+    """
+
+    _intercept = False
+
+    def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, times=None,
+                 ties="efron", tol=1e-12, max_iter=50):
+        super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
+        self.times = times
+        self.ties = ties
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X: pd.DataFrame, y) -> "CoxNomogram":
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n, k)
+        y : DataFrame [time, event], scikit-survival structured array, or tuple (time, event)
+
+        Returns
+        -------
+        self
+        """
+        caller = f"{type(self).__name__}.fit"
+        check_option(self.ties, {"efron", "breslow"}, name="ties", caller=type(self).__name__)
+        design = self._learn_design(X)
+        time, event = check_survival_y(y, n=len(X), caller=caller)
+        Xd = design.transform(X, caller=caller)
+        names = design.column_names
+        P = penalty_matrix(design, Xd, self.penalty)
+        fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, tol=self.tol, max_iter=self.max_iter)
+        self.design_ = design
+        self.coef_ = pd.Series(fit.coef, index=names)
+        self.cov_ = pd.DataFrame(fit.cov, index=names, columns=names)
+        self.means_ = pd.Series(fit.means, index=names)
+        self.center_ = float(fit.means @ fit.coef)
+        self.penalty_matrix_ = P
+        self.loglik_ = (fit.loglik_null, fit.loglik)
+        lp = fit.linear_predictor
+        self.linear_predictor_range_ = (float(lp.min()), float(lp.max()))
+        t, H = baseline_hazard(lp, time, event, ties=self.ties)
+        self.baseline_survival_ = pd.DataFrame({"time": t, "survival": np.exp(-H)})
+        self.max_time_ = float(time.max())
+        self.n_iter_ = fit.n_iter
+        self.stats_ = self._statistics(fit, time, event)
+        return self
+
+    def _statistics(self, fit, time, event) -> pd.Series:
+        from lifelines.utils import concordance_index
+
+        n = len(time)
+        lr = 2 * (fit.loglik - fit.loglik_null)
+        df = len(self.coef_)
+        c = concordance_index(time, -fit.linear_predictor, event)
+        g = gini_mean_difference(fit.linear_predictor)
+        return pd.Series(
+            {
+                "Obs": n,
+                "Events": int(event.sum()),
+                "Model L.R.": lr,
+                "d.f.": df,
+                "P": float(stats.chi2.sf(lr, df)),
+                "Score": fit.score_test,
+                "Score P": float(stats.chi2.sf(fit.score_test, df)),
+                "R2": float((1 - np.exp(-lr / n)) / (1 - np.exp(2 * fit.loglik_null / n))),
+                "C": c,
+                "Dxy": 2 * c - 1,
+                "g": g,
+                "gr": float(np.exp(g)),
+            }
+        )
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Centred linear predictor (log relative hazard vs the mean patient)."""
+        Xd = self.design_matrix(X)
+        return Xd @ self.coef_.to_numpy() - self.center_
+
+    predict = decision_function
+
+    def survival_at(self, lp, times) -> np.ndarray:
+        """Survival probability ``S0(t) ** exp(lp)`` for centred linear predictors.
+
+        ``S0`` is a step function: its value at the last event time <= t
+        (1 before the first event); NaN beyond the last follow-up time, as rms
+        ``Survival.cph`` returns.
+        """
+        check_is_fitted(self, "coef_")
+        lp = np.atleast_1d(np.asarray(lp, dtype=float))
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+        bt = self.baseline_survival_["time"].to_numpy()
+        bs = self.baseline_survival_["survival"].to_numpy()
+        idx = np.searchsorted(bt, times + 1e-6, side="right") - 1
+        s0 = np.where(idx >= 0, bs[np.clip(idx, 0, None)], 1.0)
+        s0 = np.where(times > self.max_time_ + 1e-6, np.nan, s0)
+        return s0[None, :] ** np.exp(lp)[:, None]
+
+    def predict_survival(self, X: pd.DataFrame, times=None) -> pd.DataFrame:
+        """Predicted survival probabilities, one row per patient and one column per time.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+        times : list of float, optional
+            Defaults to the ``times`` given at construction.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n, len(times)), columns are the times.
+        """
+        if times is None:
+            times = self.times
+        if times is None:
+            raise ValueError(
+                "predict_survival needs times: pass times=[...] or set times= when creating "
+                "the CoxNomogram."
+            )
+        times = list(np.atleast_1d(times))
+        S = self.survival_at(self.decision_function(X), times)
+        return pd.DataFrame(S, index=X.index, columns=times)
+
+    def nomogram(self, **kwargs):
+        """The rms nomogram of this model with survival axes at ``times``."""
+        from .points import Nomogram
+
+        check_is_fitted(self, "coef_")
+        return Nomogram.from_model(self, **kwargs)

@@ -1,0 +1,160 @@
+"""Binary logistic nomogram model (rms ``lrm``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit
+
+from ._checks import check_binary_y, check_is_fitted
+from ._indexes import brier_score, c_index_binary, gini_mean_difference, nagelkerke_r2
+from ._lrm_fit import fit_logistic
+from ._model_base import NomogramModelBase, penalty_matrix
+
+__all__ = ["LogisticNomogram"]
+
+
+class LogisticNomogram(NomogramModelBase):
+    """Maximum-likelihood logistic regression that draws an rms nomogram.
+
+    Parameters
+    ----------
+    splines : dict of {str: int}, optional
+        Restricted cubic splines, ``{"age": 4}``: column and number of knots
+        (3-7), knots placed as Hmisc ``rcspline.eval`` places them.
+    categorical : list of str, optional
+        Numeric columns to treat as categorical. Columns of object, category
+        or bool dtype are categorical anyway. The first sorted level is the
+        reference (R's factor default).
+    interaction : tuple of (str, str), optional
+        Two predictors whose design columns are multiplied (rms ``a * b``).
+    penalty : float, default 0
+        Ridge penalty in rms units (``lrm(penalty=)``): the penalty on each
+        numeric design column is ``penalty * var(column)``.
+    tol : float, default 1e-11
+        Relative change in the log-likelihood at convergence.
+    max_iter : int, default 50
+
+    Attributes
+    ----------
+    coef_ : pandas.Series
+        Named as rms names them: ``Intercept``, ``age``, ``age'``, ``grade=G2``.
+    cov_ : pandas.DataFrame
+        Variance-covariance matrix of ``coef_``.
+    design_ : Design
+        Knots, levels and datadist limits learnt from the training data.
+    stats_ : pandas.Series
+        ``Obs``, ``Events``, ``Model L.R.``, ``d.f.``, ``P``, ``C``, ``Dxy``,
+        ``R2`` (Nagelkerke), ``Brier``, ``g``, ``gr``, ``gp`` as ``lrm`` prints them.
+    loglik_ : tuple of float
+        Log-likelihood of the null and the fitted model.
+    linear_predictor_range_ : tuple of float
+        Smallest and largest training linear predictor (sets the nomogram LP axis).
+
+    Examples
+    --------
+    >>> from lifelines.datasets import load_rossi
+    >>> d = load_rossi()
+    >>> m = LogisticNomogram(splines={"age": 3}).fit(d[["age", "prio", "fin"]], d["arrest"])
+    >>> list(m.coef_.index)
+    ['Intercept', 'age', "age'", 'prio', 'fin']
+
+    References
+    ----------
+    Harrell FE (2015). Regression Modeling Strategies, 2nd ed. Springer. R package rms, ``lrm``.
+    """
+
+    _intercept = True
+
+    def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, tol=1e-11, max_iter=50):
+        super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X: pd.DataFrame, y) -> "LogisticNomogram":
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n, k)
+            Predictors, one row per patient; every column is used.
+        y : array-like of shape (n,)
+            Binary outcome (0/1, bool, or two values; the larger is the event).
+
+        Returns
+        -------
+        self
+        """
+        design = self._learn_design(X)
+        yv = check_binary_y(y, n=len(X), caller=f"{type(self).__name__}.fit")
+        Xd = design.transform(X, caller=f"{type(self).__name__}.fit")
+        names = design.column_names
+        P = penalty_matrix(design, Xd, self.penalty)
+        fit = fit_logistic(Xd, yv, penalty_matrix=P, tol=self.tol, max_iter=self.max_iter, names=names)
+        index = ["Intercept"] + names
+        self.design_ = design
+        self.coef_ = pd.Series(fit.coef, index=index)
+        self.cov_ = pd.DataFrame(fit.cov, index=index, columns=index)
+        self.penalty_matrix_ = P
+        self.loglik_ = (fit.loglik_null, fit.loglik)
+        lp = fit.linear_predictor
+        self.linear_predictor_range_ = (float(lp.min()), float(lp.max()))
+        self.n_iter_ = fit.n_iter
+        self.stats_ = self._statistics(fit, yv)
+        return self
+
+    def _statistics(self, fit, y) -> pd.Series:
+        n = len(y)
+        lr = 2 * (fit.loglik - fit.loglik_null)
+        df = len(self.coef_) - 1
+        if self.penalty:
+            # effective d.f. as rms: trace(I_unpenalised @ V)
+            df = float(np.trace((fit.information - _embed(self.penalty_matrix_)) @ fit.cov))
+        c = c_index_binary(fit.linear_predictor, y)
+        p = expit(fit.linear_predictor)
+        g = gini_mean_difference(fit.linear_predictor)
+        return pd.Series(
+            {
+                "Obs": n,
+                "Events": int(y.sum()),
+                "Model L.R.": lr,
+                "d.f.": df,
+                "P": float(stats.chi2.sf(lr, df)),
+                "C": c,
+                "Dxy": 2 * c - 1,
+                "R2": nagelkerke_r2(lr, fit.loglik_null, n),
+                "Brier": brier_score(p, y),
+                "g": g,
+                "gr": float(np.exp(g)),
+                "gp": gini_mean_difference(p),
+            }
+        )
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Linear predictor (log odds) for each row of ``X``."""
+        Xd = self.design_matrix(X)
+        c = self.coef_.to_numpy()
+        return c[0] + Xd @ c[1:]
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Probabilities of no event and event, shape (n, 2)."""
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame, threshold: float = 0.5) -> np.ndarray:
+        """0/1 prediction at a risk ``threshold``."""
+        return (self.predict_proba(X)[:, 1] >= threshold).astype(int)
+
+    def nomogram(self, **kwargs):
+        """The rms nomogram of this model; see :class:`nomogram.Nomogram`."""
+        from .points import Nomogram
+
+        check_is_fitted(self, "coef_")
+        return Nomogram.from_model(self, **kwargs)
+
+
+def _embed(P):
+    out = np.zeros((P.shape[0] + 1, P.shape[1] + 1))
+    out[1:, 1:] = P
+    return out
