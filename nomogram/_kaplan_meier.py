@@ -132,11 +132,6 @@ def _confidence_limits(surv, se_h, z, conf_type):
             undefined = ~np.isfinite(se_h)
     lower = np.where(undefined, np.nan, lower)
     upper = np.where(undefined, np.nan, upper)
-    if conf_type == "log-log":
-        # survfit leaves S = 1 with limits 1 (no information yet)
-        one = surv == 1
-        lower = np.where(one, 1.0, lower)
-        upper = np.where(one, 1.0, upper)
     return lower, upper
 
 
