@@ -105,15 +105,15 @@ design_info <- function(fit) {
   for (nm in names(at$parms)) {
     p <- at$parms[[nm]]
     if (is.matrix(p)) next   # interaction bookkeeping matrix, see interactions
-    parms[[nm]] <- if (is.factor(p)) as.character(p) else unname(p)
+    parms[[nm]] <- I(if (is.factor(p)) as.character(p) else unname(p))
   }
   list(
-    name = at$name,
-    label = unname(at$label),
-    assume = unname(at$assume),
-    assume_code = unname(at$assume.code),
-    colnames = at$colnames,
-    nonlinear = lapply(at$nonlinear, as.logical),
+    name = I(at$name),
+    label = I(unname(at$label)),
+    assume = I(unname(at$assume)),
+    assume_code = I(unname(at$assume.code)),
+    colnames = I(at$colnames),
+    nonlinear = lapply(at$nonlinear, function(z) I(as.logical(z))),
     parms = parms,                      # rcs knots; category levels
     interactions = if (length(at$interactions)) mat(at$interactions) else NULL
   )
@@ -136,6 +136,59 @@ datadist_info <- function(dd, vars) {
     vals[[v]] <- if (is.factor(z)) as.character(z) else unname(z)
   }
   list(limits = lims, values = vals)
+}
+
+# How plot.nomogram() would label and split one predictor axis (rms 6.5-0,
+# plot.nomogram.s): runs of equal points are merged into one tick labelled
+# "a-b" (or "a+" for a trailing run of a continuous variable); then the axis is
+# split wherever the direction of the points changes; discrete axes alternate
+# labels below/above in order of their points.
+plot_layout <- function(el, discrete) {
+  x <- el[[1]]
+  fx <- if (is.character(x) || is.factor(x)) as.character(x)
+        else sapply(x, function(v) gsub(" ", "", format(v)))
+  xt <- el$points
+  r <- rle(xt)
+  if (any(r$lengths > 1)) {
+    is <- 1
+    for (j in r$lengths) {
+      ie <- is + j - 1
+      if (j > 1) {
+        fx[ie] <- if (discrete || ie < length(xt)) paste(fx[is], "-", fx[ie], sep = "")
+                  else paste(fx[is], "+", sep = "")
+        fx[is:(ie - 1)] <- ""
+        xt[is:(ie - 1)] <- NA
+      }
+      is <- ie + 1
+    }
+    fx <- fx[!is.na(xt)]; xt <- xt[!is.na(xt)]
+  }
+  ch <- if (length(xt) > 2) c(FALSE, FALSE, diff(diff(xt) > 0) != 0)
+        else rep(FALSE, length(xt))
+  segs <- list()
+  if (discrete && length(xt) > 1) {
+    j <- order(xt)
+    for (k in 1:2) {
+      is <- j[seq(k, length(j), by = 2)]
+      segs[[k]] <- list(side = c(1, 3)[k], index = I(is), at = I(xt[is]),
+                        labels = I(fx[is]))
+    }
+  } else if (!any(ch)) {
+    segs[[1]] <- list(side = 1, index = I(seq_along(xt)), at = I(xt), labels = I(fx))
+  } else {
+    j <- (1:length(ch))[ch]
+    if (max(j) < length(ch)) j <- c(j, length(ch) + 1)
+    flag <- 1; is <- 1
+    for (k in j) {
+      ie <- k - 1
+      segs[[length(segs) + 1]] <- list(side = c(1, 3)[flag], index = I(is:ie),
+                                       at = I(xt[is:ie]), labels = I(fx[is:ie]))
+      flag <- if (flag == 2) 1 else 2
+      is <- ie + 1
+    }
+  }
+  list(labels = I(fx), at = I(xt), direction_change = I(ch), segments = segs,
+       note = "index is 1-based into labels/at; side 1 = below the line, 3 = above")
 }
 
 nomogram_info <- function(nom) {
@@ -168,12 +221,13 @@ nomogram_info <- function(nom) {
       }
       axes[[length(axes) + 1]] <- list(
         axis = nm, kind = "predictor", predictor = vname,
-        type = ai$type, effect_name = ai$effect.name,
+        type = ai$type, effect_name = I(ai$effect.name),
         values = if (is.factor(v)) as.character(v) else unname(v),
         values_text = if (is.character(v) || is.factor(v)) as.character(v)
                       else gsub(" ", "", format(v)) ,
         held_at = if (length(others)) others else NULL,
-        Xbeta = unname(el$Xbeta), points = unname(el$points))
+        Xbeta = unname(el$Xbeta), points = unname(el$points),
+        plot_layout = plot_layout(el, isTRUE(info$discrete[[vname]])))
     }
   }
   R <- info$R
@@ -182,7 +236,8 @@ nomogram_info <- function(nom) {
     info = list(
       sc = info$sc, maxscale = info$maxscale, Intercept = unname(info$Intercept),
       nint = info$nint, lp = info$lp, lp_at = unname(info$lp.at),
-      R = list(predictors = colnames(R), min = unname(R[1, ]), max = unname(R[2, ])),
+      R = list(predictors = I(colnames(R)), min = I(unname(R[1, ])),
+               max = I(unname(R[2, ]))),
       discrete = named_list(info$discrete),
       funlabel = info$funlabel,
       fun_at = if (length(info$fun.at)) lapply(info$fun.at, unname) else NULL,
@@ -215,8 +270,8 @@ points_per_patient <- function(fit, nom, newdata) {
   lp_from_points <- info$Intercept + total / sc
   lp_pred <- predict(fit, newdata = newdata)   # lrm: with intercept; cph: centered
   list(
-    predictors = colnames(R),
-    effect_terms = effect,
+    predictors = I(colnames(R)),
+    effect_terms = lapply(effect, I),
     terms = mat(terms),
     points = mat(pts),
     total_points = unname(total),
@@ -257,6 +312,13 @@ do_lrm <- function(name, formula, data, vars, nomo = TRUE, extra_nomo = FALSE,
                              "for penalized fits [2] includes the penalty,",
                              "i.e. -2 (LL - 0.5 beta' P beta)")
   out$freq <- named_list(fit$freq)
+  # lrm.fit's stopping rule (|change in -2LL| <= 0.025, then one more Newton
+  # step) is effectively full convergence; record the distance to a tight glm.
+  if (is.null(penalty)) {
+    gl <- glm(fit$y ~ fit$x, family = binomial,
+              control = glm.control(epsilon = 1e-14, maxit = 100))
+    out$max_rel_coef_diff_vs_tight_glm <- max(abs(coef(gl) - coef(fit)) / abs(coef(gl)))
+  }
   if (!is.null(penalty)) {
     out$penalty <- fit$penalty
     out$penalty_matrix <- mat(fit$penalty.matrix)
@@ -322,6 +384,7 @@ do_cph <- function(name, formula, data, vars, times) {
   out$loglik <- unname(fit$loglik)
   out$loglik_note <- "log partial likelihood (Efron): [1] beta=0, [2] final"
   out$score <- unname(fit$score)
+  out$iter <- fit$iter
   out$means <- named_list(fit$means)
   out$center <- unname(fit$center)
   out$center_note <- paste("fit$center = sum(fit$means * coef); predict(fit) and",
@@ -359,6 +422,17 @@ do_cph <- function(name, formula, data, vars, times) {
     Survival_fun = mat(sapply(times, function(t)
       Survival(fit)(times = t, lp = predict(fit, newdata = first))))
   )
+  # cph's default convergence (eps=1e-4 on the relative change of the log
+  # partial likelihood) stops early; the fully converged fit is recorded too.
+  fitc <- cph(formula, data = data, x = TRUE, y = TRUE, eps = 1e-10, tol = 1e-13,
+              iter.max = 100)
+  out$converged <- list(
+    call = "cph(formula, data, x=TRUE, y=TRUE, eps=1e-10, tol=1e-13, iter.max=100)",
+    iter = fitc$iter,
+    coefficients = list(names = names(coef(fitc)), values = unname(coef(fitc))),
+    var = mat(vcov(fitc)), loglik = unname(fitc$loglik),
+    stats = named_list(fitc$stats), center = unname(fitc$center),
+    max_abs_coef_diff_vs_default = max(abs(coef(fitc) - coef(fit))))
   surv <- Survival(fit)
   f1 <- eval(bquote(function(x) surv(.(times[1]), x)))
   f2 <- eval(bquote(function(x) surv(.(times[2]), x)))
@@ -379,6 +453,30 @@ do_cph("C1", Surv(time, cens) ~ rcs(age, 4) + tgrade + rcs(pnodes, 3) + horTh + 
        gbsg2, c("age", "tgrade", "pnodes", "horTh", "tsize"), c(1095, 1825))
 do_cph("C2", Surv(week, arrest) ~ rcs(age, 3) + fin + prio + wexp + mar,
        rossi, c("age", "fin", "prio", "wexp", "mar"), c(26, 52))
+
+# ---------------------------------------------------------------- pretty()
+# R's pretty() chooses every axis tick in nomogram(); these cases pin a Python port.
+set.seed(20261123)
+cases <- list()
+ranges <- rbind(c(1, 51), c(21, 80), c(3, 120), c(17, 44), c(0, 18), c(0, 1),
+                c(-3.2, 5.1), c(0.047, 0.993), c(0, 163.4), c(-2.7, 2.3),
+                c(0.3, 0.31), c(-1e-3, 2e-3), c(5, 5), c(0, 0), c(-17, -3),
+                c(0.0012, 0.0789), c(1e5, 3.3e5), c(0.9, 1), c(-0.5, 0.5),
+                c(0.0234, 0.9876))
+for (k in 1:30) {
+  a <- signif(runif(1, -100, 100), 4); b <- a + signif(10^runif(1, -3, 3), 4)
+  ranges <- rbind(ranges, c(a, b))
+}
+for (i in seq_len(nrow(ranges))) for (n in c(5, 10)) {
+  cases[[length(cases) + 1]] <- list(lo = ranges[i, 1], hi = ranges[i, 2], n = n,
+                                     result = pretty(ranges[i, ], n = n))
+}
+writeLines(toJSON(list(note = paste("pretty(c(lo, hi), n=n) with R defaults",
+                                    "min.n = n %/% 3, shrink.sml = 0.75,",
+                                    "high.u.bias = 1.5, u5.bias = 2.75"),
+                       versions = versions, cases = cases),
+                  digits = NA, auto_unbox = TRUE, pretty = TRUE),
+           file.path(outdir, "pretty.json"))
 
 writeLines(capture.output(sessionInfo()), file.path(outdir, "session_info.txt"))
 cat("done\n")
