@@ -281,6 +281,14 @@ points_per_patient <- function(fit, nom, newdata) {
   )
 }
 
+# design matrix rows as rms builds them, with rms's column names
+design_x <- function(fit, newdata) {
+  X <- predict(fit, newdata = newdata, type = "x")
+  stopifnot(ncol(X) == length(fit$Design$colnames))
+  colnames(X) <- fit$Design$colnames
+  X
+}
+
 common <- function(fit, name, formula_text, data, dd, vars) {
   list(
     meta = list(model = name, call = formula_text,
@@ -334,7 +342,7 @@ do_lrm <- function(name, formula, data, vars, nomo = TRUE, extra_nomo = FALSE,
   out$first10 <- list(
     lp = unname(predict(fit, newdata = first)),
     prob = unname(predict(fit, newdata = first, type = "fitted")),
-    X = mat(predict(fit, newdata = first, type = "x"))
+    X = mat(design_x(fit, first))
   )
   if (nomo) {
     nom <- tryCatch(nomogram(fit, fun = plogis, funlabel = "Risk"),
@@ -411,7 +419,7 @@ do_cph <- function(name, formula, data, vars, times) {
   se <- survest(fit, newdata = first, times = times)
   out$first10 <- list(
     lp = unname(predict(fit, newdata = first)),
-    X = mat(predict(fit, newdata = first, type = "x")),
+    X = mat(design_x(fit, first)),
     times = times,
     survest = list(time = unname(se$time), surv = mat(se$surv),
                    std_err = mat(se$std.err), lower = mat(se$lower),
