@@ -15,7 +15,7 @@ from scipy import stats
 
 from ._checks import check_option
 
-__all__ = ["KaplanMeier", "kaplan_meier", "km_survival_at"]
+__all__ = ["KaplanMeier", "kaplan_meier", "km_survival_at", "km_survival_at_subsets"]
 
 
 @dataclass(frozen=True)
@@ -215,3 +215,54 @@ def km_survival_at(time: np.ndarray, event: np.ndarray, t: float) -> float:
     r = len(time) - np.concatenate([[0], np.cumsum(c)[:-1]])
     keep = (ut <= t) & (d > 0)
     return float(np.prod(1.0 - d[keep] / r[keep]))
+
+
+def km_survival_at_subsets(time, event, masks, t: float, *, chunk: int = 256):
+    """Kaplan–Meier :math:`\\hat S(t)` within many subsets of the same patients at once.
+
+    Parameters
+    ----------
+    time, event : ndarray of shape (n,)
+    masks : bool ndarray of shape (k, n)
+        Row ``i`` selects subset ``i``.
+    t : float
+    chunk : int
+        Rows processed together (memory ``chunk * n`` floats).
+
+    Returns
+    -------
+    surv : ndarray of shape (k,)
+        Product over event times ``<= t`` of ``1 - d/n`` within the subset (1 for
+        an empty subset). Not NaN when follow-up stops before ``t``: that is
+        ``survfit``'s value with ``extend = TRUE``; use ``reaches``.
+    reaches : bool ndarray of shape (k,)
+        Whether some patient of the subset has follow-up ``>= t``.
+    size : ndarray of shape (k,)
+        Subset sizes.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=float)
+    masks = np.asarray(masks, dtype=bool)
+    order = np.argsort(time, kind="mergesort")
+    ts, es = time[order], event[order]
+    starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
+    ends = np.r_[starts[1:], len(ts)] - 1
+    use_t = (ts[starts] <= t)[None, :]
+    late = ts >= t
+    k = masks.shape[0]
+    surv = np.empty(k)
+    reaches = np.empty(k, dtype=bool)
+    size = np.empty(k)
+    for a in range(0, k, chunk):
+        P = masks[a : a + chunk][:, order].astype(float)
+        cs_all = np.cumsum(P, axis=1)[:, ends]
+        cs_ev = np.cumsum(P * es, axis=1)[:, ends]
+        C = np.diff(cs_all, axis=1, prepend=0.0)
+        D = np.diff(cs_ev, axis=1, prepend=0.0)
+        N = cs_all[:, -1:] - cs_all + C
+        use = (D > 0) & use_t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            surv[a : a + chunk] = np.prod(np.where(use, 1.0 - D / N, 1.0), axis=1)
+        reaches[a : a + chunk] = P[:, late].any(axis=1)
+        size[a : a + chunk] = cs_all[:, -1]
+    return surv, reaches, size

@@ -1,0 +1,513 @@
+"""Survival risk groups from a prognostic score: cut-off, Kaplan–Meier, log-rank, hazard ratio.
+
+:func:`risk_groups` splits patients at a fitted or fixed cut-off of a score
+(a nomogram's total points or linear predictor) and returns a
+:class:`RiskGroups` result with everything a survival figure and its legend
+report: Kaplan–Meier curves per group (``survival::survfit``), numbers at risk,
+the log-rank test (``survdiff``), the Cox hazard ratio between groups
+(``coxph``, Efron ties) and landmark survival with confidence intervals.
+:class:`nomogram.displays.KaplanMeierDisplay` draws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._checks import check_option, check_scores, check_survival_y
+from ._cph_fit import fit_cox
+from ._kaplan_meier import KaplanMeier, kaplan_meier, km_survival_at_subsets
+from ._logrank import LogRankResult, logrank_test
+
+__all__ = [
+    "risk_groups",
+    "RiskGroups",
+    "maxstat_cutoff",
+    "MaxstatResult",
+    "time_dependent_roc",
+    "hazard_ratio_table",
+]
+
+
+# --------------------------------------------------------------------------- maxstat
+@dataclass(frozen=True)
+class MaxstatResult:
+    """Maximally selected log-rank statistic (``maxstat.test(smethod="LogRank")``).
+
+    Attributes
+    ----------
+    cutoff : float
+        Estimated cut-point: patients with ``score <= cutoff`` form one group.
+    statistic : float
+        :math:`M = \\max_c |S_c - E_c| / \\sqrt{V_c}`.
+    p_value : float
+        Lausen & Schumacher (1992) approximation (``pmethod = "Lau92"``).
+    cuts, stats : ndarray
+        Candidate cut-points and their standardized statistics.
+    minprop, maxprop : float
+    """
+
+    cutoff: float
+    statistic: float
+    p_value: float
+    cuts: np.ndarray
+    stats: np.ndarray
+    minprop: float
+    maxprop: float
+
+
+def _logrank_scores(time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Log-rank (Savage) scores as ``exactRankTests::cscores`` computes them for maxstat.
+
+    :math:`a_i = \\delta_i - \\sum_{j: t_j \\le t_i} \\delta_j / (n - r_j + 1)` where
+    :math:`r_j` is the rank of :math:`t_j` with ties given the *largest* rank.
+    Without ties the denominator is the number at risk and the sum is the
+    Nelson–Aalen estimate; with ties each tied event is divided by the number
+    at risk after the tied block plus one (cscores' convention, kept so the
+    statistic agrees with ``maxstat.test``).
+    """
+    n = len(time)
+    ut, inv = np.unique(time, return_inverse=True)
+    d = np.bincount(inv, weights=event, minlength=len(ut))
+    c = np.bincount(inv, minlength=len(ut))
+    max_rank = np.cumsum(c)  # largest rank within each block of tied times
+    H = np.cumsum(d / (n - max_rank + 1))
+    return event - H[inv]
+
+
+def _p_lausen92(b: float, minprop: float, maxprop: float) -> float:
+    """Lausen & Schumacher (1992) upper bound on P(M > b) under the null.
+
+    .. math::
+
+        p \\approx \\frac{4 \\varphi(b)}{b} + \\varphi(b)\\Big(b - \\frac{1}{b}\\Big)
+        \\log\\frac{\\varepsilon_2 (1 - \\varepsilon_1)}{(1 - \\varepsilon_2)\\varepsilon_1},
+
+    with :math:`\\varepsilon_1, \\varepsilon_2` = ``minprop``, ``maxprop``; 1 when
+    :math:`b < 1`, truncated at 0 (as ``maxstat:::pLausen92``).
+    """
+    if b < 1:
+        return 1.0
+    db = stats.norm.pdf(b)
+    p = 4 * db / b + db * (b - 1 / b) * np.log((maxprop * (1 - minprop)) / ((1 - maxprop) * minprop))
+    return float(max(p, 0.0))
+
+
+def maxstat_cutoff(time, event, score, *, minprop: float = 0.1, maxprop: float = 0.9) -> MaxstatResult:
+    """Cut-off maximizing the standardized log-rank statistic, with a corrected p-value.
+
+    For each candidate cut-point :math:`c` (distinct score values leaving at
+    least ``floor(n * minprop)`` and at most ``floor(n * maxprop)`` patients with
+    ``score <= c``), with log-rank scores :math:`a_i` and
+    :math:`m = \\#\\{score \\le c\\}`:
+
+    .. math::
+
+        S_c = \\sum_{score_i \\le c} a_i, \\quad E_c = \\frac{m}{n}\\sum a_i, \\quad
+        V_c = \\frac{m (n - m)}{n^2 (n - 1)}\\Big(n \\sum a_i^2 - (\\sum a_i)^2\\Big),
+
+    :math:`M = \\max_c |S_c - E_c| / \\sqrt{V_c}` (first maximizer) and the
+    p-value of Lausen & Schumacher (1992), which corrects for the search over
+    cut-points.
+
+    Parameters
+    ----------
+    time, event, score : array-like of shape (n,)
+    minprop, maxprop : float, default 0.1, 0.9
+
+    Returns
+    -------
+    MaxstatResult
+
+    References
+    ----------
+    Lausen B, Schumacher M (1992) Biometrics 48:73-85. Hothorn T, Lausen B (2003)
+    Comput Stat Data Anal 43:121-137. R package maxstat, ``maxstat.test(...,
+    smethod = "LogRank", pmethod = "Lau92")``.
+    """
+    caller = "maxstat_cutoff"
+    time, event = check_survival_y((time, event), caller=caller)
+    score = check_scores(score, n=len(time), caller=caller)
+    if not 0 < minprop < maxprop < 1:
+        raise ValueError(f"{caller}: need 0 < minprop < maxprop < 1; got {minprop}, {maxprop}.")
+    a = _logrank_scores(time, event)
+    n = len(a)
+    order = np.argsort(score, kind="mergesort")
+    xs, ys = score[order], a[order]
+    new_value = np.r_[True, xs[1:] != xs[:-1]]
+    m = np.flatnonzero(new_value)  # m = number of patients below each new value
+    lo, hi = max(1, int(np.floor(n * minprop))), int(np.floor(n * maxprop))
+    m = m[(m >= lo) & (m <= hi)]
+    if len(m) == 0:
+        raise ValueError(
+            f"{caller}: no cut-point leaves between {minprop:.0%} and {maxprop:.0%} of the "
+            f"{n} patients on one side; the score has {len(np.unique(score))} distinct values. "
+            "Lower minprop / raise maxprop, or use another cut-off."
+        )
+    ss = ys.sum()
+    E = m / n * ss
+    V = m * (n - m) / (n**2 * (n - 1)) * (n * np.sum(ys**2) - ss**2)
+    T = np.abs((np.cumsum(ys)[m - 1] - E) / np.sqrt(V))
+    best = int(np.argmax(T))
+    M = float(T[best])
+    return MaxstatResult(
+        cutoff=float(xs[m[best] - 1]),
+        statistic=M,
+        p_value=_p_lausen92(M, minprop, maxprop),
+        cuts=xs[m - 1],
+        stats=T,
+        minprop=minprop,
+        maxprop=maxprop,
+    )
+
+
+# --------------------------------------------------------------------------- time-dependent ROC
+def time_dependent_roc(time, event, score, t: float) -> pd.DataFrame:
+    """Cumulative/dynamic ROC at time ``t`` by the Kaplan–Meier method.
+
+    Cases are patients with :math:`T \\le t`, controls those with :math:`T > t`;
+    with the test positive when ``score > c`` (Heagerty, Lumley & Pepe 2000):
+
+    .. math::
+
+        Se(c) = \\frac{\\{1 - \\hat S(t \\mid X > c)\\}\\, P(X > c)}{1 - \\hat S(t)}, \\qquad
+        Sp(c) = \\frac{\\hat S(t \\mid X \\le c)\\, P(X \\le c)}{\\hat S(t)},
+
+    :math:`\\hat S` Kaplan–Meier (within a subgroup whose follow-up stops
+    before ``t``, its last value, as ``survfit`` with ``extend = TRUE``).
+
+    Parameters
+    ----------
+    time, event, score : array-like of shape (n,)
+    t : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cutoff, sensitivity, specificity, youden`` over the distinct scores.
+
+    References
+    ----------
+    Heagerty PJ, Lumley T, Pepe MS (2000) Biometrics 56:337-344.
+    """
+    caller = "time_dependent_roc"
+    time, event = check_survival_y((time, event), caller=caller)
+    score = check_scores(score, n=len(time), caller=caller)
+    S_all, reach, _ = km_survival_at_subsets(time, event, np.ones((1, len(time)), bool), t)
+    if not reach[0]:
+        raise ValueError(f"{caller}: no follow-up reaches t={t}; largest time is {time.max():g}.")
+    if S_all[0] in (0.0, 1.0):
+        raise ValueError(
+            f"{caller}: Kaplan-Meier survival at t={t} is {S_all[0]:g}; there are no "
+            f"{'controls' if S_all[0] == 0 else 'cases'} at that time. Choose another t."
+        )
+    cuts = np.unique(score)
+    high = score[None, :] > cuts[:, None]
+    S_hi, _, n_hi = km_survival_at_subsets(time, event, high, t)
+    S_lo, _, _ = km_survival_at_subsets(time, event, ~high, t)
+    p_hi = n_hi / len(score)
+    se = (1 - S_hi) * p_hi / (1 - S_all[0])
+    sp = S_lo * (1 - p_hi) / S_all[0]
+    return pd.DataFrame({"cutoff": cuts, "sensitivity": se, "specificity": sp, "youden": se + sp - 1})
+
+
+# --------------------------------------------------------------------------- hazard ratio
+def hazard_ratio_table(time, event, group, *, reference=None, conf_level: float = 0.95) -> pd.DataFrame:
+    """Cox hazard ratio of each group against a reference group (Efron ties).
+
+    :math:`HR = e^{\\hat\\beta}`, CI :math:`e^{\\hat\\beta \\pm z\\,se}`, Wald p,
+    as ``summary(coxph(Surv(time, event) ~ group))``.
+
+    Parameters
+    ----------
+    time, event, group : array-like of shape (n,)
+    reference : label, optional
+        Reference group; default the first in sorted order.
+    conf_level : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: group; columns ``n, events, hr, hr_lower, hr_upper, p_value`` (the
+        reference row has HR 1 and NaN limits).
+    """
+    time = np.asarray(time, float)
+    event = np.asarray(event, float)
+    group = np.asarray(group)
+    levels = list(pd.unique(np.sort(group)))
+    if reference is None:
+        reference = levels[0]
+    check_option(reference, levels, name="reference", caller="hazard_ratio_table")
+    others = [lv for lv in levels if lv != reference]
+    X = np.column_stack([(group == lv).astype(float) for lv in others])
+    fit = fit_cox(X, time, event, ties="efron")
+    se = np.sqrt(np.diag(fit.cov))
+    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    rows = [{"group": reference, "hr": 1.0, "hr_lower": np.nan, "hr_upper": np.nan, "p_value": np.nan}]
+    for j, lv in enumerate(others):
+        b = fit.coef[j]
+        rows.append(
+            {
+                "group": lv,
+                "hr": float(np.exp(b)),
+                "hr_lower": float(np.exp(b - z * se[j])),
+                "hr_upper": float(np.exp(b + z * se[j])),
+                "p_value": float(2 * stats.norm.sf(abs(b / se[j]))),
+            }
+        )
+    out = pd.DataFrame(rows).set_index("group")
+    out.insert(0, "events", [float(event[group == g].sum()) for g in out.index])
+    out.insert(0, "n", [int((group == g).sum()) for g in out.index])
+    out.attrs["coef"] = fit.coef
+    out.attrs["se"] = se
+    return out
+
+
+# --------------------------------------------------------------------------- result
+class RiskGroups:
+    """Result of :func:`risk_groups`.
+
+    Attributes
+    ----------
+    cutoff : float
+        Patients with ``score > cutoff`` are high risk.
+    method : str
+        How the cut-off was chosen (``"median"``, ``"youden"``, ``"maxstat"``, ``"fixed"``).
+    labels : tuple of str
+        (low, high) group names.
+    group : ndarray of shape (n,)
+        Each patient's group label.
+    km : dict of str to KaplanMeier
+        Kaplan–Meier curve per group.
+    logrank : LogRankResult
+    hazard_ratio : pandas.DataFrame
+        From :func:`hazard_ratio_table`, high against low.
+    landmark_times : ndarray
+    maxstat : MaxstatResult or None
+        Present for ``cutoff="maxstat"``.
+    roc : pandas.DataFrame or None
+        Time-dependent ROC used for ``cutoff="youden"``.
+    """
+
+    def __init__(self, *, time, event, score, cutoff, method, labels, landmark_times, conf_level,
+                 maxstat=None, roc=None, t=None):
+        self.time = time
+        self.event = event
+        self.score = score
+        self.cutoff = float(cutoff)
+        self.method = method
+        self.labels = tuple(labels)
+        self.t = t
+        high = score > cutoff
+        self.group = np.where(high, labels[1], labels[0])
+        for lab, mask in zip(labels, (~high, high)):
+            if not mask.any():
+                raise ValueError(
+                    f"risk_groups: the cut-off {cutoff:g} leaves the '{lab}' group empty "
+                    f"(score range [{score.min():g}, {score.max():g}]); choose another cut-off."
+                )
+        self.conf_level = conf_level
+        self.km: dict[str, KaplanMeier] = {
+            lab: kaplan_meier(time[mask], event[mask], conf_level=conf_level)
+            for lab, mask in zip(labels, (~high, high))
+        }
+        self.logrank: LogRankResult = logrank_test(time, event, high.astype(int))
+        self.hazard_ratio = hazard_ratio_table(time, event, high.astype(int), reference=0,
+                                               conf_level=conf_level)
+        self.hazard_ratio.index = pd.Index([labels[0], labels[1]], name="group")
+        self.landmark_times = np.asarray(landmark_times, float)
+        self.maxstat = maxstat
+        self.roc = roc
+
+    def __repr__(self) -> str:
+        hr = self.hazard_ratio.iloc[1]
+        return (
+            f"RiskGroups(method={self.method!r}, cutoff={self.cutoff:.6g}, "
+            f"n={dict(zip(self.labels, self.hazard_ratio['n']))}, HR={hr['hr']:.3g} "
+            f"[{hr['hr_lower']:.3g}, {hr['hr_upper']:.3g}], log-rank p={self.logrank.p_value:.3g})"
+        )
+
+    def numbers_at_risk(self, times: Sequence[float]) -> pd.DataFrame:
+        """Patients still at risk (follow-up ``>= t``) per group at each time.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index: group; columns: the times.
+        """
+        times = np.asarray(times, dtype=float)
+        rows = {
+            lab: [int(np.sum(self.time[self.group == lab] >= t)) for t in times]
+            for lab in self.labels
+        }
+        return pd.DataFrame.from_dict(rows, orient="index", columns=times).rename_axis("group")
+
+    def landmark_table(self, times: Sequence[float] | None = None) -> pd.DataFrame:
+        """Kaplan–Meier survival with CI per group at landmark times.
+
+        As ``summary(survfit(...), times = times)``: NaN after a group's last follow-up.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``group, time, n_risk, survival, std_err, lower, upper``.
+        """
+        times = self.landmark_times if times is None else np.asarray(times, float)
+        frames = []
+        for lab in self.labels:
+            d = self.km[lab].at(times)
+            d.insert(0, "group", lab)
+            frames.append(d)
+        out = pd.concat(frames, ignore_index=True)
+        return out.rename(columns={"n.risk": "n_risk", "surv": "survival", "std.err": "std_err"})
+
+    def summary(self) -> pd.DataFrame:
+        """One row per group: n, events, median survival, HR (95 % CI), log-rank p,
+        and survival (lower, upper) at each landmark time."""
+        hr = self.hazard_ratio
+        out = hr[["n", "events", "hr", "hr_lower", "hr_upper", "p_value"]].copy()
+        out.insert(2, "median_survival", [_median_survival(self.km[lab]) for lab in self.labels])
+        out["logrank_chisq"] = self.logrank.chisq
+        out["logrank_p"] = self.logrank.p_value
+        lm = self.landmark_table()
+        for t in self.landmark_times:
+            sub = lm[lm["time"] == t].set_index("group")
+            out[f"survival_{t:g}"] = sub["survival"]
+            out[f"lower_{t:g}"] = sub["lower"]
+            out[f"upper_{t:g}"] = sub["upper"]
+        return out
+
+
+def _median_survival(km: KaplanMeier) -> float:
+    """Smallest time with :math:`\\hat S(t) \\le 0.5` (NaN if never reached).
+
+    survfit averages the two times when :math:`\\hat S` is exactly 0.5 on an
+    interval; that case is followed here too.
+    """
+    s = km.surv
+    below = np.flatnonzero(s <= 0.5 + 1e-12)
+    if len(below) == 0:
+        return float("nan")
+    i = below[0]
+    if abs(s[i] - 0.5) < 1e-12:
+        later = np.flatnonzero(s < 0.5 - 1e-12)
+        if len(later) == 0:
+            return float("nan")
+        return float((km.time[i] + km.time[later[0]]) / 2)
+    return float(km.time[i])
+
+
+def risk_groups(
+    time,
+    event,
+    score,
+    cutoff="median",
+    *,
+    t: float | None = None,
+    landmarks: Sequence[float] | None = None,
+    year: float = 365.25,
+    labels: tuple[str, str] = ("low", "high"),
+    minprop: float = 0.1,
+    maxprop: float = 0.9,
+    conf_level: float = 0.95,
+) -> RiskGroups:
+    """Split patients into low and high risk at a cut-off of a prognostic score.
+
+    Patients with ``score > cutoff`` are high risk. The cut-off is
+
+    - ``"median"``: the median score;
+    - ``"youden"``: the score maximizing :math:`Se(c) + Sp(c) - 1` of the
+      cumulative/dynamic time-dependent ROC at ``t`` (Kaplan–Meier method,
+      :func:`time_dependent_roc`); requires ``t``;
+    - ``"maxstat"``: the maximally selected log-rank cut-point with the
+      Lausen–Schumacher (1992) corrected p-value (:func:`maxstat_cutoff`);
+    - a number: a fixed cut-off (e.g. one fitted on a training cohort, applied
+      unchanged to a validation cohort).
+
+    A cut-off fitted on the same data over-states the separation
+    (optimism): report the corrected p-value for ``"maxstat"`` and validate a
+    fitted cut-off on other data.
+
+    Parameters
+    ----------
+    time, event : array-like of shape (n,)
+        Follow-up time (> 0) and event indicator (1 = event).
+    score : array-like of shape (n,)
+        Higher = higher risk (total points, linear predictor, predicted risk).
+    cutoff : {"median", "youden", "maxstat"} or float, default "median"
+    t : float, optional
+        Time for ``"youden"``.
+    landmarks : sequence of float, optional
+        Times for landmark survival. Default ``(1, 2, 3) * year``.
+    year : float, default 365.25
+        Length of a year in the unit of ``time`` (365.25 for days, 12 for months).
+    labels : (str, str), default ("low", "high")
+    minprop, maxprop : float
+        Smallest and largest fraction of patients below the cut-point for ``"maxstat"``.
+    conf_level : float, default 0.95
+
+    Returns
+    -------
+    RiskGroups
+
+    References
+    ----------
+    survival: ``survfit`` (log CI), ``survdiff``, ``coxph`` (Efron). maxstat:
+    ``maxstat.test(pmethod = "Lau92")``. Heagerty PJ, Lumley T, Pepe MS (2000)
+    Biometrics 56:337-344. Altman DG et al. (1994) J Natl Cancer Inst 86:829-835
+    (dangers of optimal cut-points).
+
+    Examples
+    --------
+    >>> rg = risk_groups(df.time, df.cens, points, cutoff="maxstat")  # doctest: +SKIP
+    >>> rg.summary()  # doctest: +SKIP
+    """
+    caller = "risk_groups"
+    time, event = check_survival_y((time, event), caller=caller)
+    score = check_scores(score, n=len(time), caller=caller)
+    if len(labels) != 2 or labels[0] == labels[1]:
+        raise ValueError(f"{caller}: labels must be two different names; got {labels!r}.")
+    maxstat = roc = None
+    if isinstance(cutoff, str):
+        method = check_option(cutoff, {"median", "youden", "maxstat"}, name="cutoff", caller=caller)
+        if method == "median":
+            value = float(np.median(score))
+        elif method == "youden":
+            if t is None:
+                raise ValueError(
+                    f"{caller}: cutoff='youden' needs t=<time> for the time-dependent ROC "
+                    "(e.g. t=3 * 365.25 for 3 years when time is in days)."
+                )
+            roc = time_dependent_roc(time, event, score, t)
+            value = float(roc["cutoff"].iloc[int(np.argmax(roc["youden"].to_numpy()))])
+        else:
+            maxstat = maxstat_cutoff(time, event, score, minprop=minprop, maxprop=maxprop)
+            value = maxstat.cutoff
+    elif isinstance(cutoff, (int, float, np.floating, np.integer)) and not isinstance(cutoff, bool):
+        method = "fixed"
+        value = float(cutoff)
+        if not np.isfinite(value):
+            raise ValueError(f"{caller}: a fixed cutoff must be finite; got {cutoff!r}.")
+    else:
+        raise TypeError(
+            f"{caller}: cutoff must be 'median', 'youden', 'maxstat' or a number; got "
+            f"{type(cutoff).__name__} {cutoff!r}."
+        )
+    landmarks = (np.array([1.0, 2.0, 3.0]) * year) if landmarks is None else np.asarray(landmarks, float)
+    return RiskGroups(
+        time=time,
+        event=event,
+        score=score,
+        cutoff=value,
+        method=method,
+        labels=labels,
+        landmark_times=landmarks,
+        conf_level=conf_level,
+        maxstat=maxstat,
+        roc=roc,
+        t=t,
+    )
