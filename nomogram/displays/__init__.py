@@ -1,0 +1,14 @@
+"""Figures: each ``XxxDisplay`` draws a result computed elsewhere.
+
+Displays import matplotlib only when they draw (``plot``), so importing
+:mod:`nomogram` never needs matplotlib.
+"""
+
+from .decision_curve import ClinicalImpactDisplay, DecisionCurveDisplay
+from .kaplan_meier import KaplanMeierDisplay
+
+__all__ = [
+    "ClinicalImpactDisplay",
+    "DecisionCurveDisplay",
+    "KaplanMeierDisplay",
+]
