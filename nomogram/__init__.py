@@ -6,6 +6,9 @@ risk groups, charts and JSON export. This package imports none of
 ``imaging``, ``pathology`` or ``fusion``.
 """
 
+from .cox import CoxNomogram
+from .logistic import LogisticNomogram
+from .points import Axis, Nomogram
 from .exceptions import (
     ConvergenceError,
     ModelFileError,
@@ -15,6 +18,10 @@ from .exceptions import (
 )
 
 __all__ = [
+    "Axis",
+    "CoxNomogram",
+    "LogisticNomogram",
+    "Nomogram",
     "ConvergenceError",
     "ModelFileError",
     "NotFittedError",

@@ -148,7 +148,7 @@ def fit_cox(
     penalty_matrix: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     init: np.ndarray | None = None,
-    tol: float = 1e-12,
+    eps: float = 1e-12,
     max_iter: int = 50,
 ) -> CoxFit:
     """Fit a Cox proportional hazards model by Newton–Raphson.
@@ -166,8 +166,11 @@ def fit_cox(
         Quadratic penalty: maximise ``loglik - 0.5 beta' P beta``.
     weights : ndarray of shape (n,), optional
     init : ndarray of shape (p,), optional
-    tol : float, default 1e-12
-        Relative change in the penalised log-likelihood at convergence.
+    eps : float, default 1e-12
+        Convergence when a full Newton step changes the (penalised) partial
+        log-likelihood by at most ``eps`` relative (survival's ``coxph.control(eps=)``,
+        whose default is 1e-9; rms ``cph`` uses 1e-4). The iterates are those of
+        survival's ``coxfit6``, so with the same ``eps`` the estimates are R's.
     max_iter : int, default 50
 
     Returns
@@ -203,35 +206,38 @@ def fit_cox(
         ll, g, inf = _efron_terms(rs, eta, ties)
         return ll - 0.5 * b @ P @ b, ll, g - P @ b, inf + P
 
-    obj, ll, grad, info = objective(beta)
-    converged = p == 0
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1 if p else 1):
+    def newton_step(grad, info):
         try:
-            step = np.linalg.solve(info, grad)
+            return np.linalg.solve(info, grad)
         except np.linalg.LinAlgError as err:
             raise ConvergenceError(
                 "fit_cox: the information matrix is singular: design columns are collinear "
                 "or a predictor is constant among patients at risk."
             ) from err
-        t = 1.0
-        for _ in range(30):
-            new = objective(beta + t * step)
-            if np.isfinite(new[0]) and new[0] >= obj - 1e-12 * abs(obj):
+
+    # Newton-Raphson with step halving, stopping as survival's coxfit6 stops:
+    # when |1 - loglik_old / loglik_new| <= eps after a full (unhalved) step.
+    obj, ll, grad, info = objective(beta)
+    converged = p == 0
+    n_iter = 0
+    if p:
+        new_beta = beta + newton_step(grad, info)
+        halving = False
+        for n_iter in range(1, max_iter + 1):
+            new = objective(new_beta)
+            if np.isfinite(new[0]) and abs(1 - obj / new[0]) <= eps and not halving:
+                beta = new_beta
+                obj, ll, grad, info = new
+                converged = True
                 break
-            t *= 0.5
-        change = abs(new[0] - obj)
-        beta = beta + t * step
-        obj, ll, grad, info = new
-        if change <= tol * max(1.0, abs(obj)) and np.max(np.abs(t * step)) <= 1e-7:
-            converged = True
-            break
-    if not converged:
-        raise ConvergenceError(
-            f"fit_cox did not converge in {max_iter} Newton iterations. A coefficient may be "
-            "infinite (a predictor level with no events, or monotone likelihood); merge "
-            "sparse categories or add a penalty."
-        )
+            if not np.isfinite(new[0]) or new[0] < obj:
+                halving = True
+                new_beta = (new_beta + beta) / 2
+            else:
+                halving = False
+                beta = new_beta
+                obj, ll, grad, info = new
+                new_beta = beta + newton_step(grad, info)
     cov = np.linalg.inv(info) if p else np.zeros((0, 0))
     lp_sorted_back = Xc @ beta
     return CoxFit(

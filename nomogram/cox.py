@@ -27,8 +27,13 @@ class CoxNomogram(NomogramModelBase):
     ties : {"efron", "breslow"}, default "efron"
         Handling of tied event times in the partial likelihood and in the
         baseline hazard (survival's ``survfit.coxph`` follows the fit).
-    tol : float, default 1e-12
-    max_iter : int, default 50
+    eps : float, default 1e-4
+        Newton-Raphson stops when a full step changes the partial log-likelihood
+        by at most ``eps`` relative: rms ``cph``'s default, so estimates equal
+        ``cph()``'s to machine precision. Use ``eps=1e-10`` for the fully
+        converged maximum (rms ``cph(eps=1e-10)``); the two differ by far less
+        than a standard error.
+    max_iter : int, default 30
 
     Attributes
     ----------
@@ -57,11 +62,11 @@ class CoxNomogram(NomogramModelBase):
     _intercept = False
 
     def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, times=None,
-                 ties="efron", tol=1e-12, max_iter=50):
+                 ties="efron", eps=1e-4, max_iter=30):
         super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
         self.times = times
         self.ties = ties
-        self.tol = tol
+        self.eps = eps
         self.max_iter = max_iter
 
     def fit(self, X: pd.DataFrame, y) -> "CoxNomogram":
@@ -83,7 +88,7 @@ class CoxNomogram(NomogramModelBase):
         Xd = design.transform(X, caller=caller)
         names = design.column_names
         P = penalty_matrix(design, Xd, self.penalty)
-        fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, tol=self.tol, max_iter=self.max_iter)
+        fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, eps=self.eps, max_iter=self.max_iter)
         self.design_ = design
         self.coef_ = pd.Series(fit.coef, index=names)
         self.cov_ = pd.DataFrame(fit.cov, index=names, columns=names)

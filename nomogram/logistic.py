@@ -109,10 +109,11 @@ class LogisticNomogram(NomogramModelBase):
         lr = 2 * (fit.loglik - fit.loglik_null)
         df = len(self.coef_) - 1
         if self.penalty:
-            # effective d.f. as rms: trace(I_unpenalised @ V)
-            df = float(np.trace((fit.information - _embed(self.penalty_matrix_)) @ fit.cov))
-        c = c_index_binary(fit.linear_predictor, y)
+            # effective d.f. as rms: trace(I_unpenalised @ V) less the intercept
+            df = float(np.trace((fit.information - _embed(self.penalty_matrix_)) @ fit.cov)) - 1
         p = expit(fit.linear_predictor)
+        # rms lrm.fit ranks probabilities binned to width 0.0002 for C/Dxy
+        c = c_index_binary(np.floor(p * 5000), y)
         g = gini_mean_difference(fit.linear_predictor)
         return pd.Series(
             {
@@ -123,7 +124,8 @@ class LogisticNomogram(NomogramModelBase):
                 "P": float(stats.chi2.sf(lr, df)),
                 "C": c,
                 "Dxy": 2 * c - 1,
-                "R2": nagelkerke_r2(lr, fit.loglik_null, n),
+                # rms computes R2 from the penalised deviance (equal to LR when unpenalised)
+                "R2": nagelkerke_r2(2 * (fit.penalized_loglik - fit.loglik_null), fit.loglik_null, n),
                 "Brier": brier_score(p, y),
                 "g": g,
                 "gr": float(np.exp(g)),

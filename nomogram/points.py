@@ -217,7 +217,11 @@ class Nomogram:
             partner_of[axis_var] = partner
 
         lines = []  # (predictor, label, axis values, condition dict)
-        for term in design.terms:
+        terms = list(design.terms)
+        if inter:
+            # rms draws continuous predictors first when the model has an interaction
+            terms.sort(key=lambda t: (t.kind == "categorical" or t.values is not None))
+        for term in terms:
             name = term.name
             if name in partner_of.values():
                 continue
