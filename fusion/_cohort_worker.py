@@ -102,3 +102,10 @@ def run_case(function, case_id: str, kwargs: dict, default_stage: str):
         }
         return "error", record, seconds
     return "ok", dict(result), seconds
+
+
+def run_case_to_pipe(conn, single_thread_itk: bool, function, case_id, kwargs, default_stage):
+    """Entry point of a one-case process: set up like a pool worker, send the outcome back."""
+    init_worker(single_thread_itk)
+    conn.send(run_case(function, case_id, kwargs, default_stage))
+    conn.close()

@@ -467,7 +467,7 @@ def _run_local(function, tasks: Iterable[_Task], jobs: int, default_stage: str,
 
     At most ``2 * jobs`` cases are in flight, so memory stays bounded for a
     large cohort and, when a worker process dies, only those cases are
-    affected: each is then re-run alone in a fresh one-worker pool, so the
+    affected: each is then re-run alone in a process of its own, so the
     case that kills its worker is found and recorded while the others finish.
     """
     if start_method is None:
@@ -488,25 +488,31 @@ def _run_local(function, tasks: Iterable[_Task], jobs: int, default_stage: str,
     exhausted = False
     try:
         while True:
+            crashed: list[_Task] = []
             while not exhausted and len(inflight) < 2 * jobs:
                 task = next(pending, None)
                 if task is None:
                     exhausted = True
                     break
-                inflight[pool.submit(run_case, function, task.case_id, task.kwargs,
-                                     default_stage)] = task
-            if not inflight:
-                break
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            crashed: list[_Task] = []
-            for fut in done:
-                task = inflight.pop(fut)
                 try:
-                    outcome = fut.result()
-                except BrokenProcessPool:
+                    fut = pool.submit(run_case, function, task.case_id, task.kwargs,
+                                      default_stage)
+                except BrokenProcessPool:  # a worker died since the last check
                     crashed.append(task)
-                    continue
-                yield task, outcome
+                    break
+                inflight[fut] = task
+            if not inflight and not crashed:
+                break
+            if not crashed:
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = inflight.pop(fut)
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        crashed.append(task)
+                        continue
+                    yield task, outcome
             if crashed:
                 # The pool is broken: every case still in it fails the same way.
                 for fut, task in list(inflight.items()):
@@ -519,34 +525,53 @@ def _run_local(function, tasks: Iterable[_Task], jobs: int, default_stage: str,
                 inflight.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
                 for task in crashed:
-                    yield task, _run_isolated(function, task, default_stage, new_pool)
+                    yield task, _run_isolated(function, task, default_stage, ctx, single_itk)
                 pool = new_pool(jobs)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_isolated(function, task: _Task, default_stage: str, new_pool) -> tuple:
-    pool = new_pool(1)
+def _run_isolated(function, task: _Task, default_stage: str, ctx, single_itk: bool) -> tuple:
+    """Run one case alone in its own process; a death of that process is this case's doing."""
+    from multiprocessing.connection import wait as wait_ready
+
+    from ._cohort_worker import run_case_to_pipe
+
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=run_case_to_pipe, daemon=True,
+                       args=(send, single_itk, function, task.case_id, task.kwargs, default_stage))
+    proc.start()
+    send.close()
     try:
-        fut = pool.submit(run_case, function, task.case_id, task.kwargs, default_stage)
+        wait_ready([recv, proc.sentinel])
         try:
-            return fut.result()
-        except BrokenProcessPool:
-            codes = [getattr(p, "exitcode", None) for p in getattr(pool, "_processes", {}).values()]
-            codes = [c for c in codes if c is not None]
-            how = f" (exit code {codes[0]})" if codes else ""
-            return "error", {
-                "stage": "worker",
-                "error_type": "WorkerDied",
-                "message": (
-                    f"the worker process running this case died{how}, twice: a crash in "
-                    "native code, os._exit, or the out-of-memory killer; run it alone with "
-                    "--jobs 1 to see its output"
-                ),
-                "traceback": "",
-            }, 0.0
+            return recv.recv()
+        except EOFError:
+            pass
+        proc.join()
+        code = proc.exitcode
+        if code is not None and code < 0:
+            import signal
+
+            try:
+                how = f"killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+        else:
+            how = f"exit code {code}"
+        return "error", {
+            "stage": "worker",
+            "error_type": "WorkerDied",
+            "message": (
+                f"the worker process running this case died ({how}), also when run alone: "
+                "a crash in native code, os._exit, or the out-of-memory killer (SIGKILL); "
+                "run this case alone with --jobs 1 to see its output"
+            ),
+            "traceback": "",
+        }, 0.0
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        recv.close()
+        proc.join(timeout=5)
 
 
 def _run_dask(function, tasks: Iterable[_Task], scheduler, default_stage: str
