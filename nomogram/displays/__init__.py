@@ -6,9 +6,11 @@ Displays import matplotlib only when they draw (``plot``), so importing
 
 from .decision_curve import ClinicalImpactDisplay, DecisionCurveDisplay
 from .kaplan_meier import KaplanMeierDisplay
+from .roc import RocDisplay
 
 __all__ = [
     "ClinicalImpactDisplay",
     "DecisionCurveDisplay",
     "KaplanMeierDisplay",
+    "RocDisplay",
 ]
