@@ -8,6 +8,7 @@ risk groups, charts and JSON export. This package imports none of
 
 from .cox import CoxNomogram
 from .logistic import LogisticNomogram
+from .model_io import load_model, save_model
 from .points import Axis, Nomogram
 from .exceptions import (
     ConvergenceError,
@@ -27,4 +28,6 @@ __all__ = [
     "NotFittedError",
     "SeparationError",
     "StatisticalWarning",
+    "load_model",
+    "save_model",
 ]

@@ -103,6 +103,12 @@ class NomogramModelBase(BaseEstimator):
             table.loc["Intercept", list(ratio.columns)] = np.nan
         return table
 
+    def to_json(self, path):
+        """Write the fitted model to a versioned JSON file (see :mod:`nomogram.model_io`)."""
+        from .model_io import save_model
+
+        return save_model(self, path)
+
     def summary(self) -> SummaryTable:
         """Coefficient table (estimate, SE, Wald z, p, 95 % CI, OR/HR and CI) and model statistics.
 

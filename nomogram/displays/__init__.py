@@ -6,11 +6,13 @@ Displays import matplotlib only when they draw (``plot``), so importing
 
 from .decision_curve import ClinicalImpactDisplay, DecisionCurveDisplay
 from .kaplan_meier import KaplanMeierDisplay
+from .nomogram import NomogramDisplay
 from .roc import RocDisplay
 
 __all__ = [
     "ClinicalImpactDisplay",
     "DecisionCurveDisplay",
     "KaplanMeierDisplay",
+    "NomogramDisplay",
     "RocDisplay",
 ]

@@ -66,17 +66,7 @@ def _ref_axes(ref_nom):
     return {a["axis"]: a for a in ref_nom["axes"]}
 
 
-@pytest.mark.parametrize("which", ["nomogram", "nomogram_explicit"])
-def test_nomogram_axes_and_points(fitted, which):
-    name, model, X, data, ref = fitted
-    if which not in ref:
-        pytest.skip(f"{name}: no {which} in the reference")
-    ref_nom = ref[which]
-    kwargs = {}
-    if which == "nomogram_explicit":
-        kwargs = dict(fun_at=[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], values={"age": list(range(30, 81, 10))},
-                      funlabel="Predicted Value")
-    nom = model.nomogram(**kwargs)
+def _compare_nomogram(nom, ref_nom):
     info = ref_nom["info"]
     np.testing.assert_allclose(nom.scale, info["sc"], rtol=1e-6)
     np.testing.assert_allclose(nom.intercept, info["Intercept"], rtol=1e-6, atol=1e-8)
@@ -92,12 +82,27 @@ def test_nomogram_axes_and_points(fitted, which):
                 assert [str(v) for v in a.values] == ref_vals
             else:
                 np.testing.assert_allclose(np.asarray(a.values, float), ref_vals, rtol=1e-9)
-            np.testing.assert_allclose(a.points, ra["points"], atol=POINTS_ATOL)
+            np.testing.assert_allclose(a.points, ra["points"], atol=POINTS_ATOL, err_msg=label)
         else:
-            x_ref = ra["x"]
-            np.testing.assert_allclose(a.points, x_ref, atol=POINTS_ATOL, err_msg=label)
+            np.testing.assert_allclose(a.points, ra["x"], atol=POINTS_ATOL, err_msg=label)
             if "x_real" in ra:
                 np.testing.assert_allclose(np.asarray(a.values, float), ra["x_real"], rtol=1e-9)
+
+
+def test_nomogram_axes_and_points(fitted):
+    name, model, X, data, ref = fitted
+    _compare_nomogram(model.nomogram(), ref["nomogram"])
+
+
+def test_nomogram_with_explicit_settings():
+    """rms: nomogram(fit, fun=plogis, fun.at=c(.05,...,.7), lp=TRUE, maxscale=100, age=seq(30,80,by=10))."""
+    from tests._reference import load_rms_reference
+    from tests.nomogram.conftest import fit_reference_model
+
+    model, X, data = fit_reference_model("L1")
+    nom = model.nomogram(fun_at=[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], values={"age": list(range(30, 81, 10))},
+                         funlabel="Predicted Value")
+    _compare_nomogram(nom, load_rms_reference("L1")["nomogram_explicit"])
 
 
 def test_patient_points(fitted):

@@ -1,0 +1,609 @@
+"""Batched resampling engine behind :func:`nomogram.validate` and :func:`nomogram.calibrate`.
+
+rms ``predab.resample`` refits the model once per resample on a copy of the
+resampled rows. Here a resample is a vector of *frequency weights* on the
+original rows (a bootstrap sample is a multinomial count vector, a
+cross-validation training set a 0/1 vector), and all ``B`` refits run at once:
+
+* logistic models: Newton–Raphson vectorised across resamples, warm-started at
+  the original coefficients (2-4 iterations), with the ``B`` information
+  matrices built by batched matrix products and solved by one batched
+  ``numpy.linalg.solve``. For the binomial likelihood frequency weights are
+  exactly equivalent to copied rows.
+* Cox models: Newton–Raphson on the Efron (or Breslow) partial likelihood with
+  the risk-set sums for all resamples formed by one reverse cumulative sum.
+  Efron's correction is applied to *copies*: a row drawn ``c`` times
+  contributes ``c`` tied deaths, each with weight 1, exactly as the copied
+  rows of R's bootstrap sample do (this is not what ``coxph(weights=)``
+  computes, so the generic weighted fitter cannot be reused).
+
+The accuracy indexes are computed from weighted formulas that equal the
+unweighted formula on the expanded (copied) sample: Somers' ``Dxy``, Harrell's
+censored-data ``Dxy``, Gini's mean difference, Brier score, likelihood ratios.
+
+Everything here works on numbers; :mod:`nomogram.validation` and
+:mod:`nomogram.calibration` hold the rms semantics and the result objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = [
+    "ResamplePlan",
+    "resample_plan",
+    "logistic_newton_batch",
+    "logistic_loglik_batch",
+    "recalibrate_logistic_batch",
+    "CoxRiskSetsBatch",
+    "cox_newton_batch",
+    "weighted_somers_dxy",
+    "weighted_cox_dxy",
+    "weighted_gini_md",
+]
+
+# largest number of float64 temporaries of size (chunk, k, n) held at once
+_CHUNK_ELEMENTS = 4_000_000
+
+
+# --------------------------------------------------------------------------- plan
+@dataclass
+class ResamplePlan:
+    """Training frequency weights and test weights for ``B`` resamples.
+
+    Attributes
+    ----------
+    method : str
+    train : ndarray of shape (B, n)
+        How many times each original row is in training sample ``b``.
+    test : ndarray of shape (B, n)
+        1 for the rows of test sample ``b`` (all rows for the bootstrap), else 0.
+    train_index : list of ndarray
+        Row indices of each training sample, copies included, in draw order
+        (needed where an index is not a weighted sum, e.g. lowess).
+    weights_632 : ndarray of shape (B,) or None
+        Efron's .632 weights ``W_b`` of each test estimate (rms ``predab.resample``).
+    """
+
+    method: str
+    train: np.ndarray
+    test: np.ndarray
+    train_index: list
+    weights_632: np.ndarray | None = None
+
+
+def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> ResamplePlan:
+    """Draw the resamples rms ``predab.resample`` draws (with numpy's generator).
+
+    ``boot``: ``B`` samples of ``n`` rows with replacement, tested on all rows.
+    ``crossvalidation``: the rows are permuted once and cut into ``B`` groups,
+    group ``i`` holding positions ``round((i - 1) n / B) + 1`` to
+    ``min(n, round(start + n / B - 1))`` (R's ``round``, half to even);
+    each group is the test set of the model fitted on the other rows.
+    ``.632``: bootstrap samples tested on the rows they left out; the test
+    estimate of sample ``b`` is weighted by
+    :math:`W_b = \\frac{1}{n}\\sum_{i \\notin b} 1 / m_i` where :math:`m_i` is
+    the number of samples that left row ``i`` out.
+    """
+    if method == "crossvalidation":
+        per_group = n / B
+        if per_group < 2:
+            raise ValueError(
+                f"validate: method='crossvalidation' needs B <= n/2 groups; got B={B} for n={n}."
+            )
+        sb = rng.permutation(n)
+        train = np.ones((B, n))
+        test = np.zeros((B, n))
+        index = []
+        for i in range(1, B + 1):
+            start = 1 + int(np.round((i - 1) * per_group))
+            end = min(n, int(np.round(start + per_group - 1)))
+            rows = sb[start - 1:end]
+            train[i - 1, rows] = 0.0
+            test[i - 1, rows] = 1.0
+            index.append(np.flatnonzero(train[i - 1] > 0))
+        return ResamplePlan(method, train, test, index)
+    idx = rng.integers(0, n, size=(B, n))
+    train = np.zeros((B, n))
+    for b in range(B):
+        train[b] = np.bincount(idx[b], minlength=n)
+    index = list(idx)
+    if method == "boot":
+        return ResamplePlan(method, train, np.ones((B, n)), index)
+    if method == ".632":
+        omitted = train == 0
+        nomit = omitted.sum(axis=0)
+        if nomit.min() == 0:
+            raise ValueError(
+                "validate: with method='.632' every patient must be left out of at least one "
+                f"bootstrap sample; with B={B} some never are. Increase B."
+            )
+        w632 = (omitted / nomit).sum(axis=1) / n
+        return ResamplePlan(method, train, omitted.astype(float), index, w632)
+    raise ValueError(f"unknown resampling method {method!r}")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- logistic
+def logistic_loglik_batch(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_i w_bi [y_i eta_bi - log(1 + e^eta_bi)]`` for each row ``b``."""
+    ll = y * eta - (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))))
+    return np.sum(w * ll, axis=-1)
+
+
+def _null_loglik(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w1 = w @ y
+    wt = w.sum(axis=1)
+    w0 = wt - w1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(w1 > 0, w1 * np.log(w1 / wt), 0.0) + np.where(w0 > 0, w0 * np.log(w0 / wt), 0.0)
+    return out
+
+
+def _weighted_gram(Z: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``Z' diag(v_b) Z`` for every row ``v_b`` of ``v``; shape (B, k, k)."""
+    B = v.shape[0]
+    n, k = Z.shape
+    out = np.empty((B, k, k))
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, n * k))
+    Zt = Z.T
+    for s in range(0, B, chunk):
+        e = min(B, s + chunk)
+        out[s:e] = np.matmul(Zt[None, :, :] * v[s:e, None, :], Z)
+    return out
+
+
+def logistic_newton_batch(
+    Z: np.ndarray,
+    y: np.ndarray,
+    W: np.ndarray,
+    *,
+    penalty: np.ndarray | None = None,
+    init: np.ndarray | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 25,
+):
+    """Penalised logistic MLE for ``B`` weight vectors at once.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, k)
+        Design matrix *with* the intercept column first.
+    y : ndarray of shape (n,)
+        0/1 outcome.
+    W : ndarray of shape (B, n)
+        Frequency weights of each resample.
+    penalty : ndarray of shape (k, k), optional
+        Penalty on the coefficients (zero row/column for the intercept).
+    init : ndarray of shape (k,) or (B, k), optional
+        Starting values (the original fit's coefficients warm-start every resample).
+    tol : float
+        Convergence when the change in the penalised log-likelihood is below
+        ``tol * max(1, |ll|)`` and the largest step is below ``sqrt(tol)``.
+
+    Returns
+    -------
+    beta : ndarray of shape (B, k)
+    loglik : ndarray of shape (B,)
+        Unpenalised weighted log-likelihood at ``beta``.
+    converged : ndarray of bool, shape (B,)
+    n_iter : int
+    """
+    B = W.shape[0]
+    k = Z.shape[1]
+    P = np.zeros((k, k)) if penalty is None else np.asarray(penalty, float)
+    beta = np.zeros((B, k)) if init is None else np.broadcast_to(np.asarray(init, float), (B, k)).copy()
+
+    def objective(b):
+        eta = b @ Z.T
+        ll = logistic_loglik_batch(eta, y, W)
+        return ll - 0.5 * np.einsum("bi,ij,bj->b", b, P, b), ll, eta
+
+    obj, ll, eta = objective(beta)
+    active = np.ones(B, bool)
+    converged = np.zeros(B, bool)
+    it = 0
+    for it in range(1, max_iter + 1):
+        a = np.flatnonzero(active)
+        if a.size == 0:
+            break
+        mu = expit(eta[a])
+        grad = (W[a] * (y - mu)) @ Z - beta[a] @ P
+        info = _weighted_gram(Z, W[a] * mu * (1 - mu)) + P
+        try:
+            step = np.linalg.solve(info, grad[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(info[i], grad[i], rcond=None)[0] for i in range(a.size)])
+        t = np.ones(a.size)
+        new_beta = beta[a] + step
+        new_obj, new_ll, new_eta = _objective_rows(Z, y, W[a], P, new_beta)
+        for _ in range(30):  # step halving where the objective got worse
+            bad = ~(new_obj >= obj[a] - 1e-12 * np.abs(obj[a])) | ~np.isfinite(new_obj)
+            if not bad.any():
+                break
+            t[bad] *= 0.5
+            nb = beta[a][bad] + t[bad, None] * step[bad]
+            o2, l2, e2 = _objective_rows(Z, y, W[a][bad], P, nb)
+            new_beta[bad], new_obj[bad], new_ll[bad], new_eta[bad] = nb, o2, l2, e2
+        change = np.abs(new_obj - obj[a])
+        beta[a], obj[a], ll[a], eta[a] = new_beta, new_obj, new_ll, new_eta
+        done = (change <= tol * np.maximum(1.0, np.abs(new_obj))) & (
+            np.max(np.abs(t[:, None] * step), axis=1) <= np.sqrt(tol)
+        )
+        converged[a[done]] = True
+        active[a[done]] = False
+    finite = np.all(np.isfinite(beta), axis=1) & (np.max(np.abs(beta), axis=1) < 1e6)
+    return beta, ll, converged & finite, it
+
+
+def _objective_rows(Z, y, W, P, b):
+    eta = b @ Z.T
+    ll = logistic_loglik_batch(eta, y, W)
+    return ll - 0.5 * np.einsum("bi,ij,bj->b", b, P, b), ll, eta
+
+
+def recalibrate_logistic_batch(x: np.ndarray, y: np.ndarray, W: np.ndarray, *, tol=1e-12, max_iter=30):
+    """Logistic recalibration ``logit P(y=1) = a + b x_b`` for every row ``x_b``.
+
+    This is rms's ``lrm.fit(x, y)`` on a linear predictor (calibration intercept
+    and slope). Newton–Raphson on the 2 x 2 system, vectorised over rows, started
+    at ``(0, 1)``.
+
+    Returns
+    -------
+    coef : ndarray of shape (B, 2)
+        Intercept and slope.
+    loglik : ndarray of shape (B,)
+        Weighted log-likelihood at ``coef``.
+    converged : ndarray of bool
+    """
+    B = x.shape[0]
+    a = np.zeros(B)
+    b = np.ones(B)
+    ll = logistic_loglik_batch(a[:, None] + b[:, None] * x, y, W)
+    converged = np.zeros(B, bool)
+    for _ in range(max_iter):
+        eta = a[:, None] + b[:, None] * x
+        mu = expit(eta)
+        r = W * (y - mu)
+        v = W * mu * (1 - mu)
+        g0, g1 = r.sum(1), (r * x).sum(1)
+        h00, h01, h11 = v.sum(1), (v * x).sum(1), (v * x * x).sum(1)
+        det = h00 * h11 - h01 * h01
+        da = (h11 * g0 - h01 * g1) / det
+        db = (h00 * g1 - h01 * g0) / det
+        t = np.ones(B)
+        for _ in range(30):
+            new_ll = logistic_loglik_batch((a + t * da)[:, None] + (b + t * db)[:, None] * x, y, W)
+            bad = ~(new_ll >= ll - 1e-12 * np.abs(ll)) | ~np.isfinite(new_ll)
+            if not bad.any():
+                break
+            t[bad] *= 0.5
+        a, b = a + t * da, b + t * db
+        change = np.abs(new_ll - ll)
+        ll = new_ll
+        converged = (change <= tol * np.maximum(1.0, np.abs(ll))) & (np.maximum(np.abs(t * da), np.abs(t * db)) < 1e-9)
+        if converged.all():
+            break
+    return np.column_stack([a, b]), ll, converged
+
+
+# --------------------------------------------------------------------------- Cox
+class CoxRiskSetsBatch:
+    """Time-sorted data and event-time bookkeeping shared by every resample.
+
+    Parameters
+    ----------
+    time, event : ndarray of shape (n,)
+        In the original row order; ``order`` maps to time order (deaths before
+        censorings at a tied time, as survival sorts them).
+    """
+
+    def __init__(self, time: np.ndarray, event: np.ndarray):
+        time = np.asarray(time, float)
+        event = np.asarray(event, float)
+        self.order = np.lexsort((-event, time))
+        self.time = time[self.order]
+        self.event = event[self.order]
+        self.n = len(time)
+        self.event_times = np.unique(self.time[self.event > 0])
+        self.start = np.searchsorted(self.time, self.event_times, side="left")
+        self.death_rows = np.flatnonzero(self.event > 0)
+        dt = self.time[self.death_rows]
+        self.death_group = np.searchsorted(self.event_times, dt)
+        # first death row of each event-time group (deaths are contiguous in time order)
+        self.group_first = np.searchsorted(self.death_group, np.arange(len(self.event_times)))
+
+    def group_sum(self, a: np.ndarray) -> np.ndarray:
+        """Sum ``a[:, death_rows, ...]`` within event-time groups; axis 1 is rows."""
+        return np.add.reduceat(a[:, self.death_rows], self.group_first, axis=1)
+
+    def at_risk_sum(self, a: np.ndarray) -> np.ndarray:
+        """Risk-set sums ``sum_{t_i >= t_j} a_i`` at every event time; axis 1 is rows."""
+        return np.flip(np.cumsum(np.flip(a, axis=1), axis=1), axis=1)[:, self.start]
+
+
+def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: np.ndarray,
+                     ties: str, need_info: bool = True):
+    """Log partial likelihood, gradient and information for each resample.
+
+    ``Xs`` (n, p) and ``W`` (B, n) are in time order. A row with frequency ``c``
+    counts as ``c`` copies: at an event time with ``d`` copied deaths (d = sum
+    of the counts of the deaths there) Efron's correction runs over
+    ``l = 0..d-1`` with unit weights.
+    """
+    B = W.shape[0]
+    p = Xs.shape[1]
+    eta = beta @ Xs.T                                   # (B, n)
+    r = W * np.exp(eta)
+    dW = W * rs.event                                   # death copies per row
+    ll = np.sum(dW * eta, axis=1)
+    grad = dW @ Xs
+    S0 = rs.at_risk_sum(r)                              # (B, J)
+    d = rs.group_sum(dW)                                # copied deaths per event time
+    D0 = rs.group_sum(r * rs.event)
+    rx = r[:, :, None] * Xs[None]                       # (B, n, p)
+    S1 = rs.at_risk_sum(rx)
+    D1 = rs.group_sum(rx * rs.event[None, :, None])
+    info = np.zeros((B, p, p))
+    if need_info:
+        rxx = rx[:, :, :, None] * Xs[None, :, None, :]
+        S2 = rs.at_risk_sum(rxx)
+        D2 = rs.group_sum(rxx * rs.event[None, :, None, None])
+    if ties == "breslow":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll -= np.sum(np.where(d > 0, d * np.log(S0), 0.0), axis=1)
+            a = S1 / S0[..., None]
+            grad -= np.einsum("bj,bjk->bk", d, a)
+            if need_info:
+                info += np.einsum("bj,bjkl->bkl", d / S0, S2) - np.einsum("bj,bjk,bjl->bkl", d, a, a)
+        return ll, grad, info
+    max_d = int(np.round(d.max())) if d.size else 0
+    for l in range(max_d):
+        m = (d - l > 0.5).astype(float)          # event times with more than l copied deaths
+        if not m.any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(d > 0, l / d, 0.0)
+            den = S0 - frac * D0
+            den = np.where(m > 0, den, 1.0)
+            ll -= np.sum(m * np.log(den), axis=1)
+            num1 = S1 - frac[..., None] * D1
+            a = num1 / den[..., None]
+            grad -= np.einsum("bj,bjk->bk", m, a)
+            if need_info:
+                num2 = S2 - frac[..., None, None] * D2
+                info += np.einsum("bj,bjkl->bkl", m / den, num2) - np.einsum("bj,bjk,bjl->bkl", m, a, a)
+    return ll, grad, info
+
+
+def cox_newton_batch(
+    rs: CoxRiskSetsBatch,
+    Xs: np.ndarray,
+    W: np.ndarray,
+    *,
+    ties: str = "efron",
+    penalty: np.ndarray | None = None,
+    init: np.ndarray | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 25,
+):
+    """Cox partial-likelihood MLE for ``B`` frequency-weight vectors at once.
+
+    Parameters
+    ----------
+    rs : CoxRiskSetsBatch
+    Xs : ndarray of shape (n, p)
+        Design in time order (``X[rs.order]``).
+    W : ndarray of shape (B, n)
+        Frequency weights in time order.
+
+    Returns
+    -------
+    beta : ndarray of shape (B, p)
+    loglik : ndarray of shape (B,)
+        Log partial likelihood at ``beta`` (unpenalised).
+    loglik0 : ndarray of shape (B,)
+        At ``beta = 0``.
+    converged : ndarray of bool
+    """
+    B = W.shape[0]
+    p = Xs.shape[1]
+    P = np.zeros((p, p)) if penalty is None else np.asarray(penalty, float)
+    beta = np.zeros((B, p)) if init is None else np.broadcast_to(np.asarray(init, float), (B, p)).copy()
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, rs.n * p * p))
+    ll0 = np.empty(B)
+    ll = np.empty(B)
+    converged = np.zeros(B, bool)
+    for s in range(0, B, chunk):
+        e = min(B, s + chunk)
+        Wc = W[s:e]
+        ll0[s:e] = cox_loglik_terms(rs, Xs, Wc, np.zeros((e - s, p)), ties, need_info=False)[0]
+        b = beta[s:e]
+        l, g, info = cox_loglik_terms(rs, Xs, Wc, b, ties)
+        obj = l - 0.5 * np.einsum("bi,ij,bj->b", b, P, b)
+        g = g - b @ P
+        info = info + P
+        conv = np.zeros(e - s, bool)
+        for _ in range(max_iter):
+            try:
+                step = np.linalg.solve(info, g[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                step = np.stack([np.linalg.lstsq(info[i], g[i], rcond=None)[0] for i in range(e - s)])
+            step[conv] = 0.0
+            t = np.ones(e - s)
+            for _ in range(30):
+                nb = b + t[:, None] * step
+                nl, ng, ninfo = cox_loglik_terms(rs, Xs, Wc, nb, ties)
+                nobj = nl - 0.5 * np.einsum("bi,ij,bj->b", nb, P, nb)
+                bad = ~(nobj >= obj - 1e-12 * np.abs(obj)) | ~np.isfinite(nobj)
+                if not bad.any():
+                    break
+                t[bad] *= 0.5
+            change = np.abs(nobj - obj)
+            b, l, obj = nb, nl, nobj
+            g, info = ng - nb @ P, ninfo + P
+            conv = (change <= tol * np.maximum(1.0, np.abs(obj))) & (
+                np.max(np.abs(t[:, None] * step), axis=1) <= 1e-7
+            )
+            if conv.all():
+                break
+        beta[s:e] = b
+        ll[s:e] = l
+        converged[s:e] = conv & np.all(np.isfinite(b), axis=1)
+    return beta, ll, ll0, converged
+
+
+def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: str = "efron",
+                    max_iter: int = 30):
+    """One-covariate Cox fit of ``x_b`` (rms calibration slope) for every row ``b``.
+
+    ``xs`` (B, n) and ``W`` (B, n) are in time order. Returns the slope, the
+    log partial likelihood at 0, at the slope and at 1 (rms's "frozen" fit).
+    """
+    B = xs.shape[0]
+    # a separate "design" per resample: do the one-dimensional sums directly
+    def terms(beta):
+        eta = beta[:, None] * xs
+        r = W * np.exp(eta)
+        dW = W * rs.event
+        ll = np.sum(dW * eta, axis=1)
+        g = np.sum(dW * xs, axis=1)
+        h = np.zeros(B)
+        S0 = rs.at_risk_sum(r)
+        S1 = rs.at_risk_sum(r * xs)
+        S2 = rs.at_risk_sum(r * xs * xs)
+        d = rs.group_sum(dW)
+        D0 = rs.group_sum(r * rs.event)
+        D1 = rs.group_sum(r * xs * rs.event)
+        D2 = rs.group_sum(r * xs * xs * rs.event)
+        if ties == "breslow":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ll -= np.sum(np.where(d > 0, d * np.log(S0), 0.0), axis=1)
+                a = S1 / S0
+                g -= np.sum(d * a, axis=1)
+                h += np.sum(d * (S2 / S0 - a * a), axis=1)
+            return ll, g, h
+        max_d = int(np.round(d.max()))
+        for l in range(max_d):
+            m = (d - l > 0.5).astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frac = np.where(d > 0, l / d, 0.0)
+                den = np.where(m > 0, S0 - frac * D0, 1.0)
+                a = (S1 - frac * D1) / den
+                ll -= np.sum(m * np.log(den), axis=1)
+                g -= np.sum(m * a, axis=1)
+                h += np.sum(m * ((S2 - frac * D2) / den - a * a), axis=1)
+        return ll, g, h
+
+    ll0 = terms(np.zeros(B))[0]
+    ll1 = terms(np.ones(B))[0]
+    beta = np.zeros(B)
+    ll, g, h = terms(beta)
+    for _ in range(max_iter):
+        step = g / h
+        t = np.ones(B)
+        for _ in range(30):
+            nl, ng, nh = terms(beta + t * step)
+            bad = ~(nl >= ll - 1e-12 * np.abs(ll)) | ~np.isfinite(nl)
+            if not bad.any():
+                break
+            t[bad] *= 0.5
+        beta = beta + t * step
+        change = np.abs(nl - ll)
+        ll, g, h = nl, ng, nh
+        if np.all((change <= 1e-12 * np.maximum(1, np.abs(ll))) & (np.abs(t * step) < 1e-9)):
+            break
+    return beta, ll0, ll, ll1
+
+
+# --------------------------------------------------------------------------- indexes
+def weighted_gini_md(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Gini's mean difference of each row of ``x`` with frequency weights ``w``.
+
+    Equal to Hmisc ``GiniMd`` of the sample in which row ``i`` is copied
+    ``w_i`` times: with the values sorted and :math:`C_i` the total weight
+    before :math:`x_{(i)}`, :math:`N = \\sum w`,
+
+    .. math:: \\mathrm{GMD} = \\frac{2}{N(N-1)} \\sum_i w_i x_{(i)} (2 C_i + w_i - N).
+    """
+    x = np.atleast_2d(x)
+    w = np.broadcast_to(w, x.shape)
+    o = np.argsort(x, axis=1, kind="stable")
+    xs = np.take_along_axis(x, o, axis=1)
+    ws = np.take_along_axis(w, o, axis=1)
+    N = ws.sum(axis=1)
+    C = np.cumsum(ws, axis=1) - ws
+    tot = np.sum(ws * xs * (2 * C + ws - N[:, None]), axis=1)
+    return 2.0 * tot / (N * (N - 1))
+
+
+def _tie_groups(xs: np.ndarray) -> np.ndarray:
+    """Global group id of each element of the row-sorted array ``xs`` (ties share an id)."""
+    B, n = xs.shape
+    new = np.ones((B, n), bool)
+    new[:, 1:] = xs[:, 1:] != xs[:, :-1]
+    return np.cumsum(new.ravel()).reshape(B, n) - 1
+
+
+def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Somers' ``Dxy = 2 C - 1`` of each row of ``x`` for a 0/1 outcome, frequency weights ``w``.
+
+    :math:`C = \\sum_{i: y=1} \\sum_{j: y=0} w_i w_j ([x_i > x_j] + \\tfrac12 [x_i = x_j]) / (W_1 W_0)`,
+    which is Hmisc ``somers2`` on the sample with copied rows.
+    """
+    x = np.atleast_2d(x)
+    B, n = x.shape
+    w = np.broadcast_to(w, x.shape)
+    o = np.argsort(x, axis=1, kind="stable")
+    xs = np.take_along_axis(x, o, axis=1)
+    ws = np.take_along_axis(w, o, axis=1)
+    ys = y[o]
+    gid = _tie_groups(xs).ravel()
+    G = gid[-1] + 1
+    w1 = np.bincount(gid, weights=(ws * ys).ravel(), minlength=G)
+    w0 = np.bincount(gid, weights=(ws * (1 - ys)).ravel(), minlength=G)
+    # row of each group, and cumulative non-event weight before the group within its row
+    grow = np.zeros(G, int)
+    grow[gid] = np.repeat(np.arange(B), n)
+    c0 = np.cumsum(w0) - w0
+    first = np.searchsorted(grow, np.arange(B))
+    c0 = c0 - c0[first][grow]
+    num = np.bincount(grow, weights=w1 * (c0 + 0.5 * w0), minlength=B)
+    W1 = np.bincount(grow, weights=w1, minlength=B)
+    W0 = np.bincount(grow, weights=w0, minlength=B)
+    return 2.0 * num / (W1 * W0) - 1.0
+
+
+def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
+    """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
+
+    rms ``dxy.cens(x, S, type="hazard")`` via survival's ``survConcordance.fit``:
+    a pair is usable when the shorter time is an event; a censored time equal
+    to an event time counts as longer; two events at the same time are
+    "tied in time" and not used. Concordant: the higher ``x`` has the event
+    first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
+    (copies of a row are tied in time with each other, so never used as a pair).
+    """
+    x = np.atleast_2d(x)
+    B, n = x.shape
+    w = np.broadcast_to(w, x.shape)
+    dr = rs.death_rows
+    t = rs.time
+    ev = rs.event
+    out = np.empty(B)
+    # usable partners of the death in row i: later times, or censored at the same time
+    later = (t[None, :] > t[dr][:, None]) | ((t[None, :] == t[dr][:, None]) & (ev[None, :] == 0))
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, dr.size * n))
+    for s in range(0, B, chunk):
+        e = min(B, s + chunk)
+        xd = x[s:e, dr][:, :, None]                     # (b, E, 1)
+        xo = x[s:e, None, :]                            # (b, 1, n)
+        wp = w[s:e, None, :] * later[None]              # partner weights
+        conc = np.sum(wp * (xo < xd), axis=2) + 0.5 * np.sum(wp * (xo == xd), axis=2)
+        tot = np.sum(wp, axis=2)
+        wd = w[s:e, dr]
+        out[s:e] = 2.0 * np.sum(wd * conc, axis=1) / np.sum(wd * tot, axis=1) - 1.0
+    return out
