@@ -51,22 +51,27 @@ def init_worker(single_thread_itk: bool) -> None:
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
 
 
-def stage_of(exc: BaseException, default: str) -> str:
+def stage_of(exc: BaseException, default: str, stages=()) -> str:
     """The stage a per-case failure happened in.
 
-    A per-case function names it by giving the exception a ``stage``
-    attribute (e.g. ``"read"``, ``"geometry"``, ``"extract"``); a file that
-    cannot be opened is ``"read"``; otherwise ``default``.
+    In order: the exception's ``stage`` attribute if it has one (e.g.
+    ``"read"``, ``"geometry"``, ``"extract"``); the first entry of
+    ``stages`` (pairs of exception class and stage name, subclasses first)
+    that the exception is an instance of; ``"read"`` for a file that cannot
+    be opened; otherwise ``default``.
     """
     stage = getattr(exc, "stage", None)
     if isinstance(stage, str) and stage:
         return stage
+    for exc_type, name in stages:
+        if isinstance(exc, exc_type):
+            return name
     if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
         return "read"
     return default
 
 
-def run_case(function, case_id: str, kwargs: dict, default_stage: str):
+def run_case(function, case_id: str, kwargs: dict, default_stage: str, stages=()):
     """Call ``function(case_id, **kwargs)`` and report the outcome as plain data.
 
     Exceptions are caught here, in the worker, and returned as a record
@@ -83,7 +88,7 @@ def run_case(function, case_id: str, kwargs: dict, default_stage: str):
         result = function(case_id, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a record
         record = {
-            "stage": stage_of(exc, default_stage),
+            "stage": stage_of(exc, default_stage, stages),
             "error_type": type(exc).__name__,
             "message": str(exc) or repr(exc),
             "traceback": traceback.format_exc(),
@@ -104,8 +109,9 @@ def run_case(function, case_id: str, kwargs: dict, default_stage: str):
     return "ok", dict(result), seconds
 
 
-def run_case_to_pipe(conn, single_thread_itk: bool, function, case_id, kwargs, default_stage):
+def run_case_to_pipe(conn, single_thread_itk: bool, function, case_id, kwargs, default_stage,
+                     stages=()):
     """Entry point of a one-case process: set up like a pool worker, send the outcome back."""
     init_worker(single_thread_itk)
-    conn.send(run_case(function, case_id, kwargs, default_stage))
+    conn.send(run_case(function, case_id, kwargs, default_stage, stages))
     conn.close()

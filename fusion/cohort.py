@@ -238,6 +238,7 @@ def run_cohort(
     progress: bool = True,
     desc: str = "cases",
     default_stage: str = "compute",
+    stages: Mapping[type, str] | Sequence[tuple[type, str]] = (),
     start_method: str | None = None,
 ) -> CohortResult:
     """Run ``function`` once per case, in parallel, with caching and failure records.
@@ -283,6 +284,11 @@ def run_cohort(
         Label of the progress bar.
     default_stage : str, default "compute"
         Stage recorded for an exception that names none.
+    stages : mapping of exception class -> stage name, optional
+        How to name the stage of exceptions that carry no ``stage``
+        attribute, e.g. ``{ImageReadError: "read", GeometryMismatchError:
+        "geometry"}``; the first class the exception is an instance of wins
+        (list subclasses first). ``OSError`` for a missing file is ``"read"``.
     start_method : {"fork", "forkserver", "spawn"}, optional
         How the local pool starts workers. Default: ``"fork"`` where the
         platform has it (Linux: Python 3.11's own default; a worker starts in
@@ -323,6 +329,7 @@ def run_cohort(
         if missing:
             raise ValueError(f"option_columns {missing} are not columns of the cases table.")
     key_params = kwargs if key_params is None else key_params
+    stages = tuple(stages.items()) if isinstance(stages, Mapping) else tuple(stages)
     identity = function_identity(function)
 
     t_start = time.perf_counter()
@@ -388,9 +395,9 @@ def run_cohort(
             yield _Task(case_id, row, key, {**files, **options, **kwargs})
 
     if scheduler is not None:
-        outcomes = _run_dask(function, plan(), scheduler, default_stage)
+        outcomes = _run_dask(function, plan(), scheduler, (default_stage, stages))
     else:
-        outcomes = _run_local(function, plan(), jobs, default_stage, start_method)
+        outcomes = _run_local(function, plan(), jobs, (default_stage, stages), start_method)
     try:
         for task, (status, payload, seconds) in outcomes:
             if status == "ok":
@@ -461,8 +468,8 @@ def _blank(value) -> bool:
 
 
 # ----------------------------------------------------------------- executors
-def _run_local(function, tasks: Iterable[_Task], jobs: int, default_stage: str,
-               start_method: str) -> Iterator[tuple[_Task, tuple]]:
+def _run_local(function, tasks: Iterable[_Task], jobs: int, naming: tuple,
+               start_method: str | None) -> Iterator[tuple[_Task, tuple]]:
     """Run tasks on a local process pool; yields (task, outcome) as they finish.
 
     At most ``2 * jobs`` cases are in flight, so memory stays bounded for a
@@ -495,8 +502,7 @@ def _run_local(function, tasks: Iterable[_Task], jobs: int, default_stage: str,
                     exhausted = True
                     break
                 try:
-                    fut = pool.submit(run_case, function, task.case_id, task.kwargs,
-                                      default_stage)
+                    fut = pool.submit(run_case, function, task.case_id, task.kwargs, *naming)
                 except BrokenProcessPool:  # a worker died since the last check
                     crashed.append(task)
                     break
@@ -525,13 +531,13 @@ def _run_local(function, tasks: Iterable[_Task], jobs: int, default_stage: str,
                 inflight.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
                 for task in crashed:
-                    yield task, _run_isolated(function, task, default_stage, ctx, single_itk)
+                    yield task, _run_isolated(function, task, naming, ctx, single_itk)
                 pool = new_pool(jobs)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_isolated(function, task: _Task, default_stage: str, ctx, single_itk: bool) -> tuple:
+def _run_isolated(function, task: _Task, naming: tuple, ctx, single_itk: bool) -> tuple:
     """Run one case alone in its own process; a death of that process is this case's doing."""
     from multiprocessing.connection import wait as wait_ready
 
@@ -539,7 +545,7 @@ def _run_isolated(function, task: _Task, default_stage: str, ctx, single_itk: bo
 
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=run_case_to_pipe, daemon=True,
-                       args=(send, single_itk, function, task.case_id, task.kwargs, default_stage))
+                       args=(send, single_itk, function, task.case_id, task.kwargs, *naming))
     proc.start()
     send.close()
     try:
@@ -574,7 +580,7 @@ def _run_isolated(function, task: _Task, default_stage: str, ctx, single_itk: bo
         proc.join(timeout=5)
 
 
-def _run_dask(function, tasks: Iterable[_Task], scheduler, default_stage: str
+def _run_dask(function, tasks: Iterable[_Task], scheduler, naming: tuple
               ) -> Iterator[tuple[_Task, tuple]]:
     """Run tasks on a Dask cluster; yields (task, outcome) as they finish.
 
@@ -591,7 +597,7 @@ def _run_dask(function, tasks: Iterable[_Task], scheduler, default_stage: str
     try:
         futures = {}
         for task in tasks:
-            fut = client.submit(run_case, function, task.case_id, task.kwargs, default_stage,
+            fut = client.submit(run_case, function, task.case_id, task.kwargs, *naming,
                                 pure=False, key=f"nomofuse-case-{task.case_id}-{os.urandom(4).hex()}")
             futures[fut] = task
         for fut in as_completed(list(futures)):

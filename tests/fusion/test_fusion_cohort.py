@@ -246,6 +246,9 @@ def test_bad_function_results_and_arguments_are_reported(tmp_path):
     res = run_cohort(str, cases, file_columns=(), progress=False)  # str(case_id, value=..) fails
     assert res.n_failed == 2 and set(res.failures["stage"]) == {"compute"}
     assert set(res.failures["error_type"]) == {"TypeError"}
+    named = run_cohort(str, cases, file_columns=(), progress=False,
+                       stages={KeyError: "lookup", TypeError: "call"})
+    assert set(named.failures["stage"]) == {"call"}
     res = run_cohort(os.path.basename, cases[["case_id"]], file_columns=(), progress=False)
     assert set(res.failures["stage"]) == {"result"}
     assert "returned str; expected a dict" in res.failures["message"][0]
