@@ -47,7 +47,9 @@ def proportion_ci(x, n, conf_level=0.95, method="wilson"):
         z = stats.norm.ppf(1 - a / 2)
         centre = (x + z * z / 2) / (n + z * z)
         half = z / (n + z * z) * np.sqrt(x * (n - x) / n + z * z / 4)
-        return (float(max(centre - half, 0.0)), float(min(centre + half, 1.0)))
+        lo = 0.0 if x == 0 else float(max(centre - half, 0.0))  # exact 0 / 1 at the boundaries
+        hi = 1.0 if x == n else float(min(centre + half, 1.0))
+        return (lo, hi)
     lo = 0.0 if x == 0 else float(stats.beta.ppf(a / 2, x, n - x + 1))
     hi = 1.0 if x == n else float(stats.beta.ppf(1 - a / 2, x + 1, n - x))
     return (lo, hi)
