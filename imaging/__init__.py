@@ -1,3 +1,53 @@
-"""CT/MR/PET volumes and masks to regions, radiomics and an imaging signature."""
+"""CT/MR/PET volumes and masks to regions, radiomics and an imaging signature.
 
-__all__: list[str] = []
+Per case: :func:`read_image` / :func:`read_mask` (NIfTI, NRRD, MHA, DICOM
+series, DICOM SEG, RTSTRUCT), :func:`check_image_mask_geometry`, regions
+(:func:`lesion_region`, :func:`peritumoral_ring`, :func:`organ_soil`),
+radiomics (:class:`RadiomicsExtractor`, :func:`extract_case`), PET
+quantification (:mod:`imaging.pet`), RECIST 1.1 (:mod:`imaging.recist`),
+segmentation agreement (:mod:`imaging.agreement`) and deep features
+(:class:`DeepFeatureExtractor`, imported lazily because it needs torch).
+"""
+
+from .exceptions import (
+    DicomTagError,
+    EmptyRegionError,
+    GeometryMismatchError,
+    ImageReadError,
+    ImagingError,
+    MissingOptionalDependencyError,
+)
+from .geometry import check_image_mask_geometry, resample_image, resample_mask_to_image
+from .io import list_dicom_series, read_dicom_seg, read_image, read_mask, read_rtstruct
+from .radiomics import PRESETS, RadiomicsExtractor, extract_case, preset_path
+from .regions import lesion_region, organ_soil, peritumoral_ring, region_name
+
+__all__: list[str] = [
+    # exceptions
+    "ImagingError",
+    "ImageReadError",
+    "GeometryMismatchError",
+    "EmptyRegionError",
+    "DicomTagError",
+    "MissingOptionalDependencyError",
+    # io
+    "read_image",
+    "read_mask",
+    "list_dicom_series",
+    "read_dicom_seg",
+    "read_rtstruct",
+    # geometry
+    "check_image_mask_geometry",
+    "resample_mask_to_image",
+    "resample_image",
+    # regions
+    "lesion_region",
+    "peritumoral_ring",
+    "organ_soil",
+    "region_name",
+    # radiomics
+    "RadiomicsExtractor",
+    "extract_case",
+    "PRESETS",
+    "preset_path",
+]

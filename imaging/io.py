@@ -1,0 +1,270 @@
+"""Reading volumes and masks: NIfTI, NRRD, MHA, DICOM series, DICOM SEG, RTSTRUCT.
+
+Volumes and label images are read with SimpleITK, so every format it knows
+(``.nii``, ``.nii.gz``, ``.nrrd``, ``.mha``, ``.mhd``, ...) works. A directory
+is read as a DICOM series. DICOM SEG objects are read with ``highdicom`` and
+RTSTRUCT contours are rasterised with ``rt-utils``; both are optional
+(``pip install nomofuse[dicom]`` / ``nomofuse[rtstruct]``) and imported only
+when used.
+
+Every error names the file and, when given, the case id.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from .exceptions import ImageReadError, MissingOptionalDependencyError, _where
+
+__all__ = [
+    "read_image",
+    "read_mask",
+    "list_dicom_series",
+    "read_dicom_seg",
+    "read_rtstruct",
+]
+
+_INTEGER_PIXEL_IDS = {
+    sitk.sitkUInt8, sitk.sitkInt8, sitk.sitkUInt16, sitk.sitkInt16,
+    sitk.sitkUInt32, sitk.sitkInt32, sitk.sitkUInt64, sitk.sitkInt64,
+}
+
+
+def _require(module: str, extra: str, purpose: str):
+    """Import ``module`` or raise an error naming the pip extra that provides it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingOptionalDependencyError(
+            f"{purpose} needs the optional package {module!r}, which is not installed. "
+            f"Install it with: pip install 'nomofuse[{extra}]'"
+        ) from exc
+
+
+def list_dicom_series(directory, *, case_id=None) -> dict[str, list[str]]:
+    """Return ``{SeriesInstanceUID: [sorted file names]}`` for a DICOM directory.
+
+    Files are sorted by GDCM (slice position), as
+    ``sitk.ImageSeriesReader.GetGDCMSeriesFileNames`` does.
+
+    Raises
+    ------
+    ImageReadError
+        If the directory does not exist or holds no DICOM series.
+    """
+    directory = str(directory)
+    if not os.path.isdir(directory):
+        raise ImageReadError(f"DICOM directory does not exist{_where(directory, case_id)}.")
+    uids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(directory) or ()
+    series = {
+        uid: list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(directory, uid)) for uid in uids
+    }
+    if not series:
+        raise ImageReadError(
+            f"No DICOM series found in the directory{_where(directory, case_id)}; "
+            "check that it holds .dcm files of one image series (not a SEG or RTSTRUCT alone)."
+        )
+    return series
+
+
+def read_image(path, *, series_uid: str | None = None, case_id=None) -> sitk.Image:
+    """Read a volume with SimpleITK.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file (NIfTI, NRRD, MHA/MHD, a single DICOM file, ...) or a directory,
+        read as a DICOM series.
+    series_uid : str, optional
+        For a directory holding several series: the SeriesInstanceUID to read.
+        By default the series with the most files (slices) is read.
+    case_id : str, optional
+        Used in error messages.
+
+    Returns
+    -------
+    SimpleITK.Image
+        The volume with its spacing, origin and direction. A DICOM series keeps
+        the reader's metadata dictionary of its first slice on the returned image
+        (``image.GetMetaData('0010|0010')``...).
+
+    Raises
+    ------
+    ImageReadError
+        The path is missing, unreadable, or the requested series is absent.
+
+    Examples
+    --------
+    >>> img = read_image("case_001/CT")                        # doctest: +SKIP
+    >>> img = read_image("case_001/ct.nii.gz", case_id="001")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.is_dir():
+        series = list_dicom_series(path, case_id=case_id)
+        if series_uid is None:
+            series_uid = max(series, key=lambda uid: len(series[uid]))
+        elif series_uid not in series:
+            raise ImageReadError(
+                f"SeriesInstanceUID {series_uid!r} is not in the directory{_where(path, case_id)}; "
+                f"found {sorted(series)}. Pass one of these, or None to read the largest series."
+            )
+        reader = sitk.ImageSeriesReader()
+        reader.SetFileNames(series[series_uid])
+        reader.MetaDataDictionaryArrayUpdateOn()
+        reader.LoadPrivateTagsOn()
+        try:
+            image = reader.Execute()
+        except RuntimeError as exc:
+            raise ImageReadError(
+                f"Could not read DICOM series {series_uid!r}{_where(path, case_id)}: {exc}"
+            ) from exc
+        for key in reader.GetMetaDataKeys(0):
+            try:
+                image.SetMetaData(key, reader.GetMetaData(0, key))
+            except (RuntimeError, UnicodeDecodeError):  # pragma: no cover - odd private tags
+                pass
+        return image
+    if not path.exists():
+        raise ImageReadError(f"Image file does not exist{_where(path, case_id)}.")
+    try:
+        return sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise ImageReadError(
+            f"SimpleITK could not read the image{_where(path, case_id)}: {str(exc).strip()}"
+        ) from exc
+
+
+def read_mask(path, *, case_id=None, series_uid: str | None = None) -> sitk.Image:
+    """Read a label image (mask) and return it with an unsigned integer pixel type.
+
+    A mask is a label image: 0 is background and each positive integer a
+    structure. A floating-point file whose values are all integers (as some
+    tools write) is accepted and cast; one with fractional values is refused.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Label image file (NIfTI, NRRD, MHA, ...) or a DICOM directory.
+        For DICOM SEG use :func:`read_dicom_seg`, for RTSTRUCT :func:`read_rtstruct`.
+    case_id : str, optional
+        Used in error messages.
+
+    Returns
+    -------
+    SimpleITK.Image
+        ``sitkUInt8`` if the largest label is below 256, ``sitkUInt32`` otherwise.
+
+    Raises
+    ------
+    ImageReadError
+        Unreadable file, a vector image, fractional or negative values.
+    """
+    image = read_image(path, case_id=case_id, series_uid=series_uid)
+    return as_label_image(image, path=path, case_id=case_id)
+
+
+def as_label_image(image: sitk.Image, *, path=None, case_id=None) -> sitk.Image:
+    """Check that ``image`` is a scalar label image and cast it to an unsigned type."""
+    if image.GetNumberOfComponentsPerPixel() != 1:
+        raise ImageReadError(
+            f"Mask has {image.GetNumberOfComponentsPerPixel()} components per voxel{_where(path, case_id)};"
+            " expected a scalar label image. Convert a one-hot/segmentation vector image to labels first."
+        )
+    arr = sitk.GetArrayViewFromImage(image)
+    if image.GetPixelID() not in _INTEGER_PIXEL_IDS:
+        if not np.all(np.isfinite(arr)) or not np.all(np.equal(np.mod(arr, 1), 0)):
+            raise ImageReadError(
+                f"Mask holds non-integer values{_where(path, case_id)}; expected a label image "
+                "(0 = background, 1, 2, ... = structures). Threshold a probability map first."
+            )
+    amin = arr.min() if arr.size else 0
+    if amin < 0:
+        raise ImageReadError(
+            f"Mask holds negative labels (minimum {amin}){_where(path, case_id)}; "
+            "expected 0 for background and positive integers for structures."
+        )
+    amax = arr.max() if arr.size else 0
+    target = sitk.sitkUInt8 if amax < 256 else sitk.sitkUInt32
+    if image.GetPixelID() == target:
+        return image
+    return sitk.Cast(image, target)
+
+
+def read_dicom_seg(path, reference: sitk.Image | None = None, *, segment_numbers=None,
+                   case_id=None) -> sitk.Image:
+    """Read a DICOM SEG object into a label image with ``highdicom``.
+
+    Segments are combined into one label image (segment number = label value;
+    overlapping segments are refused by highdicom). If ``reference`` is given,
+    the label image is resampled onto its grid with nearest-neighbour
+    interpolation, so it can be used directly as a mask for that image.
+
+    Requires the optional extra ``dicom`` (``pip install 'nomofuse[dicom]'``).
+    """
+    hd = _require("highdicom", "dicom", "Reading a DICOM SEG")
+    try:
+        seg = hd.seg.segread(str(path))
+        vol = seg.get_volume(combine_segments=True, segment_numbers=segment_numbers,
+                             relabel=False)
+        label = vol.to_simpleitk()
+    except (OSError, ValueError, AttributeError, RuntimeError) as exc:
+        raise ImageReadError(f"Could not read the DICOM SEG{_where(path, case_id)}: {exc}") from exc
+    label = as_label_image(label, path=path, case_id=case_id)
+    if reference is not None:
+        from .geometry import resample_mask_to_image
+
+        label = resample_mask_to_image(label, reference)
+    return label
+
+
+def read_rtstruct(path, series_dir, roi_name: str, *, case_id=None) -> sitk.Image:
+    """Rasterise one RTSTRUCT ROI onto the grid of its DICOM image series.
+
+    Uses ``rt-utils`` (optional extra ``rtstruct``: ``pip install 'nomofuse[rtstruct]'``).
+
+    Parameters
+    ----------
+    path : path-like
+        The RTSTRUCT file.
+    series_dir : path-like
+        Directory of the image series the structure set refers to.
+    roi_name : str
+        Name of the ROI (StructureSetROISequence / ROIName).
+
+    Returns
+    -------
+    SimpleITK.Image
+        ``sitkUInt8`` mask (1 inside the ROI) on the grid of ``read_image(series_dir)``.
+    """
+    rt_utils = _require("rt_utils", "rtstruct", "Reading an RTSTRUCT")
+    image = read_image(series_dir, case_id=case_id)
+    try:
+        rt = rt_utils.RTStructBuilder.create_from(dicom_series_path=str(series_dir),
+                                                 rt_struct_path=str(path))
+        names = rt.get_roi_names()
+        if roi_name not in names:
+            raise ImageReadError(
+                f"ROI {roi_name!r} is not in the RTSTRUCT{_where(path, case_id)}; found {names}."
+            )
+        arr = rt.get_roi_mask_by_name(roi_name)  # rows, columns, slices (in rt-utils' slice order)
+    except ImageReadError:
+        raise
+    except Exception as exc:  # rt-utils raises bare Exceptions
+        raise ImageReadError(f"Could not read the RTSTRUCT{_where(path, case_id)}: {exc}") from exc
+    # rt-utils orders slices as its own series loader does (by ImagePositionPatient along the
+    # slice normal), which is also GDCM's order used by read_image.
+    arr = np.transpose(arr.astype(np.uint8), (2, 0, 1))
+    if arr.shape != sitk.GetArrayViewFromImage(image).shape:
+        raise ImageReadError(
+            f"RTSTRUCT mask shape {arr.shape} does not match the series shape "
+            f"{sitk.GetArrayViewFromImage(image).shape}{_where(path, case_id)}."
+        )
+    mask = sitk.GetImageFromArray(arr)
+    mask.CopyInformation(image)
+    return mask

@@ -1,0 +1,445 @@
+"""Radiomics features per case: pyradiomics with presets, regions and a memory-saving crop.
+
+:class:`RadiomicsExtractor` wraps pyradiomics'
+``featureextractor.RadiomicsFeatureExtractor`` with presets shipped as YAML
+parameter files in ``imaging/params/`` (``"CT"``, ``"MR"``, ``"PET"``; each
+file documents its choices), and :func:`extract_case` is the function the
+cohort runner calls once per case.
+
+Memory
+------
+pyradiomics filters (LoG, wavelet, ...) the *whole* image when no resampling
+is set, which for a 512 x 512 x 600 CT and eight wavelet decompositions takes
+gigabytes. Before any filter, nomofuse crops the image and the region mask to
+the region's bounding box plus ``padDistance`` voxels (pyradiomics' own margin
+for filters), after the whole-image steps (intensity normalisation) have run:
+
+1. mask of the region (binary, label 1);
+2. ``normalize`` (if set) on the full image, as pyradiomics does;
+3. if ``resampledPixelSpacing`` is set: pyradiomics' ``resampleImage``, which
+   already resamples only the bounding box plus ``padDistance``;
+   otherwise: ``cropToTumorMask`` with ``padDistance``;
+4. pyradiomics ``execute`` on the small image with normalisation and
+   resampling switched off (already done).
+
+With resampling (all three presets) this is *exactly* pyradiomics' own
+pipeline, so every feature, filtered ones included, is the same float as
+``RadiomicsFeatureExtractor.execute`` on the full image. Without resampling it
+equals pyradiomics with ``preCrop: true``; features of the original image are
+identical to a run without crop, while filters whose output depends on voxels
+far away (LoG via a recursive Gaussian, wavelet via padding to a power of two,
+and Square/SquareRoot/Logarithm/Exponential which rescale by the image's
+maximum) can differ slightly from a full-image run. ``crop=False`` runs the
+full image.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import numbers
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from .exceptions import EmptyRegionError, ImagingError, _where
+from .geometry import check_image_mask_geometry, resample_mask_to_image
+from .io import as_label_image, read_image, read_mask
+from .regions import lesion_region, organ_soil, peritumoral_ring, region_name, ring_name
+
+__all__ = [
+    "RadiomicsExtractor",
+    "extract_case",
+    "PRESETS",
+    "IMAGE_TYPES",
+    "preset_path",
+]
+
+PARAMS_DIR = Path(__file__).resolve().parent / "params"
+PRESETS = ("CT", "MR", "PET")
+IMAGE_TYPES = ("Original", "Wavelet", "LoG", "Square", "SquareRoot", "Logarithm",
+               "Exponential", "Gradient", "LBP2D", "LBP3D")
+REGIONS = ("lesion", "ring", "soil")
+
+_PET_KEYS = ("suv_factor", "suv_dicom", "pet_metrics", "mtv_relative", "mtv_absolute")
+
+
+def preset_path(name: str) -> Path:
+    """Path of the YAML parameter file of preset ``name`` (``"CT"``, ``"MR"`` or ``"PET"``)."""
+    if name not in PRESETS:
+        shown = "{" + ", ".join(repr(p) for p in PRESETS) + "}"
+        raise ValueError(
+            f"The 'params' parameter of RadiomicsExtractor must be one of {shown} or a path to a "
+            f"pyradiomics YAML/JSON parameter file. Got {name!r} instead."
+        )
+    return PARAMS_DIR / f"{name}.yaml"
+
+
+def _quiet_radiomics():
+    logging.getLogger("radiomics").setLevel(logging.ERROR)
+
+
+class RadiomicsExtractor:
+    """pyradiomics feature extraction with presets, named regions and cropping.
+
+    Parameters
+    ----------
+    params : {"CT", "MR", "PET"}, path or dict, default "CT"
+        A preset shipped in ``imaging/params/`` (see the comments in each YAML
+        file for the choices), a pyradiomics parameter file (YAML or JSON), or a
+        parameter dict with the keys ``imageType``, ``featureClass``, ``setting``.
+    image_types : dict or sequence of str, optional
+        Replaces the ``imageType`` section: e.g. ``["Original", "Wavelet"]`` or
+        ``{"Original": {}, "LoG": {"sigma": [1.0, 3.0]}}``. Allowed names:
+        Original, Wavelet, LoG, Square, SquareRoot, Logarithm, Exponential,
+        Gradient, LBP2D, LBP3D.
+    feature_classes : dict or sequence of str, optional
+        Replaces the ``featureClass`` section (``{"firstorder": None, "glcm": ["Contrast"]}``
+        or ``["firstorder", "shape"]``).
+    settings : dict, optional
+        Overrides entries of the ``setting`` section (``{"binWidth": 10}``).
+    diagnostics : bool, default False
+        Keep pyradiomics' ``diagnostics_*`` entries (versions, settings, image and
+        mask statistics). They describe the cropped (and resampled) image passed
+        to pyradiomics and are strings/tuples, not features.
+    crop : bool, default True
+        Crop to the region's bounding box plus ``padDistance`` before filtering
+        (see the module docstring). ``False`` passes the full image to pyradiomics.
+
+    Attributes
+    ----------
+    params_ : dict
+        The parameter dict actually used (after overrides), as pyradiomics reads it.
+
+    Examples
+    --------
+    >>> ext = RadiomicsExtractor("CT", image_types=["Original"])       # doctest: +SKIP
+    >>> row = ext.extract_case("case_001", "ct.nrrd", "mask.nrrd",
+    ...                        regions=("lesion", "ring"), ring_mm=5)  # doctest: +SKIP
+    >>> row["lesion_original_firstorder_Mean"]                         # doctest: +SKIP
+    """
+
+    def __init__(self, params="CT", *, image_types=None, feature_classes=None, settings=None,
+                 diagnostics: bool = False, crop: bool = True):
+        self.params = params
+        self.image_types = image_types
+        self.feature_classes = feature_classes
+        self.settings = settings
+        self.diagnostics = diagnostics
+        self.crop = crop
+        self.params_ = self._build_params()
+        self.params_name_ = params if isinstance(params, str) and params in PRESETS else (
+            os.fspath(params) if isinstance(params, (str, os.PathLike)) else "custom")
+
+    # ------------------------------------------------------------------ parameters
+    def _build_params(self) -> dict:
+        import yaml
+
+        p = self.params
+        if isinstance(p, Mapping):
+            params = copy.deepcopy(dict(p))
+        else:
+            if isinstance(p, str) and p in PRESETS:
+                path = preset_path(p)
+            elif isinstance(p, (str, os.PathLike)) and Path(p).is_file():
+                path = Path(p)
+            elif isinstance(p, str) and not Path(p).suffix:
+                path = preset_path(p)  # raises with the list of presets
+            else:
+                raise ValueError(
+                    f"Parameter file {os.fspath(p)!r} does not exist; give a preset name "
+                    f"{list(PRESETS)} or a path to a pyradiomics YAML/JSON parameter file."
+                )
+            with open(path) as fh:
+                params = yaml.safe_load(fh) or {}
+        params.setdefault("imageType", {"Original": {}})
+        params.setdefault("featureClass", None)
+        params.setdefault("setting", {})
+        if self.image_types is not None:
+            it = self.image_types
+            if isinstance(it, str):
+                it = [it]
+            if not isinstance(it, Mapping):
+                it = {name: {} for name in it}
+            unknown = [k for k in it if k not in IMAGE_TYPES]
+            if unknown:
+                raise ValueError(
+                    f"The 'image_types' parameter of RadiomicsExtractor must hold names from "
+                    f"{list(IMAGE_TYPES)}. Got {unknown} instead."
+                )
+            params["imageType"] = {k: dict(v or {}) for k, v in it.items()}
+        if self.feature_classes is not None:
+            fc = self.feature_classes
+            if isinstance(fc, str):
+                fc = [fc]
+            if not isinstance(fc, Mapping):
+                fc = {name: None for name in fc}
+            params["featureClass"] = dict(fc)
+        if params["featureClass"] is None:
+            del params["featureClass"]
+        if self.settings:
+            params["setting"] = {**(params["setting"] or {}), **dict(self.settings)}
+        params["setting"] = dict(params["setting"] or {})
+        params["setting"]["additionalInfo"] = bool(self.diagnostics)
+        return params
+
+    @functools.cached_property
+    def _extractor(self):
+        """pyradiomics extractor with the full settings (what a plain pyradiomics run does)."""
+        from radiomics import featureextractor
+
+        _quiet_radiomics()
+        return featureextractor.RadiomicsFeatureExtractor(copy.deepcopy(self.params_))
+
+    @functools.cached_property
+    def _extractor_prepared(self):
+        """Same features, for an image already normalised, resampled and cropped."""
+        from radiomics import featureextractor
+
+        params = copy.deepcopy(self.params_)
+        s = params["setting"]
+        s["normalize"] = False
+        s["removeOutliers"] = None
+        s["resampledPixelSpacing"] = None
+        s["preCrop"] = False
+        _quiet_radiomics()
+        return featureextractor.RadiomicsFeatureExtractor(params)
+
+    # ------------------------------------------------------------------ one region
+    def prepare(self, image: sitk.Image, region: sitk.Image):
+        """Normalise (whole image), then resample or crop to the region's box plus ``padDistance``.
+
+        Returns the ``(image, mask)`` pair pyradiomics would filter; exactly the
+        steps of pyradiomics' ``loadImage`` with ``preCrop`` forced on.
+        """
+        from radiomics import imageoperations
+
+        s = dict(self._extractor.settings)
+        s["label"] = 1
+        mask = imageoperations.getMask(region, **s)
+        if s.get("normalize", False):
+            image = imageoperations.normalizeImage(image, **s)
+        if s.get("interpolator") is not None and s.get("resampledPixelSpacing") is not None:
+            image, mask = imageoperations.resampleImage(image, mask, **s)
+        else:
+            bb, corrected = imageoperations.checkMask(image, mask, **s)
+            if corrected is not None:
+                mask = corrected
+            image, mask = imageoperations.cropToTumorMask(image, mask, bb, **s)
+        return image, mask
+
+    def extract_region(self, image: sitk.Image, region: sitk.Image, *, name: str | None = None,
+                       case_id=None) -> dict:
+        """Features of one binary region (1 inside), columns prefixed ``<name>_``.
+
+        Parameters
+        ----------
+        image : SimpleITK.Image
+        region : SimpleITK.Image
+            Binary mask on the image grid (as returned by :mod:`imaging.regions`).
+        name : str, optional
+            Column prefix; default the region's stored name (``lesion``...).
+
+        Returns
+        -------
+        dict
+            ``{"<name>_<pyradiomics feature name>": float}``, in pyradiomics' order.
+        """
+        name = name or region_name(region)
+        try:
+            if self.crop:
+                img, msk = self.prepare(image, region)
+                raw = self._extractor_prepared.execute(img, msk, label=1)
+            else:
+                raw = self._extractor.execute(image, region, label=1)
+        except (ValueError, AssertionError) as exc:
+            raise ImagingError(
+                f"pyradiomics failed on region {name!r}{_where(None, case_id)}: {exc}"
+            ) from exc
+        out = {}
+        for key, value in raw.items():
+            if key.startswith("diagnostics_"):
+                if self.diagnostics:
+                    out[f"{name}_{key}"] = value
+                continue
+            out[f"{name}_{key}"] = float(value)
+        return out
+
+    # ------------------------------------------------------------------ one case
+    def extract_case(self, case_id, image, mask, *, regions: Sequence[str] = ("lesion",),
+                     label: int = 1, organ_mask=None, ring_mm: float | Sequence[float] = 5.0,
+                     ring_within=None, resample_mask: bool = False, **pet) -> dict[str, float]:
+        """Features of one case for each requested region; see :func:`extract_case`."""
+        unknown = [k for k in pet if k not in _PET_KEYS]
+        if unknown:
+            raise TypeError(
+                f"extract_case got unexpected keyword argument(s) {unknown}; "
+                f"the PET options are {list(_PET_KEYS)}."
+            )
+        regions = (regions,) if isinstance(regions, str) else tuple(regions)
+        bad = [r for r in regions if r not in REGIONS]
+        if bad:
+            raise ValueError(
+                f"The 'regions' parameter of extract_case must hold names from {list(REGIONS)}. "
+                f"Got {bad} instead."
+            )
+        image_path = image if not isinstance(image, sitk.Image) else None
+        mask_path = mask if not isinstance(mask, sitk.Image) else None
+        image = read_image(image, case_id=case_id) if image_path is not None else image
+        mask = (read_mask(mask, case_id=case_id) if mask_path is not None
+                else as_label_image(mask, case_id=case_id))
+        mask = self._on_grid(image, mask, resample_mask, case_id, mask_path)
+
+        # PET: convert to SUV before anything else.
+        suv_factor = pet.get("suv_factor")
+        if pet.get("suv_dicom") is not None:
+            if suv_factor is not None:
+                raise ValueError("Give either suv_factor or suv_dicom to extract_case, not both.")
+            from .pet import suv_factor_from_dicom
+
+            suv_factor = suv_factor_from_dicom(pet["suv_dicom"], case_id=case_id)
+        if suv_factor is not None:
+            image = sitk.Cast(image, sitk.sitkFloat64) * float(suv_factor)
+        want_pet = pet.get("pet_metrics")
+        if want_pet is None:
+            want_pet = suv_factor is not None or self.params_name_ == "PET"
+
+        region_images = []
+        lesion = lesion_region(mask, label, case_id=case_id)
+        if "lesion" in regions:
+            region_images.append(lesion)
+        if "ring" in regions:
+            within = None
+            if ring_within is not None:
+                within = self._load_mask(ring_within, image, resample_mask, case_id)
+            mms = [ring_mm] if isinstance(ring_mm, numbers.Real) else list(ring_mm)
+            for mm in mms:
+                region_images.append(peritumoral_ring(mask, mm, within, label=label,
+                                                      case_id=case_id))
+        if "soil" in regions:
+            if organ_mask is None:
+                raise ValueError(
+                    f"Region 'soil' needs organ_mask{_where(None, case_id)}: pass the organ's "
+                    "label image (file or SimpleITK image), or drop 'soil' from regions."
+                )
+            organ = self._load_mask(organ_mask, image, resample_mask, case_id)
+            region_images.append(organ_soil(organ, lesion, case_id=case_id))
+
+        row: dict[str, float] = {}
+        for reg in region_images:
+            name = region_name(reg)
+            if want_pet:
+                from .pet import pet_metrics
+
+                row.update({f"{name}_pet_{k}": v for k, v in pet_metrics(
+                    image, reg, relative=pet.get("mtv_relative", 0.4),
+                    absolute=pet.get("mtv_absolute", 2.5), case_id=case_id).items()})
+            row.update(self.extract_region(image, reg, name=name, case_id=case_id))
+        return row
+
+    @staticmethod
+    def _on_grid(image, mask, resample_mask, case_id, mask_path):
+        if resample_mask:
+            try:
+                check_image_mask_geometry(image, mask, case_id=case_id)
+            except ImagingError:
+                mask = resample_mask_to_image(mask, image)
+        else:
+            check_image_mask_geometry(
+                image, mask, case_id=case_id,
+                mask_name=os.path.basename(os.fspath(mask_path)) if mask_path is not None else None)
+        return mask
+
+    def _load_mask(self, m, image, resample_mask, case_id):
+        path = m if not isinstance(m, sitk.Image) else None
+        m = read_mask(m, case_id=case_id) if path is not None else as_label_image(m, case_id=case_id)
+        return self._on_grid(image, m, resample_mask, case_id, path)
+
+    def __repr__(self):
+        return (f"RadiomicsExtractor(params={self.params!r}, image_types="
+                f"{list(self.params_['imageType'])}, crop={self.crop})")
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_extractor(params) -> RadiomicsExtractor:
+    return RadiomicsExtractor(params)
+
+
+def extract_case(case_id, image, mask, *, params="CT", regions: Sequence[str] = ("lesion",),
+                 label: int = 1, organ_mask=None, ring_mm: float | Sequence[float] = 5.0,
+                 ring_within=None, resample_mask: bool = False, **pet) -> dict[str, float]:
+    """Radiomics features of one case: one flat ``dict`` of floats, one key per feature.
+
+    This is the function the cohort runner (``nomofuse radiomics``) calls once
+    per case; its signature is stable.
+
+    Parameters
+    ----------
+    case_id : str
+        Case identifier, named in every error message.
+    image : path-like or SimpleITK.Image
+        The volume: a file SimpleITK reads (NIfTI, NRRD, MHA, ...) or a DICOM
+        series directory (the largest series is read).
+    mask : path-like or SimpleITK.Image
+        Label image on the image grid (0 background).
+    params : {"CT", "MR", "PET"}, path, dict or RadiomicsExtractor, default "CT"
+        Preset name, pyradiomics parameter file, parameter dict, or a configured
+        :class:`RadiomicsExtractor` (to choose image types, diagnostics, crop).
+    regions : sequence of {"lesion", "ring", "soil"}, default ("lesion",)
+        Regions to describe. ``"ring"``: peritumoral ring(s) of ``ring_mm`` mm
+        (see :func:`imaging.regions.peritumoral_ring`); ``"soil"``: ``organ_mask``
+        minus the lesion (:func:`imaging.regions.organ_soil`).
+    label : int, default 1
+        Lesion label in ``mask``.
+    organ_mask : path-like or SimpleITK.Image, optional
+        Organ label image (any non-zero voxel is organ); required for ``"soil"``.
+    ring_mm : float or sequence of float, default 5.0
+        Ring width(s) in mm; several widths give several ring regions
+        (``ring3mm``, ``ring5mm``...).
+    ring_within : path-like or SimpleITK.Image, optional
+        Organ or body mask the ring is restricted to.
+    resample_mask : bool, default False
+        If the mask (or organ/ring masks) is not on the image grid, resample it
+        with nearest neighbour instead of raising
+        :class:`~imaging.exceptions.GeometryMismatchError` (``--resample-mask``).
+    **pet
+        PET options: ``suv_factor`` (float: the image is multiplied by it to get
+        SUV), ``suv_dicom`` (path of a PET DICOM file or series directory: the
+        body-weight SUV factor is computed from its tags by
+        :func:`imaging.pet.suv_factor_from_dicom`), ``pet_metrics`` (bool; default
+        True when an SUV factor is given or params is "PET": adds
+        ``<region>_pet_SUVmax``, ``SUVmean``, ``SUVpeak``, ``MTV40_ml``, ``TLG40``,
+        ``MTV2.5_ml``... from :func:`imaging.pet.pet_metrics`), ``mtv_relative``
+        (default 0.4 of SUVmax), ``mtv_absolute`` (default 2.5 SUV).
+
+    Returns
+    -------
+    dict[str, float]
+        ``{"<region>_<pyradiomics feature name>": value}``, e.g.
+        ``"lesion_original_firstorder_Mean"``, ``"ring5mm_wavelet-LLH_glcm_Contrast"``,
+        ``"soil_original_shape_MeshVolume"``. No ``diagnostics_*`` entries unless
+        ``params`` is a ``RadiomicsExtractor(..., diagnostics=True)``.
+
+    Raises
+    ------
+    ImageReadError, GeometryMismatchError, EmptyRegionError, ImagingError
+        All subclasses of ``ValueError``, naming the case and file.
+
+    Examples
+    --------
+    >>> row = extract_case("case_001", "ct.nrrd", "seg.nrrd", params="CT",
+    ...                    regions=("lesion", "ring"), ring_mm=5)   # doctest: +SKIP
+    """
+    if isinstance(params, RadiomicsExtractor):
+        ext = params
+    elif isinstance(params, Mapping):
+        ext = RadiomicsExtractor(params)
+    else:
+        ext = _cached_extractor(os.fspath(params) if isinstance(params, os.PathLike) else params)
+    return ext.extract_case(case_id, image, mask, regions=regions, label=label,
+                            organ_mask=organ_mask, ring_mm=ring_mm, ring_within=ring_within,
+                            resample_mask=resample_mask, **pet)
