@@ -360,22 +360,38 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
             if need_info:
                 info += np.einsum("bj,bjkl->bkl", d / S0, S2) - np.einsum("bj,bjk,bjl->bkl", d, a, a)
         return ll, grad, info
-    max_d = int(np.round(d.max())) if d.size else 0
-    for l in range(max_d):
-        m = (d - l > 0.5).astype(float)          # event times with more than l copied deaths
-        if not m.any():
-            break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(d > 0, l / d, 0.0)
-            den = S0 - frac * D0
-            den = np.where(m > 0, den, 1.0)
-            ll -= np.sum(m * np.log(den), axis=1)
-            num1 = S1 - frac[..., None] * D1
-            a = num1 / den[..., None]
-            grad -= np.einsum("bj,bjk->bk", m, a)
+    # l = 0: every event time (no Efron correction yet)
+    has = (d > 0.5).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        S0s = np.where(has > 0, S0, 1.0)
+        ll -= np.sum(has * np.log(S0s), axis=1)
+        a = S1 / S0s[..., None]
+        grad -= np.einsum("bj,bjk->bk", has, a)
+        if need_info:
+            info += np.matmul((has / S0s)[:, None, :], S2.reshape(B, -1, p * p)).reshape(B, p, p)
+            ah = a * has[..., None]
+            info -= np.matmul(np.swapaxes(ah, 1, 2), a)
+    # l >= 1: only the (resample, time) pairs with more than l copied deaths
+    bi, ji = np.nonzero(d > 1.5)
+    if bi.size:
+        dd = d[bi, ji]
+        s0, d0 = S0[bi, ji], D0[bi, ji]
+        s1, d1 = S1[bi, ji], D1[bi, ji]
+        if need_info:
+            s2, d2 = S2[bi, ji], D2[bi, ji]
+        for l in range(1, int(np.round(dd.max()))):
+            m = dd - l > 0.5
+            if not m.any():
+                break
+            b_ = bi[m]
+            frac = l / dd[m]
+            den = s0[m] - frac * d0[m]
+            ll -= np.bincount(b_, weights=np.log(den), minlength=B)
+            a = (s1[m] - frac[:, None] * d1[m]) / den[:, None]
+            np.add.at(grad, b_, -a)
             if need_info:
-                num2 = S2 - frac[..., None, None] * D2
-                info += np.einsum("bj,bjkl->bkl", m / den, num2) - np.einsum("bj,bjk,bjl->bkl", m, a, a)
+                term = (s2[m] - frac[:, None, None] * d2[m]) / den[:, None, None] - a[:, :, None] * a[:, None, :]
+                np.add.at(info, b_, term)
     return ll, grad, info
 
 

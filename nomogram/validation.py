@@ -1,0 +1,455 @@
+"""Internal validation by resampling: rms ``validate`` for logistic and Cox nomograms.
+
+:func:`validate` estimates how optimistic a model's apparent accuracy is by
+refitting it on resamples (bootstrap, cross-validation or Efron's .632) and
+returns the optimism-corrected indexes rms prints. The refits use the design
+matrix of the original fit (knots and levels fixed), the same penalty matrix,
+and the test indexes come from applying each refit to the original patients,
+exactly as rms ``predab.resample`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit
+
+from . import _resample as rsm
+from ._checks import check_binary_y, check_dataframe, check_is_fitted, check_option, check_survival_y
+from .exceptions import StatisticalWarning
+
+__all__ = ["validate", "ValidationResult", "LOGISTIC_INDEXES", "COX_INDEXES"]
+
+LOGISTIC_INDEXES = ["Dxy", "R2", "Intercept", "Slope", "Emax", "D", "U", "Q", "B", "g", "gp"]
+COX_INDEXES = ["Dxy", "R2", "Slope", "D", "U", "Q", "g"]
+COLUMNS = ["index.orig", "training", "test", "optimism", "index.corrected", "n"]
+METHODS = {"boot", "crossvalidation", ".632"}
+
+
+@dataclass
+class ValidationResult:
+    """Result of :func:`validate`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        rms's ``validate`` table: one row per index (logistic: Dxy, R2,
+        Intercept, Slope, Emax, D, U, Q, B, g, gp; Cox: Dxy, R2, Slope, D, U,
+        Q, g) and columns ``index.orig``, ``training``, ``test``, ``optimism``,
+        ``index.corrected``, ``n``.
+    confidence_limits : pandas.DataFrame
+        ``Lower`` and ``Upper`` limits of ``index.corrected`` (rms >= 8.0;
+        rms 6.5 does not compute them), at level ``conf_int``.
+    method : str
+    B : int
+        Resamples requested.
+    n_failed : int
+        Resamples whose refit did not converge (left out, as rms does).
+    conf_int : float
+    training_indexes, test_indexes : pandas.DataFrame
+        One row per successful resample: the indexes of the refit on its
+        training sample and on the test sample.
+    """
+
+    table: pd.DataFrame
+    confidence_limits: pd.DataFrame
+    method: str
+    B: int
+    n_failed: int
+    conf_int: float
+    training_indexes: pd.DataFrame = field(repr=False)
+    test_indexes: pd.DataFrame = field(repr=False)
+
+    def summary(self, conf_int: bool = True) -> pd.DataFrame:
+        """The validation table.
+
+        Parameters
+        ----------
+        conf_int : bool, default True
+            Insert the ``Lower`` and ``Upper`` columns before ``n`` (the layout
+            of rms 8); with False the table is exactly rms 6.5's.
+        """
+        if not conf_int:
+            return self.table.copy()
+        t = self.table.drop(columns="n").join(self.confidence_limits)
+        t["n"] = self.table["n"]
+        return t
+
+
+def validate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", random_state=None,
+             conf_int: float = 0.95) -> ValidationResult:
+    """Optimism-corrected predictive accuracy of a fitted nomogram (rms ``validate``).
+
+    For each resample ``b`` the model is refitted on the training sample (same
+    design columns, knots, levels and penalty) and its linear predictor
+    :math:`X\\hat\\beta_b` is evaluated on the training sample ("training") and
+    on the test sample ("test": all patients for the bootstrap, the held-out
+    group for cross-validation, the patients left out for .632). Then
+
+    * ``optimism = mean(training) - mean(test)`` (bootstrap, cross-validation),
+      or ``0.632 (index.orig - sum_b W_b test_b)`` for ``.632``;
+    * ``index.corrected = index.orig - optimism``;
+    * ``n`` = resamples whose index could be computed.
+
+    Indexes (rms ``validate.lrm`` / ``validate.cph``), for linear predictor
+    :math:`x`, :math:`n` patients, likelihood-ratio :math:`\\chi^2` ``LR``:
+
+    * ``Dxy`` = :math:`2C - 1`, Somers' rank correlation (Harrell's C for Cox).
+    * ``R2`` = Nagelkerke :math:`(1 - e^{-LR/n}) / (1 - e^{L_0/n})` with
+      :math:`L_0` = -2 log likelihood of the null model.
+    * ``Intercept``, ``Slope``: logistic (Cox: slope only) recalibration
+      :math:`\\mathrm{logit}\\,P = a + b x` on the test sample; 0 and 1 on the
+      sample the model was fitted on.
+    * ``Emax`` = :math:`\\max_{p \\in [0, 1]} |p - \\mathrm{expit}(a + b\\,\\mathrm{logit}\\,p)|`
+      from the *corrected* intercept and slope (only the ``test``, ``optimism``
+      and ``index.corrected`` columns are filled, as rms 6.5 prints it).
+    * ``D`` = :math:`(LR - 1)/n` discrimination; Cox: :math:`(LR - 1)/L_0`.
+    * ``U`` = unreliability: :math:`(L_{01} - L_{cal} - 2)/n` where
+      :math:`L_{01}` is -2 log likelihood of :math:`x` as is and
+      :math:`L_{cal}` after recalibration (``-2/n`` on the fitting sample);
+      Cox: :math:`-2(\\ell(1) - \\ell(b))/L_0`.
+    * ``Q = D - U``; ``B`` = Brier score of :math:`\\mathrm{expit}(x)`.
+    * ``g`` = Gini's mean difference of :math:`b x`; ``gp`` of
+      :math:`\\mathrm{expit}(a + b x)`.
+
+    Confidence limits (rms >= 8, Harrell 2025, "bootcal"): with
+    :math:`d_b = \\text{training}_b - 1.25\\,\\text{test}_b` and
+    Hmisc ``dualSD`` :math:`(s_{bottom}, s_{top})` of :math:`d`,
+    ``Lower = index.corrected - z s_top`` and ``Upper = index.corrected + z s_bottom``.
+
+    Parameters
+    ----------
+    model : LogisticNomogram or CoxNomogram
+        A fitted model.
+    X : pandas.DataFrame
+        The data the model was fitted on.
+    y : array-like
+        Its outcome (binary, or [time, event]).
+    B : int, default 200
+        Bootstrap resamples (``boot``, ``.632``) or folds (``crossvalidation``).
+    method : {"boot", "crossvalidation", ".632"}, default "boot"
+    random_state : int, numpy Generator or None
+    conf_int : float, default 0.95
+        Level of the confidence limits (0 to skip them).
+
+    Returns
+    -------
+    ValidationResult
+
+    Notes
+    -----
+    Refits are batched: a resample is a frequency-weight vector, and the
+    Newton–Raphson iterations of all resamples run together, warm-started at
+    the original coefficients (see :mod:`nomogram._resample`). R's random
+    number stream is not reproduced, so ``training``/``test``/``optimism``
+    agree with rms only up to resampling error; ``index.orig`` is exact.
+
+    References
+    ----------
+    Harrell FE. rms: ``validate.lrm``, ``validate.cph``, ``predab.resample`` (version 6.5-0;
+    confidence limits as in version 8). Harrell FE, Lee KL, Mark DB (1996). Multivariable
+    prognostic models. Stat Med 15:361-387. Efron B, Tibshirani R (1997). Improvements on
+    cross-validation: the .632+ bootstrap method. JASA 92:548-560.
+
+    Examples
+    --------
+    >>> v = validate(model, X, y, B=200, random_state=1)   # doctest: +SKIP
+    >>> v.table.loc["Dxy", "index.corrected"]              # doctest: +SKIP
+    """
+    kind = _model_kind(model, "validate")
+    check_option(method, METHODS, name="method", caller="validate")
+    if not isinstance(B, (int, np.integer)) or B < 1:
+        raise ValueError(f"The 'B' parameter of validate must be an integer >= 1. Got {B!r} instead.")
+    if not 0 <= conf_int < 1:
+        raise ValueError(f"The 'conf_int' parameter of validate must be in [0, 1). Got {conf_int!r} instead.")
+    check_dataframe(X, caller="validate")
+    rng = np.random.default_rng(random_state)
+    if kind == "logistic":
+        orig, train, test = _logistic_indexes(model, X, y, int(B), method, rng)
+        names = LOGISTIC_INDEXES
+    else:
+        orig, train, test = _cox_indexes(model, X, y, int(B), method, rng)
+        names = COX_INDEXES
+    w632 = test.attrs.get("weights_632")
+    return _assemble(orig, train, test, names, method, int(B), conf_int, w632, kind)
+
+
+# --------------------------------------------------------------------------- helpers
+def _model_kind(model, caller: str) -> str:
+    from .cox import CoxNomogram
+    from .logistic import LogisticNomogram
+
+    if isinstance(model, LogisticNomogram):
+        check_is_fitted(model, "coef_")
+        return "logistic"
+    if isinstance(model, CoxNomogram):
+        check_is_fitted(model, "coef_")
+        return "cox"
+    raise TypeError(
+        f"{caller} expects a fitted LogisticNomogram or CoxNomogram; got {type(model).__name__}."
+    )
+
+
+def _embed_penalty(model, k: int, intercept: bool) -> np.ndarray | None:
+    P = getattr(model, "penalty_matrix_", None)
+    if P is None:
+        return None
+    if not intercept:
+        return np.asarray(P, float)
+    out = np.zeros((k, k))
+    out[1:, 1:] = P
+    return out
+
+
+def emax_from_calibration(intercept: float, slope: float, lim=(0.0, 1.0)) -> float:
+    """rms ``Emax``: max |p - expit(a + b logit p)| over p = lim[0], lim[0] + 0.0005, ..., lim[1]."""
+    p = np.arange(0, int(round((lim[1] - lim[0]) / 0.0005)) + 1) * 0.0005 + lim[0]
+    with np.errstate(divide="ignore"):
+        L = np.log(p / (1 - p))
+    P = expit(intercept + slope * L)
+    d = np.abs(p - P)
+    return float(np.nanmax(d))
+
+
+def _logistic_indexes(model, X, y, B, method, rng):
+    yv = check_binary_y(y, n=len(X), caller="validate")
+    Xd = model.design_matrix(X)
+    n = len(yv)
+    Z = np.column_stack([np.ones(n), Xd])
+    coef = model.coef_.to_numpy()
+    P = _embed_penalty(model, Z.shape[1], True)
+
+    # --- apparent indexes (rms: evalfit=TRUE on the original fit)
+    lp = Z @ coef
+    ll0, ll = model.loglik_
+    lr = 2.0 * (ll - ll0)
+    ones = np.ones((1, n))
+    orig = pd.Series(
+        {
+            "Dxy": float(rsm.weighted_somers_dxy(lp[None], yv, ones)[0]),
+            "R2": _nagelkerke(lr, ll0, n),
+            "Intercept": 0.0,
+            "Slope": 1.0,
+            "Emax": 0.0,
+            "D": (lr - 1) / n,
+            "U": -2.0 / n,
+            "Q": (lr - 1) / n + 2.0 / n,
+            "B": float(np.mean((yv - expit(lp)) ** 2)),
+            "g": float(rsm.weighted_gini_md(lp[None], ones)[0]),
+            "gp": float(rsm.weighted_gini_md(expit(lp)[None], ones)[0]),
+        }
+    )
+
+    plan = rsm.resample_plan(method, n, B, rng)
+    beta, llb, conv, _ = rsm.logistic_newton_batch(Z, yv, plan.train, penalty=P, init=coef)
+    W = plan.train[conv]
+    T = plan.test[conv]
+    beta = beta[conv]
+    lpb = beta @ Z.T                                            # (b, n) on every original row
+
+    # --- training indexes (the refit on its own sample)
+    N = W.sum(axis=1)
+    ll0b = rsm._null_loglik(yv, W)
+    lrb = 2.0 * (llb[conv] - ll0b)
+    pb = expit(lpb)
+    Db = (lrb - 1) / N
+    train = pd.DataFrame(
+        {
+            "Dxy": rsm.weighted_somers_dxy(lpb, yv, W),
+            "R2": _nagelkerke(lrb, ll0b, N),
+            "Intercept": 0.0,
+            "Slope": 1.0,
+            "Emax": 0.0,
+            "D": Db,
+            "U": -2.0 / N,
+            "Q": Db + 2.0 / N,
+            "B": np.sum(W * (yv - pb) ** 2, axis=1) / N,
+            "g": rsm.weighted_gini_md(lpb, W),
+            "gp": rsm.weighted_gini_md(pb, W),
+        }
+    )
+
+    # --- test indexes: the refit's linear predictor on the test patients, recalibrated
+    NT = T.sum(axis=1)
+    cal, llcal, _ = rsm.recalibrate_logistic_batch(lpb, yv, T)
+    ll0t = rsm._null_loglik(yv, T)
+    lrt = 2.0 * (llcal - ll0t)
+    Dt = (lrt - 1) / NT
+    L01 = -2.0 * rsm.logistic_loglik_batch(lpb, yv, T)
+    Ut = (L01 + 2.0 * llcal - 2) / NT
+    a, s = cal[:, 0], cal[:, 1]
+    test = pd.DataFrame(
+        {
+            "Dxy": rsm.weighted_somers_dxy(lpb, yv, T),
+            "R2": _nagelkerke(lrt, ll0t, NT),
+            "Intercept": a,
+            "Slope": s,
+            "Emax": [emax_from_calibration(ai, si) for ai, si in zip(a, s)],
+            "D": Dt,
+            "U": Ut,
+            "Q": Dt - Ut,
+            "B": np.sum(T * (yv - pb) ** 2, axis=1) / NT,
+            "g": rsm.weighted_gini_md(s[:, None] * lpb, T),
+            "gp": rsm.weighted_gini_md(expit(a[:, None] + s[:, None] * lpb), T),
+        }
+    )
+    test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]
+    test.attrs["n_failed"] = int((~conv).sum())
+    return orig, train, test
+
+
+def _cox_indexes(model, X, y, B, method, rng):
+    time, event = check_survival_y(y, n=len(X), caller="validate")
+    Xd = model.design_matrix(X)
+    n = len(time)
+    means = model.means_.to_numpy()
+    Xc = Xd - means
+    coef = model.coef_.to_numpy()
+    P = _embed_penalty(model, Xd.shape[1], False)
+    rs = rsm.CoxRiskSetsBatch(time, event)
+    Xs = Xc[rs.order]
+
+    # --- apparent indexes
+    lp = (Xc @ coef)[rs.order]
+    ll0, ll = model.loglik_
+    orig = pd.Series(_cox_fit_indexes(lp[None], np.ones((1, n)), rs, np.array([ll0]), np.array([ll])).iloc[0])
+
+    plan = rsm.resample_plan(method, n, B, rng)
+    Wtr = plan.train[:, rs.order]
+    Tte = plan.test[:, rs.order]
+    beta, llb, ll0b, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties, penalty=P, init=coef)
+    W, T, beta = Wtr[conv], Tte[conv], beta[conv]
+    lpb = beta @ Xs.T
+    train = _cox_fit_indexes(lpb, W, rs, ll0b[conv], llb[conv])
+
+    # --- test: slope of the refit's linear predictor on the test patients
+    slope, l0, ls, l1 = rsm.cox_slope_batch(rs, lpb, T, ties=model.ties)
+    NT = T.sum(axis=1)
+    lr = 2.0 * (ls - l0)
+    L0 = -2.0 * l0
+    Dt = (lr - 1) / L0
+    Ut = -2.0 * (l1 - ls) / L0
+    test = pd.DataFrame(
+        {
+            "Dxy": rsm.weighted_cox_dxy(lpb, rs, T),
+            "R2": (1 - np.exp(-lr / NT)) / (1 - np.exp(-L0 / NT)),
+            "Slope": slope,
+            "D": Dt,
+            "U": Ut,
+            "Q": Dt - Ut,
+            "g": rsm.weighted_gini_md(slope[:, None] * lpb, T),
+        }
+    )
+    test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]
+    test.attrs["n_failed"] = int((~conv).sum())
+    return orig, train, test
+
+
+def _cox_fit_indexes(lp, W, rs, ll0, ll) -> pd.DataFrame:
+    """rms ``validate.cph`` indexes of a fit evaluated on its own sample (evalfit=TRUE)."""
+    N = W.sum(axis=1)
+    lr = 2.0 * (ll - ll0)
+    L0 = -2.0 * ll0
+    D = (lr - 1) / L0
+    U = -2.0 / L0
+    return pd.DataFrame(
+        {
+            "Dxy": rsm.weighted_cox_dxy(lp, rs, W),
+            "R2": (1 - np.exp(-lr / N)) / (1 - np.exp(-L0 / N)),
+            "Slope": np.ones(len(N)),
+            "D": D,
+            "U": U,
+            "Q": D - U,
+            "g": rsm.weighted_gini_md(lp, W),
+        }
+    )
+
+
+def _nagelkerke(lr, ll0, n):
+    """Nagelkerke R2 from LR chi2, null log-likelihood (not -2 LL) and n."""
+    return (1 - np.exp(-np.asarray(lr) / n)) / (1 - np.exp(2 * np.asarray(ll0) / n))
+
+
+def dual_sd(x: np.ndarray, nmin: int = 10) -> tuple[float, float]:
+    """Hmisc ``dualSD``: SDs of the values below and above the mean (bottom, top).
+
+    Each uses the overall mean and divides by (count - 1) of its half; with
+    fewer than ``nmin`` values both are the ordinary SD.
+    """
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if len(x) < nmin:
+        s = float(np.std(x, ddof=1)) if len(x) > 1 else float("nan")
+        return s, s
+    m = x.mean()
+    lo, hi = x[x <= m], x[x >= m]
+    bottom = np.sqrt(np.sum((lo - m) ** 2) / (len(lo) - 1)) if len(lo) > 1 else float("nan")
+    top = np.sqrt(np.sum((hi - m) ** 2) / (len(hi) - 1)) if len(hi) > 1 else float("nan")
+    return float(bottom), float(top)
+
+
+def _assemble(orig, train, test, names, method, B, conf_int, w632, kind) -> ValidationResult:
+    import warnings
+
+    n_failed = int(test.attrs.get("n_failed", 0))
+    tr = train[names].to_numpy(float)
+    te = test[names].to_numpy(float)
+    ok = np.isfinite(tr) & np.isfinite(te)
+    num = ok.sum(axis=0)
+    if n_failed:
+        warnings.warn(
+            f"validate: {n_failed} of {B} resamples did not converge (divergence or "
+            "singularity) and were left out, as rms does.",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+    trz = np.where(ok, tr, 0.0)
+    tez = np.where(ok, te, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        training = trz.sum(axis=0) / num
+        io = orig[names].to_numpy(float)
+        if method == ".632":
+            testm = (tez * np.asarray(w632)[:, None]).sum(axis=0)
+            optimism = 0.632 * (io - testm)
+        else:
+            testm = tez.sum(axis=0) / num
+            optimism = training - testm
+    corrected = io - optimism
+    table = pd.DataFrame(
+        {"index.orig": io, "training": training, "test": testm, "optimism": optimism,
+         "index.corrected": corrected, "n": num.astype(float)},
+        index=names,
+    )
+    if kind == "logistic":
+        # rms 6.5: Emax from the corrected calibration intercept and slope
+        emax = emax_from_calibration(table.loc["Intercept", "index.corrected"],
+                                     table.loc["Slope", "index.corrected"])
+        table.loc["Emax"] = [0.0, 0.0, emax, emax, emax, table.loc["Dxy", "n"]]
+    table.index.name = None
+    lower = np.full(len(names), np.nan)
+    upper = np.full(len(names), np.nan)
+    if conf_int > 0:
+        z = stats.norm.ppf((conf_int + 1) / 2)
+        d = tr - 1.25 * te
+        for j in range(len(names)):
+            bottom, top = dual_sd(d[:, j])
+            lower[j] = corrected[j] - z * top
+            upper[j] = corrected[j] + z * bottom
+        if kind == "logistic":
+            j = names.index("Emax")
+            lower[j] = table.loc["Emax", "index.corrected"] - z * dual_sd(d[:, j])[1]
+            upper[j] = table.loc["Emax", "index.corrected"] + z * dual_sd(d[:, j])[0]
+    cl = pd.DataFrame({"Lower": lower, "Upper": upper}, index=names)
+    return ValidationResult(
+        table=table,
+        confidence_limits=cl,
+        method=method,
+        B=B,
+        n_failed=n_failed,
+        conf_int=conf_int,
+        training_indexes=train[names].reset_index(drop=True),
+        test_indexes=test[names].reset_index(drop=True),
+    )
