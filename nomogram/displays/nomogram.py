@@ -275,7 +275,7 @@ class NomogramDisplay:
             xs += [float(v) for v in self._patient_x(patient_pts, to_x_bottom).values()]
         left_edge, right_edge = min(xs), max(xs)
 
-        labels = {label: _wrap(label, label_wrap) for label, _ in rows}
+        labels = {a.label: _wrap(a.label, label_wrap) for a, _ in rows}
         labels[points_label] = _wrap(points_label, label_wrap)
         name_w = max(_text_size(ax, renderer, s, fontsize, text_kw)[0] for s in labels.values())
         tick_w = max([_text_size(ax, renderer, t, tick_fs, text_kw)[0]
@@ -475,7 +475,6 @@ class NomogramDisplay:
         c = st["pcolor"]
         row = pts.iloc[0]
         patient = self.patient.iloc[0]
-        fs = st["tick_fs"]
         self.patient_artists_ = {}
         ruler_marks = []
         for a, y in rows:
@@ -510,10 +509,13 @@ class NomogramDisplay:
             else:
                 v = float(row[a.label]) if a.label in row.index else np.nan
                 txt = f"{v:.3f}" if np.isfinite(v) else "NA"
-            ax.plot([xt], [y], ls="none", marker="o", ms=4.5, color=c, mec="white", mew=0.6, zorder=4,
+            ticks = self.rows_[a.label]["ticks"]
+            inside = len(ticks) and ticks.min() - 1e-9 <= xt <= ticks.max() + 1e-9
+            # off the end of its axis (e.g. survival below the lowest tick): an open dot
+            ax.plot([xt], [y], ls="none", marker="o", ms=4.5, color=c, mec="white" if inside else c,
+                    mfc=c if inside else "white", mew=0.6 if inside else 1.0, zorder=4,
                     gid=f"patient-dot-{a.kind}")
             self.patient_artists_[a.label] = self._patient_text(txt, xt, y, gid=f"patient-{a.kind}")
-        del fs
 
     def _patient_text(self, s, x, y, gid):
         """Patient value next to its dot, at the first spot free of tick labels."""
@@ -521,8 +523,11 @@ class NomogramDisplay:
         others = [t.get_window_extent(r) for t in ax.texts if t.get_gid() and "-label" in t.get_gid()]
         others += [t.get_window_extent(r) for t in ax.texts if t.get_gid() and t.get_gid().startswith("patient-")]
         d = 0.45 * st["fs"]
+        far = 0.42 * st["fs"] + 1.3 * st["tick_fs"]  # beyond a row of tick labels
         spots = [((d, 1.5), "left", "bottom"), ((-d, 1.5), "right", "bottom"),
-                 ((d, -1.5), "left", "top"), ((-d, -1.5), "right", "top")]
+                 ((d, -1.5), "left", "top"), ((-d, -1.5), "right", "top"),
+                 ((d, far), "left", "bottom"), ((-d, far), "right", "bottom"),
+                 ((d, -far), "left", "top"), ((-d, -far), "right", "top")]
         t = None
         for off, ha, va in spots:
             t = ax.annotate(s, xy=(x, y), xytext=off, textcoords="offset points", ha=ha, va=va,
