@@ -1,0 +1,55 @@
+"""Cumulative/dynamic AUC(t) against scikit-survival's cumulative_dynamic_auc.
+
+No R package is available here (timeROC is not packaged for apt); the committed
+scikit-survival outputs (tests/reference/survival_metrics/sksurv_reference.json)
+are the reference, plus a live comparison when scikit-survival is installed.
+"""
+
+import numpy as np
+import pytest
+
+from nomogram.metrics import time_dependent_auc
+
+from ._ref import surv
+
+SCORES, _, SKSURV = surv()
+Y = SCORES[["time", "cens"]]
+
+
+@pytest.mark.parametrize("name", sorted(SKSURV["cumulative_dynamic_auc"]))
+def test_auc_equals_scikit_survival(name):
+    res = time_dependent_auc(Y, SCORES[name], SKSURV["times"], n_boot=0)
+    np.testing.assert_allclose(res.auc, SKSURV["cumulative_dynamic_auc"][name], rtol=0, atol=1e-12)
+    assert np.isnan(res.lower).all()
+
+
+def test_bootstrap_interval():
+    res = time_dependent_auc(Y, SCORES["lp2"], [730, 1825], n_boot=200, random_state=0)
+    assert (res.lower < res.auc).all() and (res.auc < res.upper).all()
+    assert ((res.se > 0.01) & (res.se < 0.06)).all()
+    s = res.summary()
+    assert list(s.columns) == ["time", "AUC", "se", "lower", "upper", "n_cases", "n_controls"]
+    assert s["n_cases"].tolist() == [int(((Y.time <= t) & (Y.cens == 1)).sum()) for t in [730, 1825]]
+
+
+def test_live_scikit_survival_on_lung():
+    """Live check on another data set (NCCTG lung cancer, lifelines.datasets.load_lung)."""
+    sk = pytest.importorskip("sksurv.metrics")
+    from lifelines.datasets import load_lung
+    from sksurv.util import Surv
+
+    lung = load_lung().dropna(subset=["ph.ecog"])
+    y = Surv.from_arrays(event=lung["status"].astype(bool), time=lung["time"].astype(float))
+    score = (lung["ph.ecog"] + lung["age"] / 100).to_numpy(float)
+    times = [180.0, 365.0, 540.0, 730.0]
+    ref, _ = sk.cumulative_dynamic_auc(y, y, score, times)
+    res = time_dependent_auc(lung[["time", "status"]], score, times, n_boot=0)
+    np.testing.assert_allclose(res.auc, ref, rtol=0, atol=1e-12)
+    ties = time_dependent_auc(lung[["time", "status"]], lung["ph.ecog"], times, n_boot=0)
+    ref_ties, _ = sk.cumulative_dynamic_auc(y, y, lung["ph.ecog"].to_numpy(float), times)
+    np.testing.assert_allclose(ties.auc, ref_ties, rtol=0, atol=1e-12)
+
+
+def test_times_outside_follow_up_raise():
+    with pytest.raises(ValueError, match="times must lie within follow-up"):
+        time_dependent_auc(Y, SCORES["lp1"], [100000], n_boot=0)
