@@ -296,9 +296,11 @@ class NomogramDisplay:
 
         # ---- draw
         self.rows_ = {}
+        self._occupied = []  # display-space boxes of every text drawn so far
         y0 = 0.0
-        ax.text(x0, y0, labels[points_label], ha="left", va="center", fontsize=fontsize, color=color,
-                gid="points-ruler-name", **text_kw)
+        t = ax.text(x0, y0, labels[points_label], ha="left", va="center", fontsize=fontsize, color=color,
+                    gid="points-ruler-name", **text_kw)
+        self._occupied.append(t.get_window_extent(renderer))
         quarter = (ruler[1] - ruler[0]) / 4.0 if len(ruler) > 1 else maxscale / 4.0
         minor = np.arange(0.0, ruler.max() + quarter / 2, quarter)
         minor = minor[~np.isclose(minor[:, None], ruler[None, :]).any(axis=1)]
@@ -312,8 +314,9 @@ class NomogramDisplay:
 
         for k, (axis, y) in enumerate(rows):
             idx = nom.axes.index(axis)
-            ax.text(x0, y, labels[axis.label], ha="left", va="center", fontsize=fontsize, color=color,
-                    gid=f"axis{idx}-name", linespacing=1.0, **text_kw)
+            t = ax.text(x0, y, labels[axis.label], ha="left", va="center", fontsize=fontsize, color=color,
+                        gid=f"axis{idx}-name", linespacing=1.0, **text_kw)
+            self._occupied.append(t.get_window_extent(renderer))
             pts = np.asarray(axis.points, dtype=float)
             if axis.kind == "predictor":
                 discrete = _is_discrete(nom, axis)
@@ -394,7 +397,6 @@ class NomogramDisplay:
         gap = 0.45 * st["tick_fs"] * self.figure_.dpi / 72.0
         base = 0.42 * st["fs"] + 0.2 * st["tick_fs"]
         step = 1.1 * st["tick_fs"]
-        kept: dict[tuple[int, int], list] = {}
         placed = {}
         for i in priority:
             if not texts[i]:
@@ -407,29 +409,36 @@ class NomogramDisplay:
                 tries += [(pref, 1), (-pref, 1)] if flip else [(pref, 1)]
             chosen = None
             for side, level in tries:
-                t = ax.annotate(texts[i], xy=(x[i], y), xytext=(0, side * (base + level * step)),
-                                textcoords="offset points", ha="center",
-                                va="bottom" if side > 0 else "top", fontsize=st["tick_fs"],
-                                color=st["color"], annotation_clip=False, gid=f"{gid}-label{i}", **st["text_kw"])
+                t = self._tick_label(texts[i], x[i], y, side * (base + level * step), f"{gid}-label{i}")
                 bb = t.get_window_extent(r)
-                lo, hi = bb.x0 - gap / 2, bb.x1 + gap / 2
-                if all(hi <= a or lo >= b for a, b in kept.get((side, level), [])):
-                    chosen = (t, side, level, lo, hi)
+                if not self._collides(bb, gap):
+                    chosen = (t, side, bb)
                     break
                 t.remove()
-            if chosen is None and force:
-                side = pref
-                t = ax.annotate(texts[i], xy=(x[i], y), xytext=(0, side * base), textcoords="offset points",
-                                ha="center", va="bottom" if side > 0 else "top", fontsize=st["tick_fs"],
-                                color=st["color"], annotation_clip=False, gid=f"{gid}-label{i}", **st["text_kw"])
-                bb = t.get_window_extent(r)
-                chosen = (t, side, 0, bb.x0, bb.x1)
+            if chosen is None and force:  # a level is never left out: draw it where rms would
+                t = self._tick_label(texts[i], x[i], y, pref * base, f"{gid}-label{i}")
+                chosen = (t, pref, t.get_window_extent(r))
             if chosen is None:
                 continue
-            t, side, level, lo, hi = chosen
-            kept.setdefault((side, level), []).append((lo, hi))
+            t, side, bb = chosen
+            self._occupied.append(bb)
             placed[i] = (t, side)
         return placed
+
+    def _tick_label(self, text, x, y, offset, gid):
+        st = self._style
+        # an opaque box in the figure's colour keeps grid and drop lines from crossing the digits
+        face = self.figure_.get_facecolor()
+        box = dict(boxstyle="square,pad=0.08", fc=face, ec="none") if face[3] > 0 else None
+        return self.ax_.annotate(
+            text, xy=(x, y), xytext=(0, offset), textcoords="offset points", ha="center",
+            va="bottom" if offset > 0 else "top", fontsize=st["tick_fs"], color=st["color"],
+            annotation_clip=False, gid=gid, zorder=3, bbox=box, **st["text_kw"])
+
+    def _collides(self, bb, gap=0.0):
+        """Does ``bb`` (display units), widened by ``gap`` on each side, overlap a drawn text?"""
+        x0, x1 = bb.x0 - gap / 2, bb.x1 + gap / 2
+        return any(x0 < o.x1 and x1 > o.x0 and bb.y0 < o.y1 and bb.y1 > o.y0 for o in self._occupied)
 
     def _grid(self, col_grid, ruler, minor, y_top, y_bottom):
         if col_grid is True:
@@ -520,8 +529,6 @@ class NomogramDisplay:
     def _patient_text(self, s, x, y, gid):
         """Patient value next to its dot, at the first spot free of tick labels."""
         ax, st, r = self.ax_, self._style, self._renderer
-        others = [t.get_window_extent(r) for t in ax.texts if t.get_gid() and "-label" in t.get_gid()]
-        others += [t.get_window_extent(r) for t in ax.texts if t.get_gid() and t.get_gid().startswith("patient-")]
         d = 0.45 * st["fs"]
         far = 0.42 * st["fs"] + 1.3 * st["tick_fs"]  # beyond a row of tick labels
         spots = [((d, 1.5), "left", "bottom"), ((-d, 1.5), "right", "bottom"),
@@ -534,7 +541,7 @@ class NomogramDisplay:
                             fontsize=st["tick_fs"], color=st["pcolor"], fontweight="bold", zorder=5,
                             annotation_clip=False, gid=gid, **st["text_kw"])
             bb = t.get_window_extent(r)
-            if not any(bb.overlaps(o) for o in others):
+            if not self._collides(bb):
                 break
             t.remove()
             t = None
@@ -546,6 +553,7 @@ class NomogramDisplay:
         import matplotlib.patheffects as pe
 
         t.set_path_effects([pe.withStroke(linewidth=2.2, foreground="white")])
+        self._occupied.append(t.get_window_extent(r))
         return t
 
     # ------------------------------------------------------------------ output
