@@ -22,7 +22,7 @@ from ._ref import clinical_csv, data  # noqa: E402
 
 def test_computing_modules_do_not_import_matplotlib():
     code = (
-        "import sys; import nomogram.decision_curve, nomogram.risk_groups, "
+        "import sys; import nomogram.decision_curve, nomogram.risk_groups, nomogram.tables, "
         "nomogram.displays; print('matplotlib' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
