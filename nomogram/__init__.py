@@ -10,6 +10,9 @@ from .cox import CoxNomogram
 from .logistic import LogisticNomogram
 from .model_io import load_model, save_model
 from .points import Axis, Nomogram
+from .decision_curve import DecisionCurveResult, decision_curve
+from .risk_groups import RiskGroups, maxstat_cutoff, risk_groups, time_dependent_roc
+from .tables import RegressionTable, TableOne, regression_table, table_one
 from .exceptions import (
     ConvergenceError,
     ModelFileError,
@@ -30,4 +33,14 @@ __all__ = [
     "StatisticalWarning",
     "load_model",
     "save_model",
+    "DecisionCurveResult",
+    "decision_curve",
+    "RiskGroups",
+    "maxstat_cutoff",
+    "risk_groups",
+    "time_dependent_roc",
+    "RegressionTable",
+    "TableOne",
+    "regression_table",
+    "table_one",
 ]
