@@ -6,10 +6,12 @@ risk groups, charts and JSON export. This package imports none of
 ``imaging``, ``pathology`` or ``fusion``.
 """
 
+from .calibration import CalibrationResult, ValProbResult, calibrate, val_prob
 from .cox import CoxNomogram
 from .logistic import LogisticNomogram
 from .model_io import load_model, save_model
 from .points import Axis, Nomogram
+from .validation import ValidationResult, validate
 from .decision_curve import DecisionCurveResult, decision_curve
 from .risk_groups import RiskGroups, maxstat_cutoff, risk_groups, time_dependent_roc
 from .tables import RegressionTable, TableOne, regression_table, table_one
@@ -22,6 +24,12 @@ from .exceptions import (
 )
 
 __all__ = [
+    "CalibrationResult",
+    "ValProbResult",
+    "ValidationResult",
+    "calibrate",
+    "val_prob",
+    "validate",
     "Axis",
     "CoxNomogram",
     "LogisticNomogram",

@@ -1,0 +1,584 @@
+"""Calibration: rms ``calibrate`` (internal, resampling) and ``val.prob`` (external).
+
+* :func:`calibrate` — bias-corrected calibration curve of a fitted nomogram:
+  rms ``calibrate.default`` for logistic models (lowess smooth of the outcome
+  on the predicted risk) and rms ``calibrate.cph`` with ``cmethod="KM"`` for
+  Cox models (Kaplan–Meier survival at ``u`` in groups of predicted survival).
+* :func:`val_prob` — calibration and discrimination of predicted
+  probabilities on new patients (rms/Hmisc ``val.prob``), with the
+  Hosmer–Lemeshow test added.
+
+Computation only; :class:`nomogram.displays.CalibrationDisplay` draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit, logit
+
+from . import _resample as rsm
+from ._checks import (
+    check_binary_y,
+    check_dataframe,
+    check_option,
+    check_probabilities,
+    check_survival_y,
+)
+from ._lowess import approx, lowess
+from .validation import _embed_penalty, _model_kind
+
+__all__ = ["calibrate", "CalibrationResult", "val_prob", "ValProbResult", "lowess"]
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class CalibrationResult:
+    """Result of :func:`calibrate`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Logistic (rms ``calibrate.default``): one row per grid point with
+        ``predy``, ``calibrated.orig`` (apparent), ``calibrated.corrected``
+        (bias-corrected), ``index.orig``, ``training``, ``test``,
+        ``optimism``, ``index.corrected``, ``n``. Cox (rms ``calibrate.cph``,
+        KM method): one row per group with ``index.orig``, ``training``,
+        ``test``, ``mean.optimism``, ``mean.corrected``, ``n``,
+        ``mean.predicted``, ``KM``, ``KM.corrected``, ``std.err``.
+    predicted : ndarray
+        Predicted risk (logistic) or survival at ``u`` (Cox) of every patient.
+    errors : pandas.Series
+        Logistic only: ``n``, ``mean_absolute_error``, ``mean_squared_error``,
+        ``quantile90_absolute_error`` of the predicted risks against the
+        bias-corrected curve (as rms ``print.calibrate`` reports them).
+    kind : {"logistic", "cox"}
+    method : str
+    B : int
+    u : float or None
+        Time of the Cox calibration.
+    """
+
+    table: pd.DataFrame
+    predicted: np.ndarray = field(repr=False)
+    errors: pd.Series
+    kind: str
+    method: str
+    B: int
+    u: float | None = None
+    n_failed: int = 0
+
+    def summary(self) -> pd.DataFrame:
+        """The calibration table (a copy)."""
+        return self.table.copy()
+
+    def plot(self, ax=None, **kwargs):
+        """Draw with :class:`nomogram.displays.CalibrationDisplay`; returns the display."""
+        from .displays.calibration import CalibrationDisplay
+
+        return CalibrationDisplay.from_result(self).plot(ax=ax, **kwargs)
+
+
+@dataclass
+class ValProbResult:
+    """Result of :func:`val_prob`.
+
+    Attributes
+    ----------
+    statistics : pandas.Series
+        ``Dxy``, ``C (ROC)``, ``R2``, ``D``, ``D:Chi-sq``, ``D:p``, ``U``,
+        ``U:Chi-sq``, ``U:p``, ``Q``, ``Brier``, ``Intercept``, ``Slope``,
+        ``Emax``, ``E90``, ``Eavg``, ``S:z``, ``S:p`` (rms ``val.prob`` names
+        and order), then ``Intercept lower``/``upper``, ``Slope lower``/``upper``
+        (Wald CIs), ``CITL`` (calibration-in-the-large), ``CITL lower``/``upper``,
+        ``HL chi2``, ``HL df``, ``HL p`` (Hosmer–Lemeshow).
+    smooth : pandas.DataFrame
+        ``x``, ``y``: the lowess calibration curve (R ``lowess(p, y, iter=0)``).
+    groups : pandas.DataFrame
+        Hosmer–Lemeshow groups: ``n``, ``observed``, ``expected``, ``mean_predicted``.
+    """
+
+    statistics: pd.Series
+    smooth: pd.DataFrame = field(repr=False)
+    groups: pd.DataFrame = field(repr=False)
+
+    def summary(self) -> pd.DataFrame:
+        """Statistics as a one-column DataFrame (``value``)."""
+        return self.statistics.to_frame("value")
+
+
+# --------------------------------------------------------------------------- calibrate
+def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", random_state=None,
+              *, u: float | None = None, m: int = 150, cuts=None, predy=None) -> CalibrationResult:
+    """Bias-corrected calibration curve by resampling (rms ``calibrate``).
+
+    **Logistic models** (rms ``calibrate.default``). With predicted risks
+    :math:`\\hat p_i`, the grid ``predy`` is 50 equally spaced points from the
+    5th smallest to the 5th largest :math:`\\hat p`. The apparent curve is
+    R's ``lowess(p, y, iter=0)`` interpolated at ``predy`` (``approx`` with the
+    first of tied values). For each resample the model is refitted on the
+    training sample, and the same smooth of the refit's risks is computed on
+    the training and on the test sample; ``index = smooth(predy) - predy``,
+    ``optimism = mean(training) - mean(test)`` over the resamples where both
+    are defined at that point (``n``), and
+    ``calibrated.corrected = calibrated.orig - optimism``. The errors
+    reported are those of rms ``print.calibrate``: with
+    :math:`e_i = \\hat p_i - \\mathrm{corrected}(\\hat p_i)` (linear interpolation),
+    the mean :math:`|e|`, mean :math:`e^2` and 0.9 quantile of :math:`|e|`.
+
+    **Cox models** (rms ``calibrate.cph``, ``cmethod="KM"``). Predicted
+    survival at ``u``, :math:`\\hat S_i(u) = S_0(u)^{\\exp(x_i\\hat\\beta)}`,
+    is cut into ``g = max(1, floor(n/m))`` quantile groups (cut points: R
+    ``quantile(c(0, 1, S), seq(0, 1, length = g + 1))``, intervals closed on
+    the left as Hmisc ``cut2``). In each group, ``KM`` is the Kaplan–Meier
+    survival at ``u`` and the index is ``KM - mean predicted``. Each resample
+    refits the Cox model (and its baseline survival) on the training sample
+    and recomputes the grouped index on the training and on the test sample
+    with the original cut points; ``KM.corrected = KM - mean.optimism``.
+
+    Parameters
+    ----------
+    model : LogisticNomogram or CoxNomogram
+    X, y : the data the model was fitted on
+    B : int, default 200
+    method : {"boot", "crossvalidation", ".632"}, default "boot"
+    random_state : int, numpy Generator or None
+    u : float
+        Cox only: time at which survival is calibrated (required).
+    m : int, default 150
+        Cox only: patients per group.
+    cuts : array-like, optional
+        Cox only: cut points on predicted survival (overrides ``m``).
+    predy : array-like, optional
+        Logistic only: the grid of predicted risks.
+
+    Returns
+    -------
+    CalibrationResult
+
+    Notes
+    -----
+    The smooth hazard-regression method of ``calibrate.cph`` (``cmethod="hare"``,
+    which needs polspline's HARE) is not implemented; the KM method is.
+
+    References
+    ----------
+    Harrell FE. rms ``calibrate.default``, ``calibrate.cph``, ``groupkm``, ``predab.resample``
+    (version 6.5-0). Harrell FE (2015). Regression Modeling Strategies, 2nd ed., sec. 10.11.
+    """
+    kind = _model_kind(model, "calibrate")
+    check_option(method, {"boot", "crossvalidation", ".632"}, name="method", caller="calibrate")
+    if not isinstance(B, (int, np.integer)) or B < 1:
+        raise ValueError(f"The 'B' parameter of calibrate must be an integer >= 1. Got {B!r} instead.")
+    check_dataframe(X, caller="calibrate")
+    rng = np.random.default_rng(random_state)
+    if kind == "logistic":
+        return _calibrate_logistic(model, X, y, int(B), method, rng, predy)
+    if u is None:
+        raise ValueError(
+            "calibrate: a Cox model is calibrated at one time point; pass u= (e.g. u=1095 "
+            "for 3 years when times are in days)."
+        )
+    return _calibrate_cox(model, X, y, int(B), method, rng, float(u), int(m), cuts)
+
+
+def _smooth_at(p, yv, predy):
+    sx, sy = lowess(p, yv, iter=0)
+    return approx(sx, sy, predy, ties="first")
+
+
+def _aggregate(orig, tr, te, method, w632):
+    ok = np.isfinite(tr) & np.isfinite(te)
+    num = ok.sum(axis=0)
+    trz, tez = np.where(ok, tr, 0.0), np.where(ok, te, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        training = trz.sum(axis=0) / num
+        if method == ".632":
+            test = (tez * np.asarray(w632)[:, None]).sum(axis=0)
+            optimism = 0.632 * (orig - test)
+        else:
+            test = tez.sum(axis=0) / num
+            optimism = training - test
+    return training, test, optimism, num
+
+
+def _calibrate_logistic(model, X, y, B, method, rng, predy):
+    yv = check_binary_y(y, n=len(X), caller="calibrate")
+    n = len(yv)
+    if n < 11 and predy is None:
+        raise ValueError("calibrate needs n > 10 patients unless predy= is given.")
+    Xd = model.design_matrix(X)
+    Z = np.column_stack([np.ones(n), Xd])
+    coef = model.coef_.to_numpy()
+    predicted = expit(Z @ coef)
+    if predy is None:
+        ps = np.sort(predicted)
+        predy = np.linspace(ps[4], ps[n - 5], 50)
+    predy = np.asarray(predy, float)
+    cal_orig = _smooth_at(predicted, yv, predy)
+    index_orig = cal_orig - predy
+
+    plan = rsm.resample_plan(method, n, B, rng)
+    beta, _, conv, _ = rsm.logistic_newton_batch(Z, yv, plan.train, penalty=_embed_penalty(model, Z.shape[1], True),
+                                                 init=coef)
+    ok = np.flatnonzero(conv)
+    tr = np.empty((ok.size, len(predy)))
+    te = np.empty((ok.size, len(predy)))
+    for r, b in enumerate(ok):
+        pb = expit(Z @ beta[b])
+        idx = plan.train_index[b]
+        tr[r] = _smooth_at(pb[idx], yv[idx], predy) - predy
+        test_rows = np.flatnonzero(plan.test[b] > 0)
+        te[r] = _smooth_at(pb[test_rows], yv[test_rows], predy) - predy
+    w632 = None if plan.weights_632 is None else plan.weights_632[ok]
+    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    table = pd.DataFrame(
+        {
+            "predy": predy,
+            "calibrated.orig": cal_orig,
+            "calibrated.corrected": cal_orig - optimism,
+            "index.orig": index_orig,
+            "training": training,
+            "test": test,
+            "optimism": optimism,
+            "index.corrected": index_orig - optimism,
+            "n": num.astype(float),
+        }
+    )
+    s = np.isfinite(table["predy"] + table["calibrated.corrected"]).to_numpy()
+    err = predicted - approx(predy[s], table["calibrated.corrected"].to_numpy()[s], predicted, ties="mean")
+    ae = np.abs(err[np.isfinite(err)])
+    errors = pd.Series(
+        {
+            "n": float(len(err)),
+            "mean_absolute_error": float(ae.mean()),
+            "mean_squared_error": float(np.mean(ae ** 2)),
+            "quantile90_absolute_error": float(np.quantile(ae, 0.9)),
+        }
+    )
+    return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="logistic", method=method,
+                             B=B, n_failed=int((~conv).sum()))
+
+
+# --------------------------------------------------------------------------- Cox (KM)
+def r_quantile(x, probs):
+    """R ``quantile(x, probs)`` (type 7), which is numpy's default ``linear`` method."""
+    return np.quantile(np.asarray(x, float), probs)
+
+
+def _cut2_codes(x, cuts):
+    """Group of each ``x`` for Hmisc ``cut2(x, cuts)``: ``[c_k, c_k+1)``, last interval closed.
+
+    Returns 0-based codes; cut points outside the range of ``x`` are handled
+    as ``cut2`` does (the observed min/max are added as end points).
+    """
+    x = np.asarray(x, float)
+    cuts = np.unique(np.asarray(cuts, float))
+    if x.min() < cuts[0]:
+        cuts = np.r_[x.min(), cuts]
+    if x.max() > cuts[-1]:
+        cuts = np.r_[cuts, x.max()]
+    codes = np.searchsorted(cuts, x, side="right") - 1
+    codes = np.clip(codes, 0, len(cuts) - 2)
+    return codes, len(cuts) - 1
+
+
+def _km_at(time, event, w, u):
+    """Kaplan–Meier survival at ``u`` and Greenwood SE of log S (frequency weights ``w``).
+
+    NaN when ``u`` is beyond the last time and the curve has not reached 0
+    (rms ``groupkm``).
+    """
+    keep = w > 0
+    time, event, w = time[keep], event[keep], w[keep]
+    ut = np.unique(time)
+    d = np.bincount(np.searchsorted(ut, time), weights=w * event, minlength=len(ut))
+    tot = np.bincount(np.searchsorted(ut, time), weights=w, minlength=len(ut))
+    at_risk = np.cumsum(tot[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - d / at_risk)
+        var = np.cumsum(np.where(d > 0, d / (at_risk * (at_risk - d)), 0.0))
+    k = np.searchsorted(ut, u + 1e-6, side="right") - 1
+    if k < 0:
+        return 1.0, 0.0
+    s, se = float(surv[k]), float(np.sqrt(var[k]))
+    if u > ut[-1] + 1e-6 and surv[-1] > 0:
+        return float("nan"), float("nan")
+    return s, se
+
+
+def _groupkm(pred, time, event, w, codes, ngroups, u):
+    """rms ``groupkm`` with fixed cut points: mean prediction, n, events, KM, SE per group."""
+    out = np.full((ngroups, 5), np.nan)
+    for g in range(ngroups):
+        s = (codes == g) & (w > 0)
+        nobs = w[s].sum()
+        if nobs < 2:
+            out[g] = [np.average(pred[s], weights=w[s]) if nobs == 1 else np.nan, 0, 0, np.nan, np.nan]
+            continue
+        km, se = _km_at(time[s], event[s], w[s], u)
+        out[g] = [np.average(pred[s], weights=w[s]), nobs, np.sum(w[s] * event[s]), km, se]
+    return pd.DataFrame(out, columns=["x", "n", "events", "KM", "std.err"])
+
+
+def _baseline_survival_at(rs, lp_sorted, W, u, ties):
+    """Baseline survival at ``u`` (at the weighted mean linear predictor) for each resample.
+
+    Efron (or Breslow) cumulative hazard with frequency weights as copies, like
+    ``survfit.cph`` after fitting on a bootstrap sample with copied rows.
+    """
+    center = np.sum(W * lp_sorted, axis=1) / W.sum(axis=1)
+    r = W * np.exp(lp_sorted - center[:, None])
+    S0 = rs.at_risk_sum(r)
+    d = rs.group_sum(W * rs.event)
+    D0 = rs.group_sum(r * rs.event)
+    use = (rs.event_times <= u + 1e-6)[None, :] & (d > 0.5)
+    H = np.zeros(W.shape[0])
+    if ties == "breslow":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            H = np.sum(np.where(use, d / S0, 0.0), axis=1)
+    else:
+        for l in range(int(np.round(d.max()))):
+            m = use & (d - l > 0.5)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                H += np.sum(np.where(m, 1.0 / (S0 - np.where(d > 0, l / d, 0) * D0), 0.0), axis=1)
+    return np.exp(-H), center
+
+
+def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
+    time, event = check_survival_y(y, n=len(X), caller="calibrate")
+    n = len(time)
+    lp = model.decision_function(X)
+    predicted = model.survival_at(lp, [u])[:, 0]
+    if np.isnan(predicted).any():
+        raise ValueError(f"calibrate: u={u} is beyond the last follow-up time ({model.max_time_}).")
+    if cuts is None:
+        g = max(1, n // m)
+        cuts = np.unique(r_quantile(np.r_[0.0, 1.0, predicted], np.linspace(0, 1, g + 1)))
+    cuts = np.asarray(cuts, float)
+    pr = predicted.copy()
+    pr[np.abs(pr) < 1e-10] = 0.0
+    codes, ngroups = _cut2_codes(pr, cuts)
+    ones = np.ones(n)
+    orig_tab = _groupkm(pr, time, event, ones, codes, ngroups, u)
+    index_orig = (orig_tab["KM"] - orig_tab["x"]).to_numpy()
+
+    Xd = model.design_matrix(X)
+    means = model.means_.to_numpy()
+    Xc = Xd - means
+    rs = rsm.CoxRiskSetsBatch(time, event)
+    Xs = Xc[rs.order]
+    plan = rsm.resample_plan(method, n, B, rng)
+    Wtr = plan.train[:, rs.order]
+    beta, _, _, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties, penalty=_embed_penalty(model, Xs.shape[1], False),
+                                             init=model.coef_.to_numpy())
+    enough = (plan.train @ event) >= 5          # rms: fewer than 5 events -> no fit
+    ok = np.flatnonzero(conv & enough)
+    lps = beta[ok] @ Xs.T
+    s0, center = _baseline_survival_at(rs, lps, Wtr[ok], u, model.ties)
+    lp_orig_order = np.empty_like(lps)
+    lp_orig_order[:, rs.order] = lps
+    tr = np.full((ok.size, ngroups), np.nan)
+    te = np.full((ok.size, ngroups), np.nan)
+    for r, b in enumerate(ok):
+        S = s0[r] ** np.exp(lp_orig_order[r] - center[r])
+        S[np.abs(S) < 1e-10] = 0.0
+        c2, _ = _cut2_codes_fixed(S, cuts, ngroups)
+        for wv, dest in ((plan.train[b], tr), (plan.test[b], te)):
+            if np.sum(wv * event) < 5:
+                continue
+            t = _groupkm(S, time, event, wv, c2, ngroups, u)
+            dest[r] = (t["KM"] - t["x"]).to_numpy()
+    w632 = None if plan.weights_632 is None else plan.weights_632[ok]
+    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    table = pd.DataFrame(
+        {
+            "index.orig": index_orig,
+            "training": training,
+            "test": test,
+            "mean.optimism": optimism,
+            "mean.corrected": index_orig - optimism,
+            "n": num.astype(float),
+            "mean.predicted": orig_tab["x"].to_numpy(),
+            "KM": orig_tab["KM"].to_numpy(),
+            "KM.corrected": orig_tab["KM"].to_numpy() - optimism,
+            "std.err": orig_tab["std.err"].to_numpy(),
+        }
+    )
+    return CalibrationResult(table=table, predicted=predicted, errors=pd.Series(dtype=float), kind="cox",
+                             method=method, B=B, u=u, n_failed=int(B - ok.size))
+
+
+def _cut2_codes_fixed(x, cuts, ngroups):
+    """Codes of ``x`` on the original cut points (groups beyond them are clipped)."""
+    cuts = np.unique(np.asarray(cuts, float))
+    codes = np.searchsorted(cuts, x, side="right") - 1
+    return np.clip(codes, 0, ngroups - 1), ngroups
+
+
+# --------------------------------------------------------------------------- val.prob
+def _binned_c_index(p, y):
+    """rms 6.5 ``lrm.fit`` C index: probabilities binned as ``int(5000 p + 1)`` (ties within a bin)."""
+    bins = np.floor(5000.0 * np.clip(p, expit(-30), expit(30)) + 1.0)
+    return float(rsm.weighted_somers_dxy(bins[None], y, np.ones((1, len(y))))[0] + 1) / 2
+
+
+def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.95) -> ValProbResult:
+    """Validation of predicted probabilities on (new) patients (rms ``val.prob``).
+
+    With :math:`L_i = \\mathrm{logit}\\,p_i`:
+
+    * ``Intercept``, ``Slope``: logistic recalibration
+      :math:`\\mathrm{logit}\\,P(y=1) = a + b L` (ideal 0 and 1), with Wald
+      confidence limits; ``CITL`` (calibration-in-the-large): the intercept
+      :math:`a_0` of :math:`\\mathrm{logit}\\,P(y = 1) = a_0 + L` (slope fixed at 1).
+    * ``Dxy`` = :math:`2C - 1`, ``C (ROC)``; ``R2`` Nagelkerke of the fixed
+      model :math:`(a, b) = (0, 1)`; ``D = (LR - 1)/n`` with
+      ``D:Chi-sq = LR`` = :math:`L_0 - L_{01}` (``D:p`` is NaN, as in R);
+      ``U = (U:Chi-sq - 2)/n`` with ``U:Chi-sq`` = :math:`L_{01} - L_{cal}`,
+      ``U:p`` on 2 d.f.; ``Q = D - U``; ``Brier`` = mean :math:`(p - y)^2`.
+    * ``Eavg``, ``E90``, ``Emax``: mean, 0.9 quantile and maximum of
+      :math:`|p_i - s(p_i)|` where :math:`s` is R's ``lowess(p, y, iter=0)``
+      interpolated at the :math:`p_i`.
+    * ``S:z``, ``S:p``: Spiegelhalter's
+      :math:`z = \\sum (y - p)(1 - 2p) / \\sqrt{\\sum (1 - 2p)^2 p (1 - p)}`.
+    * ``HL chi2``, ``HL df = g - 2``, ``HL p``: Hosmer–Lemeshow over ``g``
+      groups cut at the quantiles of ``p`` (``ResourceSelection::hoslem.test``),
+      :math:`\\sum_k (O_k - E_k)^2 / E_k` over both outcome columns.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Observed 0/1 outcome.
+    p : array-like of shape (n,)
+        Predicted probabilities of ``y = 1``.
+    g : int, default 10
+        Hosmer–Lemeshow groups.
+    binned_c : bool, default False
+        Compute ``C``/``Dxy`` as rms 6.5's ``lrm.fit`` does (probabilities
+        binned in 1/5000 steps), to reproduce R's ``val.prob`` exactly. The
+        default is the exact C index (Hmisc ``somers2``).
+    conf_int : float, default 0.95
+
+    Returns
+    -------
+    ValProbResult
+
+    References
+    ----------
+    Harrell FE. rms ``val.prob`` (version 6.5-0). Spiegelhalter DJ (1986). Probabilistic
+    prediction in patient management and clinical trials. Stat Med 5:421-433. Hosmer DW,
+    Lemeshow S (1980). Commun Stat A10:1043-1069. Van Calster B et al. (2016). A calibration
+    hierarchy for risk models was defined. J Clin Epidemiol 74:167-176.
+    """
+    yv = check_binary_y(y, caller="val_prob")
+    pv = check_probabilities(p, name="p", caller="val_prob")
+    if len(pv) != len(yv):
+        raise ValueError(f"val_prob: p has {len(pv)} values but y has {len(yv)}.")
+    n = len(yv)
+    L = logit(pv)
+    fin = np.isfinite(L)
+    if (~fin).any():
+        import warnings
+
+        from .exceptions import StatisticalWarning
+
+        warnings.warn(
+            f"val_prob: {int((~fin).sum())} observations with probability 0 or 1 deleted from the "
+            "logistic calibration.", StatisticalWarning, stacklevel=2)
+    Lf, yf = L[fin], yv[fin]
+    nf = len(yf)
+    W1 = np.ones((1, nf))
+    ll_fixed = float(rsm.logistic_loglik_batch(Lf[None], yf, W1)[0])
+    ll0 = float(rsm._null_loglik(yf, W1)[0])
+    cal, llcal, _ = rsm.recalibrate_logistic_batch(Lf[None], yf, W1)
+    a, b = cal[0]
+    llcal = float(llcal[0])
+    lr = 2 * (ll_fixed - ll0)
+    r2 = (1 - np.exp(-lr / nf)) / (1 - np.exp(2 * ll0 / nf))
+    D = (lr - 1) / nf
+    L01 = -2 * ll_fixed
+    U_chi = L01 + 2 * llcal
+    U = (U_chi - 2) / nf
+    if binned_c:
+        C = _binned_c_index(pv[fin], yf)
+    else:
+        C = float(rsm.weighted_somers_dxy(pv[None], yv, np.ones((1, n)))[0] + 1) / 2
+    sx, sy = lowess(pv, yv, iter=0)
+    cal_smooth = approx(sx, sy, pv, ties="mean")
+    er = np.abs(pv - cal_smooth)
+    num = np.sum((yv - pv) * (1 - 2 * pv))
+    den = np.sqrt(np.sum((1 - 2 * pv) ** 2 * pv * (1 - pv)))
+    sz = num / den
+    # Wald limits of the recalibration coefficients
+    mu = expit(a + b * Lf)
+    v = mu * (1 - mu)
+    info = np.array([[v.sum(), (v * Lf).sum()], [(v * Lf).sum(), (v * Lf * Lf).sum()]])
+    se = np.sqrt(np.diag(np.linalg.inv(info)))
+    zq = stats.norm.ppf((1 + conf_int) / 2)
+    # calibration-in-the-large: intercept with the logit as offset
+    a0 = 0.0
+    for _ in range(50):
+        mu0 = expit(a0 + Lf)
+        step = np.sum(yf - mu0) / np.sum(mu0 * (1 - mu0))
+        a0 += step
+        if abs(step) < 1e-12:
+            break
+    mu0 = expit(a0 + Lf)
+    se0 = 1 / np.sqrt(np.sum(mu0 * (1 - mu0)))
+    hl, groups = _hosmer_lemeshow(pv, yv, g)
+    statistics = pd.Series(
+        {
+            "Dxy": 2 * C - 1,
+            "C (ROC)": C,
+            "R2": r2,
+            "D": D,
+            "D:Chi-sq": lr,
+            "D:p": np.nan,
+            "U": U,
+            "U:Chi-sq": U_chi,
+            "U:p": float(stats.chi2.sf(U_chi, 2)),
+            "Q": D - U,
+            "Brier": float(np.mean((pv - yv) ** 2)),
+            "Intercept": a,
+            "Slope": b,
+            "Emax": float(er.max()),
+            "E90": float(np.quantile(er, 0.9)),
+            "Eavg": float(er.mean()),
+            "S:z": sz,
+            "S:p": float(2 * stats.norm.sf(abs(sz))),
+            "Intercept lower": a - zq * se[0],
+            "Intercept upper": a + zq * se[0],
+            "Slope lower": b - zq * se[1],
+            "Slope upper": b + zq * se[1],
+            "CITL": a0,
+            "CITL lower": a0 - zq * se0,
+            "CITL upper": a0 + zq * se0,
+            "HL chi2": hl,
+            "HL df": float(g - 2),
+            "HL p": float(stats.chi2.sf(hl, g - 2)),
+        }
+    )
+    return ValProbResult(statistics=statistics, smooth=pd.DataFrame({"x": sx, "y": sy}), groups=groups)
+
+
+def _hosmer_lemeshow(p, y, g):
+    """Hosmer–Lemeshow statistic with groups cut at R ``quantile(p, seq(0, 1, 1/g))``.
+
+    Intervals are ``(q_k, q_k+1]`` with the lowest closed (R ``cut(...,
+    include.lowest = TRUE)``); tied quantiles are an error in R and merged here.
+    """
+    br = np.unique(r_quantile(p, np.linspace(0, 1, g + 1)))
+    codes = np.clip(np.searchsorted(br, p, side="left") - 1, 0, len(br) - 2)
+    k = len(br) - 1
+    n_ = np.bincount(codes, minlength=k).astype(float)
+    o1 = np.bincount(codes, weights=y, minlength=k)
+    e1 = np.bincount(codes, weights=p, minlength=k)
+    o0, e0 = n_ - o1, n_ - e1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi = np.nansum((o1 - e1) ** 2 / e1) + np.nansum((o0 - e0) ** 2 / e0)
+    groups = pd.DataFrame({"n": n_, "observed": o1, "expected": e1, "mean_predicted": e1 / n_})
+    return float(chi), groups

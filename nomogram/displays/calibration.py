@@ -1,0 +1,113 @@
+"""Calibration plot of :func:`nomogram.calibrate` (matplotlib imported lazily)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CalibrationDisplay"]
+
+
+class CalibrationDisplay:
+    """Apparent, bias-corrected and ideal calibration with the distribution of predictions.
+
+    Logistic models (rms ``plot.calibrate.default``): the apparent curve
+    (lowess of the outcome on the predicted risk), the bias-corrected curve
+    and the 45-degree ideal line, over a histogram ("rug") of the predicted
+    risks along the bottom. Cox models (rms ``plot.calibrate``, KM method):
+    observed Kaplan–Meier survival at ``u`` against mean predicted survival
+    per group, apparent (with 95 % error bars) and bias-corrected.
+
+    Parameters
+    ----------
+    result : CalibrationResult
+        From :func:`nomogram.calibrate`.
+    name : str, optional
+        Title of the axes.
+
+    Attributes (after :meth:`plot`)
+    -------------------------------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    lines_ : dict of matplotlib Line2D ("apparent", "corrected", "ideal")
+
+    Examples
+    --------
+    >>> CalibrationDisplay.from_estimator(model, X, y, B=200).figure_.savefig("cal.pdf")  # doctest: +SKIP
+    """
+
+    def __init__(self, result, *, name: str | None = None):
+        self.result = result
+        self.name = name
+
+    @classmethod
+    def from_result(cls, result, *, name: str | None = None):
+        """Wrap a :class:`~nomogram.calibration.CalibrationResult` (does not draw)."""
+        return cls(result, name=name)
+
+    @classmethod
+    def from_estimator(cls, model, X, y, *, B: int = 200, method: str = "boot", random_state=None,
+                       u=None, m: int = 150, name: str | None = None, ax=None, **plot_kwargs):
+        """Run :func:`nomogram.calibrate` on a fitted model and plot the result."""
+        from ..calibration import calibrate
+
+        result = calibrate(model, X, y, B=B, method=method, random_state=random_state, u=u, m=m)
+        return cls(result, name=name).plot(ax=ax, **plot_kwargs)
+
+    def plot(self, ax=None, *, bins: int = 100, show_errors: bool = True):
+        """Draw on ``ax`` (a new figure when None); returns ``self``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        bins : int, default 100
+            Bins of the histogram of predictions (logistic).
+        show_errors : bool, default True
+            Write n, B and the mean absolute error in the corner (logistic).
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(5.5, 5.5))
+        r = self.result
+        t = r.table
+        self.lines_ = {}
+        (self.lines_["ideal"],) = ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls=":", label="Ideal")
+        if r.kind == "logistic":
+            (self.lines_["apparent"],) = ax.plot(t["predy"], t["calibrated.orig"], color="0.2", ls="--",
+                                                 lw=1.2, label="Apparent")
+            (self.lines_["corrected"],) = ax.plot(t["predy"], t["calibrated.corrected"], color="C0", lw=1.8,
+                                                  label="Bias-corrected")
+            counts, edges = np.histogram(r.predicted, bins=bins, range=(0, 1))
+            if counts.max() > 0:
+                heights = 0.1 * counts / counts.max()
+                ax.vlines(edges[:-1][counts > 0] + 0.5 / bins, 0, heights[counts > 0], color="0.3", lw=0.8)
+            ax.set_xlabel("Predicted probability")
+            ax.set_ylabel("Observed probability")
+            if show_errors and len(r.errors):
+                ax.text(0.02, 0.98, f"B={r.B} {r.method} repetitions\n"
+                        f"Mean absolute error={r.errors['mean_absolute_error']:.3f}   "
+                        f"n={int(r.errors['n'])}", transform=ax.transAxes, va="top", fontsize=8)
+        else:
+            x = t["mean.predicted"]
+            se = t["std.err"]
+            km = t["KM"]
+            lo, hi = km * np.exp(-1.96 * se), np.minimum(1, km * np.exp(1.96 * se))
+            (self.lines_["apparent"],) = ax.plot(x, km, "o-", color="0.2", ms=4, lw=1, label="Observed (KM)")
+            ax.vlines(x, lo, hi, color="0.4", lw=0.8)
+            (self.lines_["corrected"],) = ax.plot(x, t["KM.corrected"], "x", color="C0", ms=7,
+                                                  label="Bias-corrected")
+            counts, edges = np.histogram(r.predicted, bins=bins, range=(0, 1))
+            if counts.max() > 0:
+                heights = 0.1 * counts / counts.max()
+                ax.vlines(edges[:-1][counts > 0] + 0.5 / bins, 0, heights[counts > 0], color="0.3", lw=0.8)
+            ax.set_xlabel(f"Predicted survival at {r.u:g}")
+            ax.set_ylabel(f"Observed survival at {r.u:g} (Kaplan–Meier)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        if self.name:
+            ax.set_title(self.name)
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
