@@ -64,6 +64,11 @@ class CoxFit:
     ties: str
 
 
+def _reverse_cumsum(a: np.ndarray) -> np.ndarray:
+    """``out[j] = a[j:].sum(axis=0)`` along the first axis."""
+    return np.flip(np.cumsum(np.flip(a, axis=0), axis=0), axis=0)
+
+
 class _RiskSets:
     """Sorted data and event-time bookkeeping reused across Newton iterations."""
 
@@ -85,25 +90,28 @@ class _RiskSets:
         self.d = np.bincount(self.death_group, minlength=J).astype(float)
         self.wsum_deaths = np.bincount(self.death_group, weights=self.w[deaths], minlength=J)
         self.meanwt = self.wsum_deaths / self.d
+        # deaths are sorted by time, so each event time's deaths are one contiguous run
+        self.death_starts = np.concatenate([[0], np.cumsum(self.d)[:-1]]).astype(np.intp)
 
     def moments(self, eta, need_second=True):
         """Risk-set and death-set sums S0, S1, S2, D0, D1, D2 at every event time."""
         X, w = self.X, self.w
         r = w * np.exp(eta)
         rx = r[:, None] * X
-        S0 = np.cumsum(r[::-1])[::-1][self.start]
-        S1 = np.cumsum(rx[::-1], axis=0)[::-1][self.start]
+        # risk-set sums: sum the rows between consecutive event-time starts, then
+        # accumulate those segment sums from the last event time backwards
+        S0 = _reverse_cumsum(np.add.reduceat(r, self.start))
+        S1 = _reverse_cumsum(np.add.reduceat(rx, self.start, axis=0))
         dr = self.death_rows
         J = len(self.event_times)
-        D0 = np.bincount(self.death_group, weights=r[dr], minlength=J)
-        D1 = np.zeros((J, X.shape[1]))
-        np.add.at(D1, self.death_group, rx[dr])
+        starts = self.death_starts
+        D0 = np.add.reduceat(r[dr], starts)
+        D1 = np.add.reduceat(rx[dr], starts, axis=0)
         S2 = D2 = None
         if need_second:
             rxx = rx[:, :, None] * X[:, None, :]
-            S2 = np.cumsum(rxx[::-1], axis=0)[::-1][self.start]
-            D2 = np.zeros((J, X.shape[1], X.shape[1]))
-            np.add.at(D2, self.death_group, rxx[dr])
+            S2 = _reverse_cumsum(np.add.reduceat(rxx, self.start, axis=0))
+            D2 = np.add.reduceat(rxx[dr], starts, axis=0)
         return S0, S1, S2, D0, D1, D2
 
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from ._checks import check_is_fitted, check_option, check_survival_y
 from ._cph_fit import baseline_hazard, fit_cox
-from ._indexes import gini_mean_difference
+from ._indexes import gini_mean_difference, harrell_c_survival
 from ._model_base import NomogramModelBase, penalty_matrix
 
 __all__ = ["CoxNomogram"]
@@ -106,12 +106,10 @@ class CoxNomogram(NomogramModelBase):
         return self
 
     def _statistics(self, fit, time, event) -> pd.Series:
-        from lifelines.utils import concordance_index
-
         n = len(time)
         lr = 2 * (fit.loglik - fit.loglik_null)
         df = len(self.coef_)
-        c = concordance_index(time, -fit.linear_predictor, event)
+        c = harrell_c_survival(time, event, fit.linear_predictor)
         g = gini_mean_difference(fit.linear_predictor)
         return pd.Series(
             {

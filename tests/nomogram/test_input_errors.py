@@ -107,3 +107,17 @@ def test_fully_converged_cox_matches_tight_rms():
     d = reference_data(data_name)
     m = CoxNomogram(eps=1e-10, **kwargs).fit(d[predictors], d[list(outcome)])
     np.testing.assert_allclose(m.coef_.to_numpy(), ref["coefficients"]["values"], rtol=1e-6)
+
+
+def test_harrell_c_matches_lifelines_with_ties():
+    from lifelines.utils import concordance_index
+
+    from nomogram._indexes import harrell_c_survival
+
+    rng = np.random.default_rng(1)
+    for n in (7, 60, 500):
+        for _ in range(5):
+            t = rng.integers(1, 15, n).astype(float)
+            e = rng.integers(0, 2, n)
+            s = rng.integers(0, 6, n).astype(float)
+            assert harrell_c_survival(t, e, s) == pytest.approx(concordance_index(t, -s, e), abs=1e-12)
