@@ -34,7 +34,8 @@ scores <- read.csv(file.path(here, "rossi_scores.csv"))
 out <- list(
   pROC_version = as.character(packageVersion("pROC")),
   Hmisc_version = as.character(packageVersion("Hmisc")),
-  R_version = R.version.string
+  R_version = R.version.string,
+  scores_md5 = unname(tools::md5sum(file.path(here, "rossi_scores.csv")))
 )
 
 one_score <- function(name, direction) {

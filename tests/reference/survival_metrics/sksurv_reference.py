@@ -9,6 +9,7 @@ Reads  tests/reference/survival_metrics/gbsg2_scores.csv (written by survival_re
 Writes tests/reference/survival_metrics/sksurv_reference.json
 """
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -22,7 +23,8 @@ here = Path(__file__).parent
 s = pd.read_csv(here / "gbsg2_scores.csv")
 y = Surv.from_arrays(event=s["cens"].astype(bool), time=s["time"].astype(float))
 times = [365.0, 730.0, 1095.0, 1460.0, 1825.0]
-out = {"sksurv_version": sksurv.__version__, "times": times, "cumulative_dynamic_auc": {},
+out = {"sksurv_version": sksurv.__version__,
+       "scores_md5": hashlib.md5((here / "gbsg2_scores.csv").read_bytes()).hexdigest(), "times": times, "cumulative_dynamic_auc": {},
        "concordance_index_ipcw": {}}
 for name in ["lp1", "lp2", "pnodes", "risk2"]:
     auc, mean_auc = cumulative_dynamic_auc(y, y, s[name].to_numpy(float), times)

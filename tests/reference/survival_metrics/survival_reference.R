@@ -36,7 +36,8 @@ S <- with(scores, Surv(time, cens))
 out <- list(
   survival_version = as.character(packageVersion("survival")),
   Hmisc_version = as.character(packageVersion("Hmisc")),
-  R_version = R.version.string
+  R_version = R.version.string,
+  scores_md5 = unname(tools::md5sum(file.path(here, "gbsg2_scores.csv")))
 )
 
 # Harrell's C: higher score = higher risk, hence reverse = TRUE.
