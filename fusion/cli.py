@@ -13,7 +13,7 @@ import importlib
 import sys
 
 # Module names under fusion.commands, in the order --help lists them.
-COMMANDS = ["radiomics"]
+COMMANDS = ["example", "radiomics"]
 
 
 def build_parser() -> argparse.ArgumentParser:
