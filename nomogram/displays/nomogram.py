@@ -184,7 +184,7 @@ class NomogramDisplay:
     def plot(self, ax=None, *, fontsize: float = 9.0, tick_fontsize: float | None = None,
              col_grid=None, figsize=None, xfrac: float | None = None, nint: int = 10,
              ia_space: float = 0.7, points_label: str = "Points", label_wrap: int = 24,
-             linewidth: float = 0.8, color: str = "black", patient_color: str = "#b2182b",
+             linewidth: float | None = None, color: str = "black", patient_color: str = "#b2182b",
              fontfamily: str | None = None) -> "NomogramDisplay":
         """Draw the nomogram.
 
@@ -214,7 +214,8 @@ class NomogramDisplay:
         points_label : str, default "Points"
         label_wrap : int, default 24
             Variable names longer than this many characters are wrapped at spaces.
-        linewidth : float, default 0.8
+        linewidth : float, optional
+            Width of axis lines and ticks in points; default ``0.8 * fontsize / 9``.
         color : color, default "black"
         patient_color : color, default dark red
         fontfamily : str, optional
@@ -231,6 +232,8 @@ class NomogramDisplay:
         patient_pts = self._patient_points()
         tick_fs = 0.85 * fontsize if tick_fontsize is None else float(tick_fontsize)
         text_kw = {} if fontfamily is None else {"fontfamily": fontfamily}
+        if linewidth is None:
+            linewidth = max(0.5, 0.8 * fontsize / 9.0)
         self._style = dict(fs=float(fontsize), tick_fs=tick_fs, lw=linewidth, color=color,
                            pcolor=patient_color, text_kw=text_kw)
 
@@ -494,13 +497,13 @@ class NomogramDisplay:
             xp = float(row[a.predictor])
             ax.plot([xp, xp], [y, y_ruler], color=c, lw=0.7, ls=(0, (3, 2)), alpha=0.75, zorder=1.5,
                     gid=f"patient-drop-{a.predictor}")
-            ax.plot([xp], [y], ls="none", marker="o", ms=4.5, color=c, mec="white", mew=0.6, zorder=4,
+            ax.plot([xp], [y], ls="none", marker="o", ms=0.5 * st["fs"], color=c, mec="white", mew=0.6, zorder=4,
                     gid=f"patient-dot-{a.predictor}")
             ruler_marks.append(xp)
             t = self._patient_text(f"{xp:.1f} pts", xp, y, gid=f"patient-points-{a.predictor}")
             self.patient_artists_[a.label] = t
         if ruler_marks:
-            ax.plot(ruler_marks, np.full(len(ruler_marks), y_ruler), ls="none", marker="o", ms=3.2, color=c,
+            ax.plot(ruler_marks, np.full(len(ruler_marks), y_ruler), ls="none", marker="o", ms=0.36 * st["fs"], color=c,
                     zorder=4, gid="patient-ruler-dots")
         total = float(row["Total Points"])
         xt = total * to_x_bottom
@@ -521,7 +524,7 @@ class NomogramDisplay:
             ticks = self.rows_[a.label]["ticks"]
             inside = len(ticks) and ticks.min() - 1e-9 <= xt <= ticks.max() + 1e-9
             # off the end of its axis (e.g. survival below the lowest tick): an open dot
-            ax.plot([xt], [y], ls="none", marker="o", ms=4.5, color=c, mec="white" if inside else c,
+            ax.plot([xt], [y], ls="none", marker="o", ms=0.5 * st["fs"], color=c, mec="white" if inside else c,
                     mfc=c if inside else "white", mew=0.6 if inside else 1.0, zorder=4,
                     gid=f"patient-dot-{a.kind}")
             self.patient_artists_[a.label] = self._patient_text(txt, xt, y, gid=f"patient-{a.kind}")
@@ -530,29 +533,29 @@ class NomogramDisplay:
         """Patient value next to its dot, at the first spot free of tick labels."""
         ax, st, r = self.ax_, self._style, self._renderer
         d = 0.45 * st["fs"]
+        near = 0.42 * st["fs"] + 0.8  # clear of the ticks
         far = 0.42 * st["fs"] + 1.3 * st["tick_fs"]  # beyond a row of tick labels
-        spots = [((d, 1.5), "left", "bottom"), ((-d, 1.5), "right", "bottom"),
-                 ((d, -1.5), "left", "top"), ((-d, -1.5), "right", "top"),
+        spots = [((d, near), "left", "bottom"), ((-d, near), "right", "bottom"),
+                 ((d, -near), "left", "top"), ((-d, -near), "right", "top"),
                  ((d, far), "left", "bottom"), ((-d, far), "right", "bottom"),
                  ((d, -far), "left", "top"), ((-d, -far), "right", "top")]
+        face = self.figure_.get_facecolor()
+        box = dict(boxstyle="round,pad=0.12", fc=face, ec="none", alpha=0.85) if face[3] > 0 else None
+
+        def draw(off, ha, va):
+            return ax.annotate(s, xy=(x, y), xytext=off, textcoords="offset points", ha=ha, va=va,
+                               fontsize=st["tick_fs"], color=st["pcolor"], fontweight="bold", zorder=5,
+                               annotation_clip=False, gid=gid, bbox=box, **st["text_kw"])
+
         t = None
-        for off, ha, va in spots:
-            t = ax.annotate(s, xy=(x, y), xytext=off, textcoords="offset points", ha=ha, va=va,
-                            fontsize=st["tick_fs"], color=st["pcolor"], fontweight="bold", zorder=5,
-                            annotation_clip=False, gid=gid, **st["text_kw"])
-            bb = t.get_window_extent(r)
-            if not self._collides(bb):
+        for spot in spots:
+            t = draw(*spot)
+            if not self._collides(t.get_window_extent(r)):
                 break
             t.remove()
             t = None
-        if t is None:  # every spot taken: first spot, over a white halo
-            off, ha, va = spots[0]
-            t = ax.annotate(s, xy=(x, y), xytext=off, textcoords="offset points", ha=ha, va=va,
-                            fontsize=st["tick_fs"], color=st["pcolor"], fontweight="bold", zorder=5,
-                            annotation_clip=False, gid=gid, **st["text_kw"])
-        import matplotlib.patheffects as pe
-
-        t.set_path_effects([pe.withStroke(linewidth=2.2, foreground="white")])
+        if t is None:  # every spot taken: the first one, over its background box
+            t = draw(*spots[0])
         self._occupied.append(t.get_window_extent(r))
         return t
 
