@@ -24,8 +24,10 @@ from ._delong import DelongTestResult, delong_test, delong_test_unpaired
 from ._multiclass import MulticlassResult, multiclass_metrics
 from ._reclassification import (
     ReclassificationResult,
+    SurvivalIdiResult,
     SurvivalNriResult,
     reclassification,
+    survival_idi,
     survival_nri,
 )
 from ._roc import (
@@ -47,6 +49,7 @@ __all__ = [
     "ReclassificationResult",
     "RocAucResult",
     "RocCurve",
+    "SurvivalIdiResult",
     "SurvivalNriResult",
     "TimeDependentAucResult",
     "compare_concordance",
@@ -62,6 +65,7 @@ __all__ = [
     "roc_auc_ci",
     "roc_curve",
     "sensitivity_ci",
+    "survival_idi",
     "survival_nri",
     "time_dependent_auc",
     "uno_c",

@@ -76,3 +76,58 @@ def test_errors():
         reclassification(BIN["arrest"], BIN["p1"], BIN["p2"], cutoffs=[0.4, 0.2])
     with pytest.raises(ValueError, match="t=99999.0 must lie within follow-up"):
         survival_nri(SURV_SCORES[["time", "cens"]], SURV_SCORES["risk1"], SURV_SCORES["risk2"], 99999)
+
+
+def _rossi_by_t(t):
+    """Rossi data: everyone is followed 52 weeks, so nobody is censored before t < 52."""
+    import pandas as pd
+
+    from ._ref import REF
+
+    rossi = pd.read_csv(REF / "data" / "rossi.csv")
+    assert (rossi["arrest"].to_numpy() == BIN["arrest"].to_numpy()).all()  # same rows as the scores
+    yb = ((rossi["week"] <= t) & (rossi["arrest"] == 1)).astype(int)
+    return rossi[["week", "arrest"]], yb
+
+
+@pytest.mark.parametrize("cutoffs", [None, [0.2, 0.4]])
+def test_survival_nri_without_censoring_equals_binary_nri(cutoffs):
+    y, yb = _rossi_by_t(30)
+    kind = "continuous" if cutoffs is None else "categorical"
+    surv_nri = survival_nri(y, BIN["p1"], BIN["p2"], 30, cutoffs=cutoffs, n_boot=0).table["estimate"]
+    binary = reclassification(yb, BIN["p1"], BIN["p2"], cutoffs=cutoffs).table["estimate"]
+    np.testing.assert_allclose(
+        surv_nri.to_numpy(),
+        [binary[f"NRI ({kind})"], binary[f"NRI events ({kind})"], binary[f"NRI non-events ({kind})"]],
+        rtol=1e-12,
+    )
+
+
+def test_survival_idi_without_censoring_equals_binary_idi():
+    from nomogram.metrics import survival_idi
+
+    y, yb = _rossi_by_t(30)
+    res = survival_idi(y, BIN["p1"], BIN["p2"], 30, n_boot=300, random_state=0)
+    binary = reclassification(yb, BIN["p1"], BIN["p2"]).table.loc["IDI"]
+    assert res.table.loc["IDI", "estimate"] == pytest.approx(binary["estimate"], rel=1e-12)
+    # bootstrap se close to the asymptotic (Hmisc) se of the binary IDI
+    assert res.table.loc["IDI", "se"] == pytest.approx(binary["se"], rel=0.3)
+    assert res.table.loc["IDI", "lower"] < res.table.loc["IDI", "estimate"] < res.table.loc["IDI", "upper"]
+
+
+def test_survival_idi_with_censoring_weights_events():
+    from nomogram.metrics import survival_idi
+
+    y = SURV_SCORES[["time", "cens"]]
+    a = survival_idi(y, SURV_SCORES["risk1"], SURV_SCORES["risk2"], 1825, n_boot=0).table["estimate"]
+    # hand computation of the IPCW formula with the censoring Kaplan-Meier
+    t, e = y["time"].to_numpy(float), y["cens"].to_numpy()
+    d = (SURV_SCORES["risk2"] - SURV_SCORES["risk1"]).to_numpy()
+    ctimes = np.unique(t[e == 0])
+    factor = [1 - np.sum((t == c) & (e == 0)) / (np.sum(t > c) + np.sum((t == c) & (e == 0)))
+              for c in ctimes]  # deaths at c leave the risk set before the censorings at c
+    G = np.array([np.prod([f for c, f in zip(ctimes, factor) if c <= ti]) for ti in t])
+    case = (t <= 1825) & (e == 1)
+    ev = np.sum(d[case] / G[case]) / np.sum(1 / G[case])
+    ne = d[t > 1825].mean()
+    np.testing.assert_allclose(a.to_numpy(), [ev - ne, ev, -ne], rtol=1e-12)
