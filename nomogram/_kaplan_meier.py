@@ -73,6 +73,28 @@ class KaplanMeier:
             }
         )
 
+    def quantile(self, q: float = 0.5) -> tuple[float, float, float]:
+        """Survival time quantile and its confidence limits, as ``quantile.survfit``.
+
+        The ``q`` quantile is the first time :math:`\\hat S(t) \\le 1 - q`; its
+        limits are where the lower and upper pointwise confidence curves reach
+        that level (Brookmeyer & Crowley 1982 by inversion of the pointwise
+        band). NaN when a curve never gets that low. ``q = 0.5`` is the median.
+
+        Returns
+        -------
+        (estimate, lower, upper) : tuple of float
+        """
+        if not 0 < q < 1:
+            raise ValueError(f"KaplanMeier.quantile: q must be in (0, 1); got {q}.")
+        tol = np.sqrt(np.finfo(float).eps)
+        x = np.r_[0.0, self.time]
+        return (
+            _findq(x, np.r_[0.0, 1 - self.surv], q, tol),
+            _findq(x, np.r_[0.0, 1 - self.lower], q, tol),
+            _findq(x, np.r_[0.0, 1 - self.upper], q, tol),
+        )
+
     def at(self, times) -> pd.DataFrame:
         """Survival, its standard error and CI at arbitrary times (step function).
 
@@ -110,6 +132,36 @@ class KaplanMeier:
         return pd.DataFrame(
             {"time": times, "n.risk": n_risk, "surv": surv, "std.err": se, "lower": lower, "upper": upper}
         )
+
+
+def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
+    """First time the cumulative curve ``y`` (non-decreasing, NaN allowed) reaches ``p``.
+
+    survfit's rule: with :math:`k_1` the first index where ``y + tol >= p`` and
+    :math:`k_2` the first where ``y - tol >= p``, the answer is the mean of
+    ``x[k1]`` and ``x[k2]`` (so a curve flat exactly at ``p`` gives the midpoint
+    of the flat stretch); NaN if ``y`` never reaches ``p``; the midpoint with
+    the last time when it ends exactly at ``p``.
+    """
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return float("nan")
+    xmax = x[-1]
+    _, first = np.unique(y, return_index=True)  # drop repeated values, keep first (NaNs kept once)
+    keep = np.sort(first)
+    nan_idx = np.flatnonzero(np.isnan(y))
+    if len(nan_idx):
+        keep = np.union1d(keep[~np.isnan(y[keep])], nan_idx[:1])
+    x, y = x[keep], y[keep]
+    with np.errstate(invalid="ignore"):
+        i1 = np.flatnonzero(y + tol >= p)
+        i2 = np.flatnonzero(y - tol >= p)
+    if len(i1) == 0 or len(i2) == 0:
+        q = float("nan")
+    else:
+        q = (x[i1[0]] + x[i2[0]]) / 2
+    if not np.isnan(y[-1]) and abs(p - y[-1]) < tol and len(i1):
+        q = (x[i1[0]] + xmax) / 2
+    return float(q)
 
 
 def _confidence_limits(surv, se_h, z, conf_type):

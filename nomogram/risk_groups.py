@@ -366,11 +366,14 @@ class RiskGroups:
         return out.rename(columns={"n.risk": "n_risk", "surv": "survival", "std.err": "std_err"})
 
     def summary(self) -> pd.DataFrame:
-        """One row per group: n, events, median survival, HR (95 % CI), log-rank p,
-        and survival (lower, upper) at each landmark time."""
+        """One row per group: n, events, median survival with CI (``quantile.survfit``),
+        HR (95 % CI), log-rank p, and survival (lower, upper) at each landmark time."""
         hr = self.hazard_ratio
         out = hr[["n", "events", "hr", "hr_lower", "hr_upper", "p_value"]].copy()
-        out.insert(2, "median_survival", [_median_survival(self.km[lab]) for lab in self.labels])
+        med = [self.km[lab].quantile(0.5) for lab in self.labels]
+        out.insert(2, "median_survival", [m[0] for m in med])
+        out.insert(3, "median_lower", [m[1] for m in med])
+        out.insert(4, "median_upper", [m[2] for m in med])
         out["logrank_chisq"] = self.logrank.chisq
         out["logrank_p"] = self.logrank.p_value
         lm = self.landmark_table()
@@ -380,25 +383,6 @@ class RiskGroups:
             out[f"lower_{t:g}"] = sub["lower"]
             out[f"upper_{t:g}"] = sub["upper"]
         return out
-
-
-def _median_survival(km: KaplanMeier) -> float:
-    """Smallest time with :math:`\\hat S(t) \\le 0.5` (NaN if never reached).
-
-    survfit averages the two times when :math:`\\hat S` is exactly 0.5 on an
-    interval; that case is followed here too.
-    """
-    s = km.surv
-    below = np.flatnonzero(s <= 0.5 + 1e-12)
-    if len(below) == 0:
-        return float("nan")
-    i = below[0]
-    if abs(s[i] - 0.5) < 1e-12:
-        later = np.flatnonzero(s < 0.5 - 1e-12)
-        if len(later) == 0:
-            return float("nan")
-        return float((km.time[i] + km.time[later[0]]) / 2)
-    return float(km.time[i])
 
 
 def risk_groups(

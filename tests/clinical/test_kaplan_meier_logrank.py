@@ -125,3 +125,24 @@ def test_logrank_hand_computed():
 def test_logrank_needs_two_groups():
     with pytest.raises(ValueError, match="at least two groups"):
         logrank_test([1, 2], [1, 1], ["a", "a"])
+
+
+def _nan_or(v):
+    return float("nan") if v == "NA" else float(v)
+
+
+def test_median_survival_and_ci_match_quantile_survfit():
+    ref = clinical_json()
+    d = data("gbsg2")
+    for level, r in zip(["I", "II", "III"], ref["median_tgrade"]):
+        m = d.tgrade == level
+        got = kaplan_meier(d.time[m], d.cens[m]).quantile(0.5)
+        np.testing.assert_allclose(got, [_nan_or(r[k]) for k in ("median", "lower", "upper")], rtol=1e-12)
+    for key, (time, event) in {
+        "median_toy_flat": ([1, 2, 3, 4], [1, 1, 0, 0]),  # S = 0.5 on [2, 3): midpoint rule
+        "median_toy_ends_half": ([1, 2, 3, 4], [1, 1, 1, 0]),
+        "median_toy_ends_half2": ([1, 2, 5, 6], [0, 1, 0, 0]),
+    }.items():
+        got = kaplan_meier(np.array(time, float), np.array(event, float)).quantile(0.5)
+        r = ref[key]
+        np.testing.assert_allclose(got, [_nan_or(r[k]) for k in ("median", "lower", "upper")], rtol=1e-12)

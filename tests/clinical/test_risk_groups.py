@@ -27,6 +27,11 @@ def test_median_groups_match_survdiff_and_coxph(gbsg2):
         assert hr[ours] == pytest.approx(ref[theirs], rel=1e-6), ours
     assert rg.hazard_ratio.attrs["coef"][0] == pytest.approx(ref["coef"], rel=1e-6)
     assert rg.hazard_ratio.attrs["se"][0] == pytest.approx(ref["se"], rel=1e-6)
+    s = rg.summary()
+    for lab, r in zip(["low", "high"], clinical_json()["median_groups_km"]):
+        got = s.loc[lab, ["median_survival", "median_lower", "median_upper"]].to_numpy(float)
+        want = [np.nan if r[k] == "NA" else r[k] for k in ("median", "lower", "upper")]
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_landmarks_and_numbers_at_risk(gbsg2):

@@ -42,6 +42,15 @@ wcsv(data.frame(group = sub(".*=", "", as.character(s$strata)), time = s$time, n
                 surv = s$surv, std_err = s$std.err, lower = s$lower, upper = s$upper),
      "km_gbsg2_horTh_landmarks.csv")
 
+# median survival and its CI (quantile.survfit), incl. a curve flat at exactly 0.5
+med <- function(fit) { q <- quantile(fit, 0.5); list(median = unname(q$quantile), lower = unname(q$lower),
+                                                      upper = unname(q$upper)) }
+res$median_tgrade <- lapply(c("I", "II", "III"), function(l)
+  med(survfit(Surv(time, cens) ~ 1, data = g[g$tgrade == l, ])))
+res$median_toy_flat <- med(survfit(Surv(c(1, 2, 3, 4), c(1, 1, 0, 0)) ~ 1))
+res$median_toy_ends_half <- med(survfit(Surv(c(1, 2, 3, 4), c(1, 1, 1, 0)) ~ 1))
+res$median_toy_ends_half2 <- med(survfit(Surv(c(1, 2, 5, 6), c(0, 1, 0, 0)) ~ 1))
+
 # ---------------------------------------------------------------- log-rank
 sd_h <- survdiff(Surv(time, cens) ~ horTh, data = g)
 sd_t <- survdiff(Surv(time, cens) ~ tgrade, data = g)
@@ -67,6 +76,7 @@ res$median_groups <- list(
   hr = unname(sm$conf.int[1, 1]), hr_lower = unname(sm$conf.int[1, 3]),
   hr_upper = unname(sm$conf.int[1, 4]), hr_p = unname(sm$coefficients[1, 5]),
   coef = unname(coef(cx_m)), se = unname(sqrt(vcov(cx_m)[1, 1])))
+res$median_groups_km <- lapply(0:1, function(k) med(survfit(Surv(time, cens) ~ 1, data = g[g$high_med == k, ])))
 s <- summary(survfit(Surv(time, cens) ~ high_med, data = g), times = lm_times)
 wcsv(data.frame(group = sub(".*=", "", as.character(s$strata)), time = s$time, n_risk = s$n.risk,
                 surv = s$surv, std_err = s$std.err, lower = s$lower, upper = s$upper),
