@@ -38,7 +38,11 @@ from ._roc import (
     roc_curve,
     sensitivity_ci,
 )
-from ._time_dependent_auc import TimeDependentAucResult, time_dependent_auc
+from ._time_dependent_auc import (
+    TimeDependentAucResult,
+    compare_time_dependent_auc,
+    time_dependent_auc,
+)
 
 __all__ = [
     "ConcordanceComparison",
@@ -53,6 +57,7 @@ __all__ = [
     "SurvivalNriResult",
     "TimeDependentAucResult",
     "compare_concordance",
+    "compare_time_dependent_auc",
     "cutoff_metrics",
     "delong_placements",
     "delong_test",

@@ -53,3 +53,16 @@ def test_live_scikit_survival_on_lung():
 def test_times_outside_follow_up_raise():
     with pytest.raises(ValueError, match="times must lie within follow-up"):
         time_dependent_auc(Y, SCORES["lp1"], [100000], n_boot=0)
+
+
+def test_compare_two_models_bootstrap():
+    from nomogram.metrics import compare_time_dependent_auc
+
+    times = [730, 1825]
+    cmp = compare_time_dependent_auc(Y, SCORES["lp2"], SCORES["lp1"], times, n_boot=200, random_state=0)
+    np.testing.assert_allclose(cmp["AUC1"], np.array(SKSURV["cumulative_dynamic_auc"]["lp2"])[[1, 4]], atol=1e-12)
+    np.testing.assert_allclose(cmp["difference"], cmp["AUC1"] - cmp["AUC2"], atol=1e-15)
+    assert (cmp["lower"] < cmp["difference"]).all() and (cmp["difference"] < cmp["upper"]).all()
+    assert ((cmp["se"] > 0.005) & (cmp["se"] < 0.05)).all()
+    same = compare_time_dependent_auc(Y, SCORES["lp1"], SCORES["lp1"], times, n_boot=20, random_state=0)
+    assert (same["difference"] == 0).all() and (same["p_value"] == 1).all()
