@@ -22,6 +22,7 @@ __all__ = [
     "check_probabilities",
     "check_scores",
     "check_is_fitted",
+    "check_thresholds",
 ]
 
 
@@ -210,4 +211,21 @@ def check_scores(score, *, n: int, name: str = "score", caller: str = "") -> np.
         raise ValueError(f"{where}'{name}' has {len(arr)} values but y has {n}.")
     if not np.isfinite(arr).all():
         raise ValueError(f"{where}'{name}' has {int((~np.isfinite(arr)).sum())} missing or infinite value(s).")
+    return arr
+
+
+def check_thresholds(thresholds, *, caller: str = "") -> np.ndarray:
+    """Return decision thresholds as a 1-D float array in [0, 1).
+
+    A threshold of 1 is refused: its odds ``pt / (1 - pt)`` is infinite.
+    """
+    arr = np.atleast_1d(np.asarray(thresholds, dtype=float))
+    where = f"{caller}: " if caller else ""
+    if arr.ndim != 1 or len(arr) == 0:
+        raise ValueError(f"{where}thresholds must be a non-empty 1-D sequence; got shape {arr.shape}.")
+    if np.isnan(arr).any() or (arr < 0).any() or (arr >= 1).any():
+        raise ValueError(
+            f"{where}thresholds must lie in [0, 1); got range [{np.nanmin(arr):.4g}, "
+            f"{np.nanmax(arr):.4g}]. The odds pt / (1 - pt) is infinite at 1."
+        )
     return arr

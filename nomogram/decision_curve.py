@@ -17,6 +17,7 @@ from ._checks import (
     check_option,
     check_probabilities,
     check_survival_y,
+    check_thresholds,
 )
 from ._kaplan_meier import km_survival_at, km_survival_at_subsets
 
@@ -348,17 +349,7 @@ def decision_curve(
     0.4
     """
     caller = "decision_curve"
-    thresholds = default_thresholds() if thresholds is None else np.atleast_1d(
-        np.asarray(thresholds, dtype=float)
-    )
-    if thresholds.ndim != 1 or len(thresholds) == 0:
-        raise ValueError(f"{caller}: thresholds must be a non-empty 1-D sequence.")
-    if np.isnan(thresholds).any() or (thresholds < 0).any() or (thresholds >= 1).any():
-        raise ValueError(
-            f"{caller}: thresholds must lie in [0, 1); got range "
-            f"[{np.nanmin(thresholds):.4g}, {np.nanmax(thresholds):.4g}]. The odds "
-            "pt / (1 - pt) is infinite at 1."
-        )
+    thresholds = default_thresholds() if thresholds is None else check_thresholds(thresholds, caller=caller)
     if not 0 < confidence < 1:
         raise ValueError(f"{caller}: confidence must be in (0, 1); got {confidence}.")
     if n_bootstrap < 0:
