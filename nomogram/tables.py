@@ -271,7 +271,10 @@ def table_one(
     ``cor.test(method="spearman", exact=FALSE)``).
 
     **Categorical variables.** n (%) per level (percent of the group's
-    non-missing values). Fisher's exact test is used when more than 20 % of the
+    non-missing values).
+
+    Missing values are left out of each variable's summary and test; when
+    any variable has some, a ``missing`` column gives their number. Fisher's exact test is used when more than 20 % of the
     expected counts are below 5, any expected count is below 1, or n < 40
     (Cochran's rule); otherwise Pearson's chi-square (with Yates' continuity
     correction for 2 x 2 tables when ``yates=True``, as ``chisq.test``). Fisher
@@ -416,6 +419,11 @@ def table_one(
             rows.append(row)
 
     table = pd.DataFrame(rows)
+    n_missing = {v: int(df[v].isna().sum()) for v in continuous + categorical}
+    if any(n_missing.values()):
+        # a column only when something is missing; counts on each variable's first row
+        miss = [str(n_missing[v]) if v in n_missing else "" for v in table["variable"]]
+        table.insert(table.columns.get_loc("statistic"), "missing", miss)
     normality = pd.DataFrame(norm_rows).set_index("variable") if norm_rows else pd.DataFrame()
     settings = {"normality_alpha": normality_alpha, "equal_var": equal_var, "spearman": spearman,
                 "yates": yates, "n_monte_carlo": n_monte_carlo}

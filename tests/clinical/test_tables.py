@@ -193,3 +193,14 @@ def test_regression_table_options_and_errors(gbsg2):
         regression_table(gbsg2, "cens", ["age"], model="poisson")
     with pytest.raises(ValueError, match="missing"):
         regression_table(gbsg2, "cens", ["nope"])
+
+
+def test_table_one_reports_missing(gbsg2):
+    d = gbsg2.copy()
+    d.loc[[0, 5, 9], "age"] = np.nan
+    d.loc[[3], "menostat"] = None
+    t1 = table_one(d, group="horTh", categorical=["menostat"], continuous=["age"])
+    tab = t1.summary().set_index("variable")
+    assert tab.loc["age", "missing"] == "3" and tab.loc["menostat", "missing"] == "1"
+    full = table_one(d.dropna(subset=["age"]), group="horTh", continuous=["age"])
+    assert tab.loc["age", "p"] == pytest.approx(_row(full, "age").p, rel=1e-12)
