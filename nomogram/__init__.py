@@ -14,6 +14,8 @@ from .points import Axis, Nomogram
 from .validation import ValidationResult, validate
 from .decision_curve import DecisionCurveResult, decision_curve
 from .risk_groups import RiskGroups, maxstat_cutoff, risk_groups, time_dependent_roc
+from ._kaplan_meier import KaplanMeier, kaplan_meier
+from ._logrank import LogRankResult, logrank_test
 from .tables import RegressionTable, TableOne, regression_table, table_one
 from .exceptions import (
     ConvergenceError,
@@ -47,6 +49,10 @@ __all__ = [
     "maxstat_cutoff",
     "risk_groups",
     "time_dependent_roc",
+    "KaplanMeier",
+    "kaplan_meier",
+    "LogRankResult",
+    "logrank_test",
     "RegressionTable",
     "TableOne",
     "regression_table",

@@ -1,0 +1,126 @@
+"""The batched engine equals the one-at-a-time fitters on copied rows (what R's bootstrap does)."""
+
+import numpy as np
+import pytest
+
+from nomogram import _resample as rsm
+from nomogram._cph_fit import fit_cox
+from nomogram._indexes import c_index_binary, gini_mean_difference
+from nomogram._lrm_fit import fit_logistic
+
+from .conftest import COX_COLUMNS, LOGISTIC_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def boot_rows(gbsg2):
+    rng = np.random.default_rng(5)
+    return [rng.integers(0, len(gbsg2), len(gbsg2)) for _ in range(3)]
+
+
+def _counts(idx, n):
+    return np.bincount(idx, minlength=n).astype(float)
+
+
+def test_logistic_batch_equals_fit_on_copies(gbsg2, logistic_model, boot_rows):
+    X = logistic_model.design_matrix(gbsg2[LOGISTIC_COLUMNS])
+    y = gbsg2["cens"].to_numpy(float)
+    n = len(y)
+    Z = np.column_stack([np.ones(n), X])
+    W = np.stack([_counts(i, n) for i in boot_rows])
+    beta, ll, conv, _ = rsm.logistic_newton_batch(Z, y, W, init=logistic_model.coef_.to_numpy())
+    assert conv.all()
+    for b, idx in enumerate(boot_rows):
+        ref = fit_logistic(X[idx], y[idx])
+        np.testing.assert_allclose(beta[b], ref.coef, rtol=0, atol=1e-7)
+        assert ll[b] == pytest.approx(ref.loglik, abs=1e-8)
+
+
+def test_cox_batch_equals_fit_on_copies(gbsg2, cox_model, boot_rows):
+    """Efron ties among copied deaths, exactly as coxph on the copied rows."""
+    X = cox_model.design_matrix(gbsg2[COX_COLUMNS])
+    Xc = X - cox_model.means_.to_numpy()
+    time = gbsg2["time"].to_numpy(float)
+    event = gbsg2["cens"].to_numpy(float)
+    n = len(time)
+    rs = rsm.CoxRiskSetsBatch(time, event)
+    W = np.stack([_counts(i, n) for i in boot_rows])[:, rs.order]
+    beta, ll, ll0, conv = rsm.cox_newton_batch(rs, Xc[rs.order], W, init=cox_model.coef_.to_numpy())
+    assert conv.all()
+    for b, idx in enumerate(boot_rows):
+        ref = fit_cox(X[idx], time[idx], event[idx], ties="efron")
+        np.testing.assert_allclose(beta[b], ref.coef, rtol=0, atol=1e-6)
+        assert ll[b] == pytest.approx(ref.loglik, abs=1e-7)
+        assert ll0[b] == pytest.approx(ref.loglik_null, abs=1e-7)
+
+
+def test_cox_slope_batch_equals_one_covariate_fit(gbsg2, cox_model):
+    time = gbsg2["time"].to_numpy(float)
+    event = gbsg2["cens"].to_numpy(float)
+    rs = rsm.CoxRiskSetsBatch(time, event)
+    lp = cox_model.decision_function(gbsg2[COX_COLUMNS])
+    x = np.stack([lp, 0.5 * lp + 0.1 * gbsg2["age"].to_numpy()])[:, rs.order]
+    slope, l0, ls, l1 = rsm.cox_slope_batch(rs, x, np.ones_like(x))
+    # (R: coef(coxph(Surv(time, cens) ~ fC$linear.predictors)) = 0.999176376664, not exactly 1)
+    assert slope[0] == pytest.approx(0.999176376664, abs=1e-8)
+    for b in range(2):
+        ref = fit_cox(x[b][:, None], time[rs.order], event[rs.order])
+        assert slope[b] == pytest.approx(ref.coef[0], abs=1e-7)
+        assert ls[b] == pytest.approx(ref.loglik, abs=1e-8)
+        assert l0[b] == pytest.approx(ref.loglik_null, abs=1e-8)
+        assert l1[b] == pytest.approx(_loglik_at_one(x[b], time[rs.order], event[rs.order]), abs=1e-8)
+
+
+def _loglik_at_one(x, time, event):
+    """Efron log partial likelihood of the offset x (coefficient fixed at 1), by brute force."""
+    ll = 0.0
+    for t in np.unique(time[event == 1]):
+        dead = (time == t) & (event == 1)
+        d = dead.sum()
+        risk = np.exp(x[time >= t]).sum()
+        dsum = np.exp(x[dead]).sum()
+        ll += x[dead].sum() - sum(np.log(risk - k / d * dsum) for k in range(d))
+    return ll
+
+
+def test_weighted_indexes_equal_copies(gbsg2, boot_rows):
+    y = gbsg2["cens"].to_numpy(float)
+    n = len(y)
+    rng = np.random.default_rng(1)
+    x = np.round(rng.normal(size=n), 1)                    # many ties
+    for idx in boot_rows:
+        w = _counts(idx, n)
+        assert rsm.weighted_gini_md(x[None], w[None])[0] == pytest.approx(gini_mean_difference(x[idx]), rel=1e-12)
+        dxy = rsm.weighted_somers_dxy(x[None], y, w[None])[0]
+        assert dxy == pytest.approx(2 * c_index_binary(x[idx], y[idx]) - 1, rel=1e-12)
+
+
+def test_weighted_cox_dxy_equals_pairwise_definition(gbsg2, boot_rows):
+    """Brute-force Harrell C on the copied rows (usable pairs: shorter time is an event;
+    a censoring at an event time counts as later; tied event times are not used)."""
+    time = gbsg2["time"].to_numpy(float)[:200]
+    event = gbsg2["cens"].to_numpy(float)[:200]
+    x = np.round(gbsg2["pnodes"].to_numpy(float)[:200] / 3)
+    idx = boot_rows[0][boot_rows[0] < 200]
+    t, e, s = time[idx], event[idx], x[idx]
+    conc = tot = 0.0
+    for i in range(len(t)):
+        if not e[i]:
+            continue
+        usable = (t > t[i]) | ((t == t[i]) & (e == 0))
+        tot += usable.sum()
+        conc += np.sum(usable & (s < s[i])) + 0.5 * np.sum(usable & (s == s[i]))
+    rs = rsm.CoxRiskSetsBatch(time, event)
+    w = np.bincount(idx, minlength=200).astype(float)
+    got = rsm.weighted_cox_dxy(x[rs.order][None], rs, w[rs.order][None])[0]
+    assert got == pytest.approx(2 * conc / tot - 1, rel=1e-12)
+
+
+def test_resample_plan_shapes():
+    rng = np.random.default_rng(0)
+    p = rsm.resample_plan("boot", 50, 4, rng)
+    assert p.train.shape == (4, 50) and (p.train.sum(axis=1) == 50).all() and (p.test == 1).all()
+    p = rsm.resample_plan("crossvalidation", 50, 5, rng)
+    assert (p.test.sum(axis=0) == 1).all() and (p.train + p.test == 1).all()
+    p = rsm.resample_plan(".632", 50, 40, rng)
+    assert np.array_equal(p.test, (p.train == 0).astype(float))
+    assert p.weights_632.sum() == pytest.approx(1.0)

@@ -1,0 +1,141 @@
+"""validate() against rms 6.5 validate.lrm / validate.cph on gbsg2 (R script:
+tests/reference/validation/validation_reference.R, B = 400, outputs validate_*.csv)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nomogram import validate
+from nomogram.validation import COX_INDEXES, LOGISTIC_INDEXES, dual_sd, emax_from_calibration
+
+from .conftest import COX_COLUMNS, LOGISTIC_COLUMNS, r_table
+
+COLUMNS = ["index.orig", "training", "test", "optimism", "index.corrected", "n"]
+
+
+@pytest.fixture(scope="module")
+def v_logistic(gbsg2, logistic_model):
+    return validate(logistic_model, gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"], B=400, random_state=7)
+
+
+@pytest.fixture(scope="module")
+def v_cox(gbsg2, cox_model):
+    return validate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=400, random_state=7)
+
+
+def _r(name):
+    return r_table(name).set_index("index")
+
+
+def test_logistic_table_layout(v_logistic):
+    assert list(v_logistic.table.index) == LOGISTIC_INDEXES
+    assert list(v_logistic.table.columns) == COLUMNS
+    s = v_logistic.summary()
+    assert list(s.columns) == COLUMNS[:5] + ["Lower", "Upper", "n"]
+    assert list(v_logistic.summary(conf_int=False).columns) == COLUMNS
+
+
+def test_cox_table_layout(v_cox):
+    assert list(v_cox.table.index) == COX_INDEXES
+    assert list(v_cox.table.columns) == COLUMNS
+
+
+def test_logistic_index_orig_equals_rms(v_logistic):
+    r = _r("validate_lrm_boot.csv")
+    # acceptance criterion 1e-4; observed agreement is ~1e-9
+    np.testing.assert_allclose(v_logistic.table["index.orig"], r.loc[LOGISTIC_INDEXES, "index.orig"],
+                               rtol=0, atol=1e-6)
+
+
+def test_cox_index_orig_equals_rms(v_cox):
+    r = _r("validate_cph_boot.csv")
+    np.testing.assert_allclose(v_cox.table["index.orig"], r.loc[COX_INDEXES, "index.orig"], rtol=0, atol=1e-6)
+
+
+def test_logistic_corrected_close_to_rms(v_logistic):
+    r = _r("validate_lrm_boot.csv")
+    t = v_logistic.table
+    # acceptance criterion: corrected Dxy within 0.015 of rms (both B = 400, different random streams)
+    assert abs(t.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.015
+    # the other indexes within bootstrap noise: 0.02 absolute, g (log-odds scale) 0.06, Slope 0.04
+    tol = pd.Series(0.02, index=LOGISTIC_INDEXES)
+    tol["g"], tol["Slope"] = 0.06, 0.04
+    diff = (t["index.corrected"] - r.loc[LOGISTIC_INDEXES, "index.corrected"]).abs()
+    assert (diff <= tol).all(), diff[diff > tol]
+    assert (t["n"] == 400).all()
+
+
+def test_cox_corrected_close_to_rms(v_cox):
+    r = _r("validate_cph_boot.csv")
+    t = v_cox.table
+    assert abs(t.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.015
+    tol = pd.Series(0.02, index=COX_INDEXES)
+    tol["g"], tol["Slope"] = 0.05, 0.04
+    diff = (t["index.corrected"] - r.loc[COX_INDEXES, "index.corrected"]).abs()
+    assert (diff <= tol).all(), diff[diff > tol]
+
+
+def test_table_arithmetic(v_logistic):
+    t = v_logistic.table
+    rows = [i for i in LOGISTIC_INDEXES if i != "Emax"]
+    np.testing.assert_allclose(t.loc[rows, "optimism"], t.loc[rows, "training"] - t.loc[rows, "test"], atol=1e-12)
+    np.testing.assert_allclose(t["index.corrected"], t["index.orig"] - t["optimism"], atol=1e-12)
+    # Emax from the corrected calibration intercept and slope (rms 6.5)
+    e = emax_from_calibration(t.loc["Intercept", "index.corrected"], t.loc["Slope", "index.corrected"])
+    assert t.loc["Emax", "index.corrected"] == pytest.approx(e)
+    # training and test averages are the means of the per-resample indexes
+    np.testing.assert_allclose(t["training"].drop("Emax"), v_logistic.training_indexes.mean().drop("Emax"))
+
+
+def test_confidence_limits_rms8_formula(v_logistic):
+    """Lower/Upper = corrected -/+ z dualSD(training - 1.25 test) (rms 8 predab.resample)."""
+    t = v_logistic.table
+    cl = v_logistic.confidence_limits
+    d = v_logistic.training_indexes["Dxy"] - 1.25 * v_logistic.test_indexes["Dxy"]
+    m = d.mean()
+    top = np.sqrt(np.sum((d[d >= m] - m) ** 2) / ((d >= m).sum() - 1))
+    bottom = np.sqrt(np.sum((d[d <= m] - m) ** 2) / ((d <= m).sum() - 1))
+    assert cl.loc["Dxy", "Lower"] == pytest.approx(t.loc["Dxy", "index.corrected"] - 1.959963984540054 * top)
+    assert cl.loc["Dxy", "Upper"] == pytest.approx(t.loc["Dxy", "index.corrected"] + 1.959963984540054 * bottom)
+    assert (cl["Lower"] <= t["index.corrected"]).all() and (t["index.corrected"] <= cl["Upper"]).all()
+
+
+def test_dual_sd_small_sample_is_sd():
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    assert dual_sd(x) == pytest.approx((np.std(x, ddof=1), np.std(x, ddof=1)))
+
+
+def test_crossvalidation_and_632(gbsg2, logistic_model):
+    X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
+    cv = validate(logistic_model, X, y, B=10, method="crossvalidation", random_state=3)
+    r = _r("validate_lrm_cv10.csv")
+    assert (cv.table["n"] == 10).all()
+    np.testing.assert_allclose(cv.table["index.orig"], r.loc[LOGISTIC_INDEXES, "index.orig"], atol=1e-6)
+    # 10-fold CV with a different random partition: Dxy within 0.03
+    assert abs(cv.table.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.03
+    v632 = validate(logistic_model, X, y, B=200, method=".632", random_state=3)
+    r = _r("validate_lrm_632.csv")
+    assert abs(v632.table.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.02
+    t = v632.table
+    np.testing.assert_allclose(t.loc["Dxy", "optimism"], 0.632 * (t.loc["Dxy", "index.orig"] - t.loc["Dxy", "test"]))
+
+
+def test_bad_method_and_model(gbsg2, logistic_model):
+    X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
+    with pytest.raises(ValueError, match=r"'method' parameter of validate must be one of .*Got 'bot'"):
+        validate(logistic_model, X, y, method="bot")
+    with pytest.raises(TypeError, match="fitted LogisticNomogram or CoxNomogram"):
+        validate(object(), X, y)
+    with pytest.raises(ValueError, match="B <= n/2"):
+        validate(logistic_model, X, y, B=400, method="crossvalidation")
+    from nomogram import LogisticNomogram, NotFittedError
+
+    with pytest.raises(NotFittedError, match="call fit first"):
+        validate(LogisticNomogram(), X, y)
+
+
+def test_reproducible(gbsg2, logistic_model):
+    X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
+    a = validate(logistic_model, X, y, B=20, random_state=11).table
+    b = validate(logistic_model, X, y, B=20, random_state=11).table
+    pd.testing.assert_frame_equal(a, b)
