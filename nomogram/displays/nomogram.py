@@ -25,6 +25,15 @@ points first: a label that collides moves to the other side when the axis
 already uses both sides (non-monotone, categorical and outcome axes), and is
 otherwise left out (its tick stays), as R leaves it out. Levels of a
 categorical axis are never left out; they are stacked one line further out.
+Labels of different axes are checked against each other too (rms does not),
+which matters for the closely spaced axes of an interaction (``ia.space``).
+
+A patient (``patient=``, a one-row DataFrame) is drawn as R ``regplot`` shows an
+observation: a dot at the patient's value on each predictor axis with a dashed
+drop line to the Points ruler and the points as text, and one dashed reading
+line through Total Points, Linear Predictor and the outcome axes with the
+patient's total points, linear predictor and predicted outcome(s). The numbers
+are ``Nomogram.points(patient)``: exact values, not read off the ticks.
 
 References
 ----------
@@ -44,7 +53,7 @@ import pandas as pd
 from .._pretty import pretty
 from ..points import Nomogram, _format_number
 
-__all__ = ["NomogramDisplay"]
+__all__ = ["NomogramDisplay", "rms_label_sides"]
 
 #: rcParams applied when a figure made here is saved: real text in SVG, and
 #: TrueType (Type 42) fonts in PDF/PS, which journals ask for (Type 3 is refused

@@ -314,6 +314,8 @@ def test_display_savefig_and_user_axes(logistic, tmp_path):
     disp.savefig(out)
     texts = {"".join(el.itertext()).strip() for el in ET.parse(out).getroot().iter() if el.tag.endswith("text")}
     assert {"age", "Total Points", "Risk"} <= texts
+    # rms xfrac: the name column is xfrac * maxscale wide, left of 0
+    assert model.nomogram().plot(xfrac=0.35).ax_.get_xlim()[0] == pytest.approx(-35.0)
 
 
 def test_module_does_not_import_matplotlib():
