@@ -70,7 +70,7 @@ def suv_factor(weight_kg: float, injected_dose_bq: float, half_life_s: float,
     Examples
     --------
     >>> round(suv_factor(70, 370e6, 6586.2, 0.0, 3600.0), 8)  # 70 kg, 370 MBq, 60 min
-    0.00026073
+    0.00027634
     """
     for name, v in (("weight_kg", weight_kg), ("injected_dose_bq", injected_dose_bq),
                     ("half_life_s", half_life_s)):
@@ -321,7 +321,7 @@ def pet_metrics(image: sitk.Image, voi: sitk.Image, *, relative: float = 0.4,
     version 2.0. Eur J Nucl Med Mol Imaging 2015;42:328-354.
     """
     arr, m = _arrays(image, voi, case_id)
-    vox_ml = float(np.prod(image.GetSpacing())) / 1000.0
+    vox_mm3 = float(np.prod(image.GetSpacing()))
     vals = arr[m]
     out = {"SUVmax": float(vals.max()), "SUVmean": float(vals.mean())}
     out["SUVpeak"] = suv_peak(image, voi, case_id=case_id)[0]
@@ -332,7 +332,7 @@ def pet_metrics(image: sitk.Image, voi: sitk.Image, *, relative: float = 0.4,
         thresholds.append((f"{absolute:g}".replace(".", "p"), float(absolute)))
     for tag, t in thresholds:
         sel = vals[vals >= t]
-        mtv = sel.size * vox_ml
+        mtv = sel.size * vox_mm3 / 1000.0
         mean = float(sel.mean()) if sel.size else 0.0
         out[f"MTV{tag}_ml"] = mtv
         out[f"SUVmean{tag}"] = mean
