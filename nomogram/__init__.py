@@ -17,6 +17,8 @@ from .risk_groups import RiskGroups, maxstat_cutoff, risk_groups, time_dependent
 from ._kaplan_meier import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
 from .tables import RegressionTable, TableOne, regression_table, table_one
+from . import metrics
+from .metrics import delong_test, harrell_c, roc_auc_ci, uno_c
 from .exceptions import (
     ConvergenceError,
     ModelFileError,
@@ -57,4 +59,9 @@ __all__ = [
     "TableOne",
     "regression_table",
     "table_one",
+    "metrics",
+    "delong_test",
+    "harrell_c",
+    "roc_auc_ci",
+    "uno_c",
 ]

@@ -19,6 +19,7 @@ from ._concordance import (
     harrell_c,
     uno_c,
 )
+from ..decision_curve import DecisionCurveResult, decision_curve  # re-exported (DESIGN.md)
 from ._cutoff import CutoffResult, cutoff_metrics, optimal_cutoff, proportion_ci
 from ._delong import DelongTestResult, delong_test, delong_test_unpaired
 from ._multiclass import MulticlassResult, multiclass_metrics
@@ -48,6 +49,7 @@ __all__ = [
     "ConcordanceComparison",
     "ConcordanceResult",
     "CutoffResult",
+    "DecisionCurveResult",
     "DelongTestResult",
     "MulticlassResult",
     "ReclassificationResult",
@@ -59,6 +61,7 @@ __all__ = [
     "compare_concordance",
     "compare_time_dependent_auc",
     "cutoff_metrics",
+    "decision_curve",
     "delong_placements",
     "delong_test",
     "delong_test_unpaired",
