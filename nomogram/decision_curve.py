@@ -80,12 +80,24 @@ def _binary_rates(y, risk, thresholds, prevalence):
 
 
 def _survival_rates(time, event, risk, thresholds, t):
-    """(test_pos_rate, tp_rate, fp_rate) per threshold from Kaplan–Meier at ``t``."""
+    """(test_pos_rate, tp_rate, fp_rate) per threshold from Kaplan–Meier at ``t``.
+
+    Test-positive sets are nested (``risk >= pt`` shrinks as ``pt`` grows), so a
+    set is identified by its size; the Kaplan–Meier estimate is computed once
+    per distinct non-empty set.
+    """
     pos = _test_positive(risk, thresholds)
-    test_pos = pos.mean(axis=1)
-    S, reaches, k = km_survival_at_subsets(time, event, pos, t)
-    # dcurves: risk 0 when nobody is test positive, NA when follow-up stops before t
-    rr = np.where(k == 0, 0.0, np.where(reaches, 1.0 - S, np.nan))
+    size = pos.sum(axis=1)
+    test_pos = size / len(risk)
+    sizes, first = np.unique(size, return_index=True)
+    keep = sizes > 0
+    rr_by_size = dict.fromkeys(sizes[~keep].tolist(), 0.0)  # nobody positive: risk 0 (dcurves)
+    if keep.any():
+        S, reaches, _ = km_survival_at_subsets(time, event, pos[first[keep]], t)
+        # NA when no test-positive patient is followed to t (dcurves)
+        for k, s_, r_ in zip(sizes[keep].tolist(), S, reaches):
+            rr_by_size[k] = 1.0 - s_ if r_ else np.nan
+    rr = np.array([rr_by_size[k] for k in size.tolist()])
     return test_pos, rr * test_pos, (1.0 - rr) * test_pos
 
 
