@@ -269,7 +269,6 @@ class NomogramDisplay:
 
         # ---- horizontal scales
         maxscale = nom.maxscale
-        bottom_axes = [a for a in nom.axes if a.kind != "predictor"]
         total_axis = next((a for a in nom.axes if a.kind == "total_points"), None)
         new_max = float(np.max(total_axis.points)) if total_axis is not None and len(total_axis.points) else maxscale
         if not new_max > 0:
@@ -290,8 +289,8 @@ class NomogramDisplay:
         labels = {a.label: _wrap(a.label, label_wrap) for a, _ in rows}
         labels[points_label] = _wrap(points_label, label_wrap)
         name_w = max(_text_size(ax, renderer, s, fontsize, text_kw)[0] for s in labels.values())
-        tick_w = max([_text_size(ax, renderer, t, tick_fs, text_kw)[0]
-                      for a in nom.axes for t in a.tick_labels] + [_text_size(ax, renderer, "100", tick_fs, text_kw)[0]])
+        tick_texts = [t for a in nom.axes for t in a.tick_labels] + ["100"]
+        tick_w = max(_text_size(ax, renderer, t, tick_fs, text_kw)[0] for t in tick_texts)
         ax_w = ax.get_window_extent(renderer).width
         em = fontsize * fig.dpi / 72.0
         right_pad = 0.6 * tick_w + (4.5 * em if patient_pts is not None else 0.3 * em)
@@ -324,8 +323,7 @@ class NomogramDisplay:
         if col_grid is not None and col_grid is not False and pred_rows:
             self._grid(col_grid, ruler, minor, y0, pred_rows[-1][1])
 
-        for k, (axis, y) in enumerate(rows):
-            idx = nom.axes.index(axis)
+        for idx, (axis, y) in enumerate(rows):  # rows follow nom.axes one to one
             t = ax.text(x0, y, labels[axis.label], ha="left", va="center", fontsize=fontsize, color=color,
                         gid=f"axis{idx}-name", linespacing=1.0, **text_kw)
             self._occupied.append(t.get_window_extent(renderer))
