@@ -79,8 +79,12 @@ def test_table_arithmetic(v_logistic):
     t = v_logistic.table
     rows = [i for i in LOGISTIC_INDEXES if i != "Emax"]
     np.testing.assert_allclose(t.loc[rows, "optimism"], t.loc[rows, "training"] - t.loc[rows, "test"], atol=1e-12)
-    np.testing.assert_allclose(t["index.corrected"], t["index.orig"] - t["optimism"], atol=1e-12)
-    # Emax from the corrected calibration intercept and slope (rms 6.5)
+    np.testing.assert_allclose(t.loc[rows, "index.corrected"], t.loc[rows, "index.orig"] - t.loc[rows, "optimism"],
+                               atol=1e-12)
+    # rms 6.5 prints the Emax row as (0, 0, e, e, e): test = optimism = corrected = Emax computed
+    # from the corrected calibration intercept and slope
+    assert t.loc["Emax", "test"] == t.loc["Emax", "optimism"] == t.loc["Emax", "index.corrected"]
+    assert t.loc["Emax", "index.orig"] == t.loc["Emax", "training"] == 0.0
     e = emax_from_calibration(t.loc["Intercept", "index.corrected"], t.loc["Slope", "index.corrected"])
     assert t.loc["Emax", "index.corrected"] == pytest.approx(e)
     # training and test averages are the means of the per-resample indexes
