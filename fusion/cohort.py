@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import multiprocessing
 import os
 import sys
@@ -395,9 +396,11 @@ def run_cohort(
             yield _Task(case_id, row, key, {**files, **options, **kwargs})
 
     if scheduler is not None:
+        bar.start()
         outcomes = _run_dask(function, plan(), scheduler, (default_stage, stages))
     else:
-        outcomes = _run_local(function, plan(), jobs, (default_stage, stages), start_method)
+        outcomes = _run_local(function, plan(), jobs, (default_stage, stages), start_method,
+                              on_start=bar.start)
     try:
         for task, (status, payload, seconds) in outcomes:
             if status == "ok":
@@ -469,13 +472,18 @@ def _blank(value) -> bool:
 
 # ----------------------------------------------------------------- executors
 def _run_local(function, tasks: Iterable[_Task], jobs: int, naming: tuple,
-               start_method: str | None) -> Iterator[tuple[_Task, tuple]]:
+               start_method: str | None, on_start: Callable[[], None] = lambda: None
+               ) -> Iterator[tuple[_Task, tuple]]:
     """Run tasks on a local process pool; yields (task, outcome) as they finish.
 
     At most ``2 * jobs`` cases are in flight, so memory stays bounded for a
     large cohort and, when a worker process dies, only those cases are
     affected: each is then re-run alone in a process of its own, so the
     case that kills its worker is found and recorded while the others finish.
+
+    No pool is started when every case comes from the cache. ``on_start`` is
+    called once the workers exist (the progress bar's thread starts then, so
+    workers are forked from a single-threaded parent).
     """
     if start_method is None:
         methods = multiprocessing.get_all_start_methods()
@@ -489,8 +497,14 @@ def _run_local(function, tasks: Iterable[_Task], jobs: int, naming: tuple,
         pool.submit(os.getpid)  # starts the workers now, before any progress-bar thread
         return pool
 
-    pool = new_pool(jobs)
     pending = iter(tasks)
+    first = next(pending, None)
+    if first is None:  # everything came from the cache (or failed before computing)
+        on_start()
+        return
+    pool = new_pool(jobs)
+    on_start()
+    pending = itertools.chain([first], pending)
     inflight: dict = {}
     exhausted = False
     try:
@@ -615,7 +629,12 @@ def _run_dask(function, tasks: Iterable[_Task], scheduler, naming: tuple
 
 # ------------------------------------------------------------------ progress
 class _Progress:
-    """tqdm progress bar when tqdm is installed, else a counter on stderr."""
+    """tqdm progress bar when tqdm is installed, else a counter on stderr.
+
+    Counts from the first update but shows nothing until :meth:`start`:
+    tqdm starts a monitor thread, and worker processes are best forked from a
+    parent that has no thread yet.
+    """
 
     def __init__(self, total: int, desc: str, enabled: bool = True):
         self.total, self.desc, self.enabled = total, desc, enabled
@@ -624,24 +643,26 @@ class _Progress:
         self._started = False
         self._last = 0.0
 
-    def _start(self) -> None:
-        # Created at the first update, not before: tqdm starts a monitor
-        # thread, and worker processes are best forked before any thread exists.
+    def start(self) -> None:
+        if self._started or not self.enabled:
+            self._started = True
+            return
         self._started = True
         try:
             from tqdm.auto import tqdm
         except ImportError:
+            self._show()
             return
-        self._bar = tqdm(total=self.total, desc=self.desc, unit="case", file=sys.stderr,
-                         dynamic_ncols=True)
+        self._bar = tqdm(total=self.total, initial=self.n, desc=self.desc, unit="case",
+                         file=sys.stderr, dynamic_ncols=True)
+        if self.failed:
+            self._bar.set_postfix(failed=self.failed)
 
     def update(self, failed: bool = False) -> None:
         self.n += 1
         self.failed += bool(failed)
-        if not self.enabled:
+        if not self.enabled or not self._started:
             return
-        if not self._started:
-            self._start()
         if self._bar is not None:
             if failed:
                 self._bar.set_postfix(failed=self.failed, refresh=False)
@@ -650,13 +671,18 @@ class _Progress:
         now = time.monotonic()
         if now - self._last > 0.5 or self.n == self.total:
             self._last = now
-            sys.stderr.write(f"\r{self.desc}: {self.n}/{self.total} ({self.failed} failed)")
-            sys.stderr.flush()
+            self._show()
+
+    def _show(self) -> None:
+        sys.stderr.write(f"\r{self.desc}: {self.n}/{self.total} ({self.failed} failed)")
+        sys.stderr.flush()
 
     def close(self) -> None:
         if not self.enabled:
             return
+        self.start()
         if self._bar is not None:
             self._bar.close()
-        elif self.n:
+        else:
+            self._show()
             sys.stderr.write("\n")
