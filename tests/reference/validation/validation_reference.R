@@ -64,6 +64,7 @@ out(data.frame(unclass(cC)[, , drop = FALSE], check.names = FALSE), "calibrate_c
 pL <- plogis(fL$linear.predictors)
 lw <- lowess(pL, d$cens, iter = 0)
 out(data.frame(x = lw$x, y = lw$y), "lowess_gbsg2_p.csv")
+out(data.frame(p = pL, y = d$cens), "lowess_gbsg2_p_input.csv")   # R's own predictions, row order
 lw2 <- lowess(d$age, d$tsize, iter = 0)          # many ties in age
 out(data.frame(x = lw2$x, y = lw2$y), "lowess_gbsg2_age_tsize.csv")
 lw3 <- lowess(d$age, d$tsize, f = 0.3, iter = 3)  # robustness iterations
