@@ -51,3 +51,22 @@ __all__: list[str] = [
     "PRESETS",
     "preset_path",
 ]
+
+# Habitats, feature stability (ICC), ComBat harmonisation and the imaging signature.
+from .habitats import HABITAT_FEATURES, HabitatModel  # noqa: E402
+from .harmonization import ComBat  # noqa: E402
+from .signature import ImagingSignature, lasso_cox_path, lasso_logistic_path  # noqa: E402
+from .stability import ICC_KINDS, FeatureStability, feature_icc, intraclass_correlation  # noqa: E402
+
+__all__ += [
+    "HabitatModel",
+    "HABITAT_FEATURES",
+    "ComBat",
+    "ImagingSignature",
+    "lasso_logistic_path",
+    "lasso_cox_path",
+    "feature_icc",
+    "intraclass_correlation",
+    "FeatureStability",
+    "ICC_KINDS",
+]
