@@ -269,21 +269,27 @@ def run(args) -> int:
     key_params = {"params": params_id, **{k: v for k, v in kwargs.items() if k != "params"}}
     out = Path(args.out)
     cache_dir = None if args.no_cache else Path(args.cache_dir or out.parent / ".nomofuse_cache")
-    result = run_cohort(
-        extract_case, cases,
-        file_columns=FILE_COLUMNS,
-        option_columns=options,
-        kwargs=kwargs,
-        key_params=key_params,
-        versions=library_versions(),
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        cache_dir=cache_dir,
-        progress=not args.quiet,
-        desc="radiomics",
-        default_stage="extract",
-        stages=_stages(),
-    )
+    try:
+        result = run_cohort(
+            extract_case, cases,
+            file_columns=FILE_COLUMNS,
+            option_columns=options,
+            kwargs=kwargs,
+            key_params=key_params,
+            versions=library_versions(),
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            cache_dir=cache_dir,
+            progress=not args.quiet,
+            desc="radiomics",
+            default_stage="extract",
+            stages=_stages(),
+        )
+    except KeyboardInterrupt:
+        print("\nnomofuse radiomics: interrupted. Cases finished so far are in the cache "
+              f"({cache_dir}); run the same command again to compute only the rest.",
+              file=sys.stderr)
+        return 130
     result.write(out)
     print(result.report("nomofuse radiomics"))
     if result.n_succeeded == 0:

@@ -80,3 +80,15 @@ def calls(marker_dir) -> dict[str, int]:
         cid = p.name.rsplit(".", 1)[0]
         out[cid] = out.get(cid, 0) + 1
     return out
+
+
+def thread_settings(case_id):
+    """What a worker process was set up with: thread variables, BLAS and ITK threads."""
+    import SimpleITK as sitk
+    from threadpoolctl import threadpool_info
+
+    blas = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return {"omp": float(os.environ.get("OMP_NUM_THREADS", "nan")),
+            "openblas": float(os.environ.get("OPENBLAS_NUM_THREADS", "nan")),
+            "blas_threads": float(max(blas)) if blas else float("nan"),
+            "itk_threads": float(sitk.ProcessObject.GetGlobalDefaultNumberOfThreads())}

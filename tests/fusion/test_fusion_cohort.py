@@ -256,3 +256,17 @@ def test_bad_function_results_and_arguments_are_reported(tmp_path):
         run_cohort(toy_features, cases, jobs=0)
     with pytest.raises(ValueError, match="repeated: \\['a'\\]"):
         run_cohort(toy_features, pd.DataFrame({"case_id": ["a", "a"]}))
+
+
+def test_workers_use_one_thread_each_so_workers_scale():
+    from fusion_cohort_cases import thread_settings
+
+    cases = pd.DataFrame({"case_id": ["a", "b", "c"]})
+    two = run_cohort(thread_settings, cases, file_columns=(), jobs=2, progress=False)
+    assert (two.features[["omp", "openblas", "blas_threads", "itk_threads"]] == 1).all().all()
+    one = run_cohort(thread_settings, cases, file_columns=(), jobs=1, progress=False)
+    assert (one.features[["omp", "openblas", "blas_threads"]] == 1).all().all()
+    # with a single worker ITK keeps its default (all cores): nothing to share them with
+    import SimpleITK as sitk
+
+    assert (one.features["itk_threads"] == sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()).all()

@@ -123,3 +123,24 @@ def test_parse_regions():
     assert parse_regions("lesion") == (("lesion",), ())
     with pytest.raises(ValueError, match="Got ''"):
         parse_regions("")
+
+
+def test_option_columns_are_typed_and_checked(tmp_path, capsys):
+    img, msk = write_case(tmp_path, "l2", size=(20, 20, 10), label=2)
+    (tmp_path / "small.yaml").write_text(SMALL_PARAMS)
+    good = tmp_path / "good.csv"
+    pd.DataFrame({"case_id": ["l2"], "image": [img], "mask": [msk], "label": ["2"],
+                  "site": ["A"]}).to_csv(good, index=False)
+    rc = main(["radiomics", "--manifest", str(good), "--out", str(tmp_path / "f.parquet"),
+               "--params", str(tmp_path / "small.yaml"), "--quiet", "--no-cache"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.out
+    assert "columns ['site'] are not inputs of extract_case; ignored" in captured.err
+    assert pd.read_parquet(tmp_path / "f.parquet")["lesion_original_shape_VoxelVolume"].iloc[0] > 0
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"case_id": ["a", "b"], "image": [img, img], "mask": [msk, msk],
+                  "label": ["2", "two"], "suv_factor": ["x", "0.5"]}).to_csv(bad, index=False)
+    assert main(["radiomics", "--manifest", str(bad), "--out", str(tmp_path / "g.parquet")]) == 1
+    err = capsys.readouterr().err
+    assert "row 3 (case 'b'): column 'label' must be a number; got 'two'" in err
+    assert "row 2 (case 'a'): column 'suv_factor' must be a number; got 'x'" in err
