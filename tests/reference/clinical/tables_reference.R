@@ -68,12 +68,14 @@ ci <- exp(confint.default(m))[-1, , drop = FALSE]
 res$logistic_multi <- list(selected = sel, or = unname(exp(coef(m))[-1]), lower = unname(ci[, 1]),
                            upper = unname(ci[, 2]), p = unname(summary(m)$coefficients[-1, 4]))
 
-# ---- univariable / multivariable Cox on gbsg2 (tgrade as a factor: joint Wald test)
+# ---- univariable / multivariable Cox on gbsg2 (tgrade as a factor: joint Wald test; coxph run to
+#      eps = 1e-14: its default 1e-9 leaves some univariable p-values off in the 7th digit)
 g$tgrade <- factor(g$tgrade); g$horTh <- factor(g$horTh); g$menostat <- factor(g$menostat)
 cvars <- c("horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec")
 cuni <- list()
 for (v in cvars) {
-  m <- coxph(as.formula(paste("Surv(time, cens) ~", v)), data = g, ties = "efron")
+  m <- coxph(as.formula(paste("Surv(time, cens) ~", v)), data = g, ties = "efron",
+             control = coxph.control(eps = 1e-14, toler.chol = 1e-15, iter.max = 100))
   sm <- summary(m)
   b <- coef(m); V <- vcov(m)
   cuni[[v]] <- list(terms = names(b), hr = unname(sm$conf.int[, 1]), lower = unname(sm$conf.int[, 3]),
@@ -82,7 +84,8 @@ for (v in cvars) {
 }
 res$cox_uni <- cuni
 csel <- cvars[sapply(cuni, function(u) u$var_p < 0.05)]
-m <- coxph(as.formula(paste("Surv(time, cens) ~", paste(csel, collapse = "+"))), data = g, ties = "efron")
+m <- coxph(as.formula(paste("Surv(time, cens) ~", paste(csel, collapse = "+"))), data = g, ties = "efron",
+             control = coxph.control(eps = 1e-14, toler.chol = 1e-15, iter.max = 100))
 sm <- summary(m)
 res$cox_multi <- list(selected = csel, terms = names(coef(m)), hr = unname(sm$conf.int[, 1]),
                       lower = unname(sm$conf.int[, 3]), upper = unname(sm$conf.int[, 4]),
