@@ -21,6 +21,33 @@ from .geometry import check_image_mask_geometry, resample_image, resample_mask_t
 from .io import list_dicom_series, read_dicom_seg, read_image, read_mask, read_rtstruct
 from .radiomics import PRESETS, RadiomicsExtractor, extract_case, preset_path
 from .regions import lesion_region, organ_soil, peritumoral_ring, region_name
+from .pet import metabolic_volume, pet_metrics, suv_factor, suv_factor_from_dicom, suv_peak, to_suv
+from .recist import (
+    AxialDiameters,
+    axial_diameters,
+    longest_axial_diameter,
+    response_category,
+    short_axis,
+    sum_of_diameters,
+)
+from .agreement import (
+    dice,
+    hausdorff95,
+    jaccard,
+    segmentation_agreement,
+    surface_distances,
+    volume_difference,
+)
+
+
+def __getattr__(name):
+    # DeepFeatureExtractor needs torch: import it only when asked for.
+    if name == "DeepFeatureExtractor":
+        from .deep_features import DeepFeatureExtractor
+
+        return DeepFeatureExtractor
+    raise AttributeError(f"module 'imaging' has no attribute {name!r}")
+
 
 __all__: list[str] = [
     # exceptions
@@ -50,6 +77,29 @@ __all__: list[str] = [
     "extract_case",
     "PRESETS",
     "preset_path",
+    # PET
+    "suv_factor",
+    "suv_factor_from_dicom",
+    "to_suv",
+    "pet_metrics",
+    "suv_peak",
+    "metabolic_volume",
+    # RECIST 1.1
+    "AxialDiameters",
+    "axial_diameters",
+    "longest_axial_diameter",
+    "short_axis",
+    "sum_of_diameters",
+    "response_category",
+    # segmentation agreement
+    "dice",
+    "jaccard",
+    "hausdorff95",
+    "surface_distances",
+    "volume_difference",
+    "segmentation_agreement",
+    # deep features (lazy: needs torch)
+    "DeepFeatureExtractor",
 ]
 
 # Habitats, feature stability (ICC), ComBat harmonisation and the imaging signature.
