@@ -270,3 +270,11 @@ def test_workers_use_one_thread_each_so_workers_scale():
     import SimpleITK as sitk
 
     assert (one.features["itk_threads"] == sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()).all()
+
+
+def test_progress_falls_back_to_a_stderr_counter_without_tqdm(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails as if not installed
+    cases = pd.DataFrame({"case_id": ["a", "b", "c"]})
+    res = run_cohort(os.path.basename, cases, file_columns=(), progress=True, desc="toy")
+    assert res.n_failed == 3
+    assert "toy: 3/3 (3 failed)" in capsys.readouterr().err
