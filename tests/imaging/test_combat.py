@@ -176,3 +176,14 @@ def test_bad_input_messages(data):
     Xc.loc[centre == "B", "mean_area"] = 1.0
     with pytest.raises(ValueError, match=r"\['mean_area'\] are constant within batch 'B'"):
         ComBat().fit(Xc, centre)
+
+
+def test_summary_per_batch(data):
+    X, centre, cov = data
+    cb = ComBat().fit(X, centre, cov)
+    s = cb.summary()
+    assert list(s.index) == ["A", "B", "C"]
+    assert s["n"].tolist() == centre.value_counts().sort_index().tolist()
+    assert (s["eb_iterations"] > 0).all()
+    # the simulated centre effects are real: location and scale estimates are far from 0 and 1
+    assert (s["mean_abs_gamma_star"] > 0.1).all()

@@ -253,3 +253,21 @@ def test_survival_signature_on_gbsg2():
     assert "pnodes" in sig.features_
     np.testing.assert_allclose(sig.decision_function(Xtr).mean(), 0.0, atol=1e-10)  # centred on training
     assert sig.selection_report()["step"].iloc[-2] == "lasso"
+
+
+def test_icc_table_from_feature_icc_is_accepted(split):
+    """The ICC filter takes ``feature_icc(...).table`` directly (column ``icc_kind``)."""
+    from imaging.stability import feature_icc
+
+    Xtr, Xte, ytr, yte = split
+    rng = np.random.default_rng(0)
+    noise = Xtr.std() * rng.uniform(0.05, 2.0, size=Xtr.shape[1])  # some features re-segment badly
+    reader2 = Xtr + rng.normal(size=Xtr.shape) * noise.to_numpy()
+    table = feature_icc([Xtr, reader2]).table
+    stable = set(table.index[table["ICC(3,1)"] >= 0.75])
+    assert 0 < len(stable) < 30
+    sig = ImagingSignature(icc_table=table, cv=5, n_mrmr=10).fit(Xtr, ytr)
+    assert set(sig.features_) <= stable
+    assert sig.selection_report().set_index("step").loc["icc_filter", "n_features"] == len(stable)
+    with pytest.raises(ValueError, match="icc_table has no column 'ICC\\(1,1\\)'"):
+        ImagingSignature(icc_table=table, icc_kind="ICC(1,1)").fit(Xtr, ytr)
