@@ -8,7 +8,8 @@ three kinds of terms and one optional two-way interaction:
 * ``rcs`` — a restricted cubic spline (:mod:`nomogram._splines`), columns
   ``age``, ``age'``, ``age''``;
 * ``categorical`` — one indicator per non-reference level, ``grade=G2``; the
-  reference is the first sorted level (R's default factor coding);
+  reference is the first sorted level (R's default factor coding), or the first
+  category of a pandas ``Categorical`` column (like an R factor's own levels);
 * interaction ``(a, b)`` — the products of every column of ``a`` with every
   column of ``b``, named ``age * horTh=yes`` and placed after all main
   effects, as R orders model terms.
@@ -227,7 +228,12 @@ def _jsonable(v):
 
 def _categorical_term(name: str, col: pd.Series) -> Term:
     values = col.dropna()
-    levels = sorted(pd.unique(values).tolist(), key=lambda v: (isinstance(v, str), v))
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        # a pandas Categorical keeps its own level order, as an R factor does
+        present = set(pd.unique(values).tolist())
+        levels = [lv for lv in col.cat.categories.tolist() if lv in present]
+    else:
+        levels = sorted(pd.unique(values).tolist(), key=lambda v: (isinstance(v, str), v))
     levels = [_to_python(v) for v in levels]
     counts = values.value_counts()
     # rms datadist adjto.cat="mode": most frequent level, first in level order on ties

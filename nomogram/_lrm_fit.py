@@ -84,6 +84,7 @@ def fit_logistic(
     tol: float = 1e-11,
     max_iter: int = 50,
     names: list[str] | None = None,
+    rms_dlike: float | None = None,
 ) -> LogisticFit:
     """Fit a logistic regression by Newton–Raphson.
 
@@ -107,6 +108,12 @@ def fit_logistic(
     max_iter : int, default 50
     names : list of str, optional
         Column names, used to name the variable in a separation error.
+    rms_dlike : float, optional
+        If given, iterate and stop exactly as rms 6.5 ``lrm.fit`` does (its
+        Fortran ``lrmfit``): Newton steps with step halving, stopping when
+        -2 log L changes by at most ``rms_dlike`` (rms: ``eps = 0.025``) between
+        two iterates, after taking that last step. The estimates then equal
+        ``lrm()``'s to machine precision. Otherwise iterate to ``tol``.
 
     Returns
     -------
@@ -161,28 +168,11 @@ def fit_logistic(
     obj, eta = objective(beta)
     converged = False
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        mu = expit(eta)
-        grad = Z.T @ (w * (y - mu)) - P @ beta
-        v = w * mu * (1 - mu)
-        info = (Z * v[:, None]).T @ Z + P
-        try:
-            step = np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(info, grad, rcond=None)[0]
-        # step halving keeps the objective non-decreasing (rms does the same)
-        t = 1.0
-        for _ in range(30):
-            new_beta = beta + t * step
-            new_obj, new_eta = objective(new_beta)
-            if new_obj >= obj - 1e-12 * abs(obj) or not np.isfinite(obj):
-                break
-            t *= 0.5
-        change = abs(new_obj - obj)
-        beta, obj, eta = new_beta, new_obj, new_eta
-        if change <= tol * max(1.0, abs(obj)) and np.max(np.abs(t * step)) <= np.sqrt(tol):
-            converged = True
-            break
+    change = float("nan")
+    if rms_dlike is not None:
+        beta, obj, eta, n_iter, converged, change = _newton_rms(objective, Z, y, w, P, beta, rms_dlike, max_iter)
+    else:
+        beta, obj, eta, n_iter, converged, change = _newton_tight(objective, Z, y, w, P, beta, obj, eta, tol, max_iter)
 
     mu = expit(eta)
     v = w * mu * (1 - mu)
@@ -212,6 +202,71 @@ def fit_logistic(
         linear_predictor=lp,
         information=info,
     )
+
+
+def _gradient_information(Z, y, w, P, beta, eta):
+    mu = expit(eta)
+    grad = Z.T @ (w * (y - mu)) - P @ beta
+    v = w * mu * (1 - mu)
+    info = (Z * v[:, None]).T @ Z + P
+    return grad, info
+
+
+def _solve(info, grad):
+    try:
+        return np.linalg.solve(info, grad)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(info, grad, rcond=None)[0]
+
+
+def _newton_tight(objective, Z, y, w, P, beta, obj, eta, tol, max_iter):
+    """Newton-Raphson with step halving until the log-likelihood stops changing."""
+    converged, change, n_iter = False, float("nan"), 0
+    for n_iter in range(1, max_iter + 1):
+        grad, info = _gradient_information(Z, y, w, P, beta, eta)
+        step = _solve(info, grad)
+        t = 1.0
+        for _ in range(30):
+            new_beta = beta + t * step
+            new_obj, new_eta = objective(new_beta)
+            if new_obj >= obj - 1e-12 * abs(obj) or not np.isfinite(obj):
+                break
+            t *= 0.5
+        change = abs(new_obj - obj)
+        beta, obj, eta = new_beta, new_obj, new_eta
+        if change <= tol * max(1.0, abs(obj)) and np.max(np.abs(t * step)) <= np.sqrt(tol):
+            converged = True
+            break
+    return beta, obj, eta, n_iter, converged, change
+
+
+def _newton_rms(objective, Z, y, w, P, beta, dlike, max_iter):
+    """The iteration of rms 6.5 ``lrmfit`` (see :func:`fit_logistic`), on -2 log L."""
+    old = np.inf
+    delta = np.zeros_like(beta)
+    step_size = 1.0
+    obj, eta = objective(beta)
+    converged, n_iter = False, 0
+    for n_iter in range(1, max_iter):
+        obj, eta = objective(beta)
+        dev = -2.0 * obj
+        grad, info = _gradient_information(Z, y, w, P, beta, eta)
+        if np.max(np.abs(grad)) < 1e-9 and abs(dev - old) < 0.1 * dlike:
+            converged = True
+            break
+        if dev > old or not np.isfinite(dev):
+            step_size /= 2.0
+            beta = beta - step_size * delta
+            continue
+        step_size = 1.0
+        delta = _solve(info, grad)
+        beta = beta + delta
+        if abs(old - dev) <= dlike:
+            converged = True
+            break
+        old = dev
+    obj, eta = objective(beta)
+    return beta, obj, eta, n_iter, converged, abs(old - (-2.0 * obj))
 
 
 def _check_separation(beta, X, mu, names) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests._reference import reference_matrix
 
-COEF_RTOL = 1e-6
+COEF_RTOL = 1e-9  # the issue promises 1e-6; iterating as rms does gives ~1e-13
 POINTS_ATOL = 0.01
 SURV_ATOL = 1e-4
 
