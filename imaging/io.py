@@ -3,8 +3,8 @@
 Volumes and label images are read with SimpleITK, so every format it knows
 (``.nii``, ``.nii.gz``, ``.nrrd``, ``.mha``, ``.mhd``, ...) works. A directory
 is read as a DICOM series. DICOM SEG objects are read with ``highdicom`` and
-RTSTRUCT contours are rasterised with ``rt-utils``; both are optional
-(``pip install nomofuse[dicom]`` / ``nomofuse[rtstruct]``) and imported only
+RTSTRUCT contours are rasterised with pydicom (:func:`read_rtstruct`).
+highdicom is optional (``pip install 'nomofuse[dicom]'``) and imported only
 when used.
 
 Every error names the file and, when given, the case id.
@@ -223,48 +223,103 @@ def read_dicom_seg(path, reference: sitk.Image | None = None, *, segment_numbers
     return label
 
 
-def read_rtstruct(path, series_dir, roi_name: str, *, case_id=None) -> sitk.Image:
-    """Rasterise one RTSTRUCT ROI onto the grid of its DICOM image series.
+def _on_polygon(points: np.ndarray, poly: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """True for points lying on an edge of the closed polygon ``poly`` (within ``eps`` voxels)."""
+    on = np.zeros(len(points), dtype=bool)
+    for p, q in zip(poly, np.roll(poly, -1, axis=0)):
+        d = q - p
+        L2 = float(d @ d)
+        rel = points - p
+        if L2 == 0:
+            on |= np.abs(rel).max(axis=1) <= eps
+            continue
+        cross = np.abs(rel[:, 0] * d[1] - rel[:, 1] * d[0]) / np.sqrt(L2)
+        t = rel @ d / L2
+        on |= (cross <= eps) & (t >= -eps) & (t <= 1 + eps)
+    return on
 
-    Uses ``rt-utils`` (optional extra ``rtstruct``: ``pip install 'nomofuse[rtstruct]'``).
+
+def read_rtstruct(path, reference, roi_name: str, *, case_id=None) -> sitk.Image:
+    """Rasterise one RTSTRUCT ROI onto the grid of its image.
+
+    Contours (``ROIContourSequence`` / ``ContourSequence`` / ``ContourData``,
+    patient coordinates in mm) are mapped to continuous voxel indices of
+    ``reference``; each planar contour is assigned to the nearest slice and
+    filled with the even-odd rule (a voxel is inside when its centre is inside,
+    or on, an odd number of the slice's contours, so inner contours make holes).
+    Centres lying on a contour count as inside, so contours traced through the
+    centres of edge voxels (as planning systems and rt-utils write them from
+    masks) give back the voxels they were traced from.
+
+    Implemented with pydicom and ``matplotlib.path.Path`` rather than
+    ``rt-utils``: rt-utils (last release 2023) allocates its masks as
+    (Columns, Rows) and mislabels the axes of non-square images.
 
     Parameters
     ----------
     path : path-like
         The RTSTRUCT file.
-    series_dir : path-like
-        Directory of the image series the structure set refers to.
+    reference : SimpleITK.Image or path-like
+        The image the structure set was drawn on, or its DICOM series directory.
     roi_name : str
-        Name of the ROI (StructureSetROISequence / ROIName).
+        ``ROIName`` in ``StructureSetROISequence``.
+    case_id : str, optional
+        Used in error messages.
 
     Returns
     -------
     SimpleITK.Image
-        ``sitkUInt8`` mask (1 inside the ROI) on the grid of ``read_image(series_dir)``.
+        ``sitkUInt8`` mask (1 inside the ROI) on the grid of ``reference``.
+
+    Raises
+    ------
+    ImageReadError
+        Not an RTSTRUCT, unknown ROI (the message lists the names), no contour,
+        or a contour that is off the image slices.
     """
-    rt_utils = _require("rt_utils", "rtstruct", "Reading an RTSTRUCT")
-    image = read_image(series_dir, case_id=case_id)
+    import pydicom
+    from matplotlib.path import Path as _Path
+
+    image = reference if isinstance(reference, sitk.Image) else read_image(reference, case_id=case_id)
+    where = _where(path, case_id)
     try:
-        rt = rt_utils.RTStructBuilder.create_from(dicom_series_path=str(series_dir),
-                                                 rt_struct_path=str(path))
-        names = rt.get_roi_names()
-        if roi_name not in names:
+        ds = pydicom.dcmread(os.fspath(path))
+    except Exception as exc:  # pydicom raises InvalidDicomError and others
+        raise ImageReadError(f"Could not read the RTSTRUCT{where}: {exc}") from exc
+    if str(getattr(ds, "Modality", "")) != "RTSTRUCT":
+        raise ImageReadError(f"File is not an RTSTRUCT (Modality {getattr(ds, 'Modality', None)!r}){where}.")
+    names = {int(r.ROINumber): str(r.ROIName) for r in getattr(ds, "StructureSetROISequence", [])}
+    numbers = [n for n, name in names.items() if name == roi_name]
+    if not numbers:
+        raise ImageReadError(f"ROI {roi_name!r} is not in the RTSTRUCT{where}; found {sorted(names.values())}.")
+    contours = [c for rc in getattr(ds, "ROIContourSequence", [])
+                if int(rc.ReferencedROINumber) == numbers[0]
+                for c in getattr(rc, "ContourSequence", [])]
+    if not contours:
+        raise ImageReadError(f"ROI {roi_name!r} has no contour in the RTSTRUCT{where}.")
+    nx, ny, nz = image.GetSize()
+    arr = np.zeros((nz, ny, nx), dtype=np.uint8)
+    for c in contours:
+        pts = np.asarray(c.ContourData, dtype=float).reshape(-1, 3)
+        idx = np.array([image.TransformPhysicalPointToContinuousIndex(tuple(p)) for p in pts])
+        k = int(np.round(idx[:, 2].mean()))
+        if not (0 <= k < nz) or np.abs(idx[:, 2] - k).max() > 0.5:
             raise ImageReadError(
-                f"ROI {roi_name!r} is not in the RTSTRUCT{_where(path, case_id)}; found {names}."
+                f"A contour of ROI {roi_name!r} does not lie on a slice of the image{where} "
+                f"(continuous slice index {idx[:, 2].min():.2f} to {idx[:, 2].max():.2f} of 0 to {nz - 1}); "
+                "check that the RTSTRUCT refers to this series."
             )
-        arr = rt.get_roi_mask_by_name(roi_name)  # rows, columns, slices (in rt-utils' slice order)
-    except ImageReadError:
-        raise
-    except Exception as exc:  # rt-utils raises bare Exceptions
-        raise ImageReadError(f"Could not read the RTSTRUCT{_where(path, case_id)}: {exc}") from exc
-    # rt-utils orders slices as its own series loader does (by ImagePositionPatient along the
-    # slice normal), which is also GDCM's order used by read_image.
-    arr = np.transpose(arr.astype(np.uint8), (2, 0, 1))
-    if arr.shape != sitk.GetArrayViewFromImage(image).shape:
-        raise ImageReadError(
-            f"RTSTRUCT mask shape {arr.shape} does not match the series shape "
-            f"{sitk.GetArrayViewFromImage(image).shape}{_where(path, case_id)}."
-        )
+        if len(pts) < 3:  # a point or a line has no inside
+            continue
+        poly = idx[:, :2]
+        x0, y0 = np.maximum(np.floor(poly.min(0)).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(poly.max(0)).astype(int), [nx - 1, ny - 1])
+        if x1 < x0 or y1 < y0:
+            continue
+        yy, xx = np.mgrid[y0:y1 + 1, x0:x1 + 1]
+        centres = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(float)
+        inside = _Path(poly).contains_points(centres) | _on_polygon(centres, poly)
+        arr[k, y0:y1 + 1, x0:x1 + 1] ^= inside.reshape(yy.shape).astype(np.uint8)
     mask = sitk.GetImageFromArray(arr)
     mask.CopyInformation(image)
     return mask

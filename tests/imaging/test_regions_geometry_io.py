@@ -141,6 +141,7 @@ def _write_dicom_series(arr, spacing, folder, series_uid):
         sl = img[:, :, k]
         for tag, value in (("0008|0060", "CT"), ("0020|000e", series_uid),
                            ("0020|000d", "1.2.826.0.1.3680043.2.1125.1"),
+                           ("0020|0052", "1.2.826.0.1.3680043.2.1125.2"), ("0010|0020", "P1"),
                            ("0008|0018", f"{series_uid}.{k + 1}"),
                            ("0020|0032", "\\".join(map(str, img.TransformIndexToPhysicalPoint((0, 0, k))))),
                            ("0020|0037", "1\\0\\0\\0\\1\\0"), ("0020|0013", str(k + 1)),
