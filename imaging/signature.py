@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
 from nomogram._checks import (
     check_binary_y,
@@ -700,6 +700,13 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         lam_max = self._lambda_max(Z, yy)
         lambdas = _lambda_grid(lam_max, int(self.n_lambdas), float(self.lambda_min_ratio))
         strat = yy if self.outcome == "binary" else yy[1]
+        counts = np.bincount(np.asarray(strat, dtype=int), minlength=2)
+        if int(self.cv) < 2 or counts.min() < int(self.cv):
+            what = "patients of each outcome class" if self.outcome == "binary" else "events and non-events"
+            raise ValueError(
+                f"ImagingSignature.fit: cv={self.cv} folds need at least {self.cv} {what}; the training "
+                f"data have {counts.min()}. Lower cv (at least 2) or use more training patients."
+            )
         splitter = StratifiedKFold(n_splits=int(self.cv), shuffle=True, random_state=self.random_state)
         dev = np.empty((int(self.cv), len(lambdas)))
         for f, (tr, te) in enumerate(splitter.split(Z, strat)):

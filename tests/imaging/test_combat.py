@@ -16,13 +16,15 @@ import pytest
 from imaging.harmonization import ComBat
 from nomogram.exceptions import ModelFileError, NotFittedError, StatisticalWarning
 
+from tests.imaging._pinned import pinned  # noqa: E402
+
 REF = Path(__file__).resolve().parents[1] / "reference" / "imaging"
 RTOL = 1e-6
 
 
 @pytest.fixture(scope="module")
 def data():
-    x = pd.read_csv(REF / "combat_input.csv").set_index("patient")
+    x = pd.read_csv(pinned("combat_input.csv")).set_index("patient")
     feats = [c for c in x.columns if c not in ("centre", "diagnosis", "age")]
     return x[feats], x["centre"], x[["diagnosis", "age"]]
 

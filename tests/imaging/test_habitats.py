@@ -8,7 +8,6 @@ tests/data/pyradiomics) for shapes, geometry and per-habitat radiomics.
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import SimpleITK as sitk
 

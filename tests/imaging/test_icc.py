@@ -14,6 +14,8 @@ import pytest
 
 from imaging.stability import FeatureStability, feature_icc, intraclass_correlation
 
+from tests.imaging._pinned import pinned  # noqa: E402
+
 REF = Path(__file__).resolve().parents[1] / "reference" / "imaging"
 PSYCH_TYPE = {"ICC1": "ICC(1,1)", "ICC2": "ICC(2,1)", "ICC3": "ICC(3,1)"}
 RTOL = 1e-8
@@ -26,12 +28,12 @@ def psych():
 
 @pytest.fixture(scope="module")
 def readings():
-    x = pd.read_csv(REF / "icc_readings.csv")
+    x = pd.read_csv(pinned("icc_readings.csv"))
     return {r: g.drop(columns="reader").set_index("case") for r, g in x.groupby("reader")}
 
 
 def test_shrout_fleiss_table_matches_psych_and_paper(psych):
-    sf = pd.read_csv(REF / "shrout_fleiss_sf.csv")
+    sf = pd.read_csv(pinned("shrout_fleiss_sf.csv"))
     got = intraclass_correlation(sf)
     ref = psych[psych.table == "shrout_fleiss"].set_index("type")
     for rtype, kind in PSYCH_TYPE.items():

@@ -29,6 +29,8 @@ from imaging.signature import (
 )
 from nomogram.exceptions import ModelFileError, NotFittedError
 
+from tests.imaging._pinned import pinned  # noqa: E402
+
 REF = Path(__file__).resolve().parents[1] / "reference" / "imaging"
 DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
 
@@ -36,11 +38,11 @@ DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
 # ------------------------------------------------------------------ glmnet
 @pytest.fixture(scope="module")
 def lambdas():
-    return json.loads((REF / "lasso_lambdas.json").read_text())
+    return json.loads(pinned("lasso_lambdas.json").read_text())
 
 
 def test_logistic_lasso_path_matches_glmnet(lambdas):
-    b = pd.read_csv(REF / "lasso_binomial_input.csv")
+    b = pd.read_csv(pinned("lasso_binomial_input.csv"))
     ref = pd.read_csv(REF / "lasso_glmnet_binomial.csv")
     X, y = b.drop(columns="y").to_numpy(), b["y"].to_numpy().astype(float)
     n = len(y)
@@ -64,7 +66,7 @@ def _cox_objective(X, t, e, beta, lam):
 
 
 def test_cox_lasso_path_matches_glmnet_without_ties(lambdas):
-    c = pd.read_csv(REF / "lasso_cox_untied_input.csv")
+    c = pd.read_csv(pinned("lasso_cox_untied_input.csv"))
     ref = pd.read_csv(REF / "lasso_glmnet_cox_untied.csv")
     X = c.drop(columns=["time", "event"]).to_numpy()
     B = lasso_cox_path(X, c["time"].to_numpy(), c["event"].to_numpy(), lambdas["cox"])
@@ -79,7 +81,7 @@ def test_cox_lasso_with_ties_is_breslow_and_near_glmnet(lambdas):
     """
     from statsmodels.duration.hazard_regression import PHReg
 
-    c = pd.read_csv(REF / "lasso_cox_input.csv")
+    c = pd.read_csv(pinned("lasso_cox_input.csv"))
     ref = pd.read_csv(REF / "lasso_glmnet_cox.csv")
     X, t, e = c.drop(columns=["time", "event"]).to_numpy(), c["time"].to_numpy(), c["event"].to_numpy()
     beta = np.linspace(-0.3, 0.3, X.shape[1])
@@ -231,6 +233,9 @@ def test_bad_input_messages(split):
         ImagingSignature().fit(Xtr, np.arange(len(Xtr)))
     with pytest.raises(TypeError, match="pandas DataFrame"):
         ImagingSignature().fit(Xtr.to_numpy(), ytr)
+    few = pd.concat([Xtr[ytr == 0], Xtr[ytr == 1].iloc[:4]])
+    with pytest.raises(ValueError, match="cv=10 folds need at least 10 patients of each outcome class"):
+        ImagingSignature(univariate_test=None).fit(few, np.r_[np.zeros((ytr == 0).sum()), np.ones(4)])
     sig = ImagingSignature(n_mrmr=5, cv=5).fit(Xtr, ytr)
     with pytest.raises(ValueError, match="lacks the rad-score feature"):
         sig.transform(Xtr.drop(columns=sig.features_[0]))
