@@ -39,6 +39,7 @@ import multiprocessing
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -342,7 +343,7 @@ def run_cohort(
     tracebacks: dict[str, str] = {}
     compute_seconds: dict[str, float] = {}
     counters = {"cached": 0, "computed": 0}
-    rows = {}
+    cache_errors: list[str] = []
     bar = _Progress(len(cases), desc, enabled=progress)
 
     def fail(case_id, row, stage, error_type, message, tb=""):
@@ -360,7 +361,6 @@ def run_cohort(
         for idx, rec in zip(cases.index, cases.to_dict("records")):
             case_id = str(rec["case_id"])
             row = _row_number(idx)
-            rows[case_id] = row
             files = {c: rec[c] for c in file_columns if not _blank(rec.get(c))}
             options = {c: rec[c] for c in option_columns if not _blank(rec.get(c))}
             key = None
@@ -408,7 +408,15 @@ def run_cohort(
                 compute_seconds[task.case_id] = seconds
                 counters["computed"] += 1
                 if cache is not None and task.key is not None:
-                    cache.put(task.key, payload, case_id=task.case_id)
+                    try:
+                        cache.put(task.key, payload, case_id=task.case_id)
+                    except (OSError, TypeError, ValueError) as exc:  # full disk, odd value
+                        if not cache_errors:
+                            warnings.warn(f"could not cache the result of case {task.case_id!r} "
+                                          f"({type(exc).__name__}: {exc}); the run goes on, "
+                                          "but a re-run will compute such cases again.",
+                                          RuntimeWarning, stacklevel=2)
+                        cache_errors.append(task.case_id)
                 bar.update()
             else:
                 fail(task.case_id, task.row, payload["stage"], payload["error_type"],
