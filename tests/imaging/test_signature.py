@@ -276,3 +276,38 @@ def test_icc_table_from_feature_icc_is_accepted(split):
     assert sig.selection_report().set_index("step").loc["icc_filter", "n_features"] == len(stable)
     with pytest.raises(ValueError, match="icc_table has no column 'ICC\\(1,1\\)'"):
         ImagingSignature(icc_table=table, icc_kind="ICC(1,1)").fit(Xtr, ytr)
+
+
+def test_univariate_cox_wald_matches_statsmodels():
+    from statsmodels.duration.hazard_regression import PHReg
+
+    from imaging.signature import _cox_univariate
+
+    c = pd.read_csv(pinned("lasso_cox_input.csv"))
+    t, e = c["time"].to_numpy(), c["event"].to_numpy()
+    for col in ["pnodes", "progrec", "age"]:
+        x = c[col].to_numpy()
+        z, p = _cox_univariate(x, t, e, _cox_prep(t, e))
+        r = PHReg(t, x[:, None], status=e, ties="breslow").fit()
+        np.testing.assert_allclose(z, r.tvalues[0], rtol=1e-6)
+        np.testing.assert_allclose(p, r.pvalues[0], rtol=1e-5)
+
+
+def test_mrmr_is_greedy_relevance_over_mean_redundancy(split):
+    """FCQ mRMR by brute force: first the largest F, then each step the largest F / mean |r|."""
+    from imaging.signature import _f_classif
+
+    Xtr, _, ytr, _ = split
+    Z = ((Xtr - Xtr.mean()) / Xtr.std()).to_numpy()
+    y = ytr.to_numpy().astype(float)
+    F, _ = _f_classif(Z, y)
+    from sklearn.feature_selection import f_classif
+
+    np.testing.assert_allclose(F, f_classif(Z, y)[0], rtol=1e-10)
+    got = ImagingSignature._mrmr(Z, F, np.arange(Z.shape[1]), 5)
+    R = np.abs(np.corrcoef(Z, rowvar=False))
+    chosen = [int(np.argmax(F))]
+    while len(chosen) < 5:
+        rest = [j for j in range(Z.shape[1]) if j not in chosen]
+        chosen.append(max(rest, key=lambda j: F[j] / R[j, chosen].mean()))
+    assert got.tolist() == sorted(chosen)
