@@ -462,6 +462,11 @@ class HabitatModel:
 
     def habitat_fractions(self, cases, case_ids) -> pd.DataFrame:
         """Volume fractions of many cases: one row per case id (index ``case_id``)."""
+        cases, case_ids = list(cases), list(case_ids)
+        if len(cases) != len(case_ids):
+            raise ValueError(f"habitat_fractions: {len(case_ids)} case_ids for {len(cases)} cases.")
+        if len(set(case_ids)) != len(case_ids):
+            raise ValueError("habitat_fractions: case_ids must be unique.")
         rows = {}
         for (image, mask), cid in zip(cases, case_ids):
             rows[cid] = self.volume_fractions(self.predict(image, mask, case_id=cid))

@@ -748,6 +748,11 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         report.append(("lasso", int(nnz[i]), f"{self._model_name()} LASSO, {self.cv}-fold CV deviance, {rule}"))
         if cap is not None and nnz[i] > cap:
             ok = np.flatnonzero((nnz <= cap) & (nnz > 0))
+            if ok.size == 0:
+                raise ValueError(
+                    f"ImagingSignature.fit: no lambda on the path selects between 1 and {cap} features "
+                    f"(max_features); raise max_features or n_lambdas."
+                )
             i = int(ok.max())
             report.append(("max_features", int(nnz[i]), f"at most {cap} features (lambda raised)"))
         elif cap is not None:
