@@ -162,13 +162,15 @@ def main(argv=None) -> int:
 
     def runner(function, jobs, cache, **kw):
         res = run_cohort(function, cases, jobs=jobs, cache_dir=work / cache, progress=False,
-                         kwargs={"params": params, **kw}, file_columns=("image", "mask"))
+                         kwargs={"params": params}, file_columns=("image", "mask"), **kw)
         assert res.n_failed == 0, res.failures.to_string()
         return res
 
     ref = timed("direct execute loop", direct)
     thin = timed("runner, execute, 1 worker", lambda: runner(execute_case, 1, "cache_thin"))
     one = timed("runner, extract_case, 1 worker", lambda: runner(extract_case, 1, "cache_1"))
+    one_t1 = timed("runner, extract_case, 1 worker, ITK 1 thread",
+                   lambda: runner(extract_case, 1, "cache_1t", single_thread_itk=True))
     two = timed("runner, extract_case, 2 workers", lambda: runner(extract_case, 2, "cache_2"))
     again = timed("cached re-run (2 workers)", lambda: runner(extract_case, 2, "cache_2"))
     assert again.n_cached == n and again.n_computed == 0
@@ -180,6 +182,11 @@ def main(argv=None) -> int:
     max_rel = float(((thin_row - pd.Series(direct_row)).abs()
                      / pd.Series(direct_row).abs().clip(lower=1e-12)).max())
 
+    def max_rel_diff(a, b):
+        a = a.features.set_index("case_id")
+        b = b.features.set_index("case_id").loc[a.index, a.columns]
+        return float(((a - b).abs() / a.abs().clip(lower=1e-12)).max().max())
+
     t = timings
     per_case_overhead_ms = (t["runner, execute, 1 worker"] - t["direct execute loop"]) / n * 1000
     ratios = {
@@ -190,10 +197,14 @@ def main(argv=None) -> int:
             f"{(t['runner, extract_case, 1 worker'] / t['direct execute loop'] - 1) * 100:+.1f} %",
         "speed-up 2 workers vs 1 (target >= 1.8x)":
             f"{t['runner, extract_case, 1 worker'] / t['runner, extract_case, 2 workers']:.2f}x",
+        "speed-up 2 workers vs 1 worker with ITK on 1 thread":
+            f"{t['runner, extract_case, 1 worker, ITK 1 thread'] / t['runner, extract_case, 2 workers']:.2f}x",
         "cached re-run vs computing run (2 workers)":
             f"{t['cached re-run (2 workers)']:.2f} s = "
             f"{t['cached re-run (2 workers)'] / t['runner, extract_case, 2 workers'] * 100:.1f} %",
         "max relative difference runner vs direct (first case)": f"{max_rel:.1e}",
+        "max relative difference 1 worker vs 2 workers vs ITK 1 thread":
+            f"{max(max_rel_diff(one, two), max_rel_diff(one, one_t1)):.1e}",
     }
     print("ratios (same run):")
     for k, v in ratios.items():

@@ -241,6 +241,7 @@ def run_cohort(
     desc: str = "cases",
     default_stage: str = "compute",
     stages: Mapping[type, str] | Sequence[tuple[type, str]] = (),
+    single_thread_itk: bool | None = None,
     start_method: str | None = None,
 ) -> CohortResult:
     """Run ``function`` once per case, in parallel, with caching and failure records.
@@ -291,6 +292,11 @@ def run_cohort(
         attribute, e.g. ``{ImageReadError: "read", GeometryMismatchError:
         "geometry"}``; the first class the exception is an instance of wins
         (list subclasses first). ``OSError`` for a missing file is ``"read"``.
+    single_thread_itk : bool, optional
+        Limit ITK (SimpleITK filters, used by pyradiomics) to one thread in
+        each worker. Default: when ``jobs > 1``, so that N workers use N cores
+        instead of N x cores threads; with one worker ITK may use every core.
+        BLAS and OpenMP are always limited to one thread per worker.
     start_method : {"fork", "forkserver", "spawn"}, optional
         How the local pool starts workers. Default: ``"fork"`` where the
         platform has it (Linux: Python 3.11's own default; a worker starts in
@@ -399,8 +405,10 @@ def run_cohort(
         bar.start()
         outcomes = _run_dask(function, plan(), scheduler, (default_stage, stages))
     else:
+        if single_thread_itk is None:
+            single_thread_itk = jobs > 1
         outcomes = _run_local(function, plan(), jobs, (default_stage, stages), start_method,
-                              on_start=bar.start)
+                              single_thread_itk, on_start=bar.start)
     try:
         for task, (status, payload, seconds) in outcomes:
             if status == "ok":
@@ -480,7 +488,7 @@ def _blank(value) -> bool:
 
 # ----------------------------------------------------------------- executors
 def _run_local(function, tasks: Iterable[_Task], jobs: int, naming: tuple,
-               start_method: str | None, on_start: Callable[[], None] = lambda: None
+               start_method: str | None, single_itk: bool, on_start: Callable[[], None] = lambda: None
                ) -> Iterator[tuple[_Task, tuple]]:
     """Run tasks on a local process pool; yields (task, outcome) as they finish.
 
@@ -497,7 +505,6 @@ def _run_local(function, tasks: Iterable[_Task], jobs: int, naming: tuple,
         methods = multiprocessing.get_all_start_methods()
         start_method = "fork" if "fork" in methods else "spawn"
     ctx = multiprocessing.get_context(start_method)
-    single_itk = jobs > 1
 
     def new_pool(n):
         pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx,
