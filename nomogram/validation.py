@@ -249,6 +249,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
     T = plan.test[conv]
     beta = beta[conv]
     lpb = beta @ Z.T                                            # (b, n) on every original row
+    # one sort serves every rank-based index: expit and positive rescaling keep the order
+    order = np.argsort(lpb, axis=1, kind="stable")
 
     # --- training indexes (the refit on its own sample)
     N = W.sum(axis=1)
@@ -258,7 +260,7 @@ def _logistic_indexes(model, X, y, B, method, rng):
     Db = (lrb - 1) / N
     train = pd.DataFrame(
         {
-            "Dxy": rsm.weighted_somers_dxy(lpb, yv, W),
+            "Dxy": rsm.weighted_somers_dxy(lpb, yv, W, order=order),
             "R2": _nagelkerke(lrb, ll0b, N),
             "Intercept": 0.0,
             "Slope": 1.0,
@@ -267,8 +269,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "U": -2.0 / N,
             "Q": Db + 2.0 / N,
             "B": np.sum(W * (yv - pb) ** 2, axis=1) / N,
-            "g": rsm.weighted_gini_md(lpb, W),
-            "gp": rsm.weighted_gini_md(pb, W),
+            "g": rsm.weighted_gini_md(lpb, W, order=order),
+            "gp": rsm.weighted_gini_md(pb, W, order=order),
         }
     )
 
@@ -281,9 +283,12 @@ def _logistic_indexes(model, X, y, B, method, rng):
     L01 = -2.0 * rsm.logistic_loglik_batch(lpb, yv, T)
     Ut = (L01 + 2.0 * llcal - 2) / NT
     a, s = cal[:, 0], cal[:, 1]
+    # Gini's mean difference is scale-equivariant: GMD(s x) = |s| GMD(x); expit(a + s x)
+    # is sorted by x when s > 0 and by -x when s < 0
+    order_p = np.where((s > 0)[:, None], order, order[:, ::-1])
     test = pd.DataFrame(
         {
-            "Dxy": rsm.weighted_somers_dxy(lpb, yv, T),
+            "Dxy": rsm.weighted_somers_dxy(lpb, yv, T, order=order),
             "R2": _nagelkerke(lrt, ll0t, NT),
             "Intercept": a,
             "Slope": s,
@@ -292,8 +297,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "U": Ut,
             "Q": Dt - Ut,
             "B": np.sum(T * (yv - pb) ** 2, axis=1) / NT,
-            "g": rsm.weighted_gini_md(s[:, None] * lpb, T),
-            "gp": rsm.weighted_gini_md(expit(a[:, None] + s[:, None] * lpb), T),
+            "g": np.abs(s) * rsm.weighted_gini_md(lpb, T, order=order),
+            "gp": rsm.weighted_gini_md(expit(a[:, None] + s[:, None] * lpb), T, order=order_p),
         }
     )
     test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]

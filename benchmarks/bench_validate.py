@@ -1,0 +1,127 @@
+"""Time of ``validate(model, B=200)`` for a logistic nomogram against R rms 6.5 ``validate(lrm)``.
+
+20,000 patients are drawn with replacement from the real GBSG2 cohort (lifelines
+``load_gbsg2``) with uniform jitter on the continuous columns, and written to a
+temporary CSV that R reads. The model has 16 d.f.:
+
+    cens ~ rcs(age, 5) + rcs(tsize, 4) + rcs(pnodes, 4) + rcs(estrec, 3)
+           + tgrade + horTh + menostat
+
+R (when ``Rscript`` and rms are installed) fits ``lrm(..., x=TRUE, y=TRUE)`` and times
+``validate(fit, B=200)`` inside the R process (model fit excluded); Python times
+``nomogram.validate`` the same way (model fit excluded). Both run in this invocation,
+one after the other, on the same machine. Printed: both times, the ratio R / ours
+(> 1: we are faster), and the largest difference between the two ``index.orig``
+columns (must be ~0: the apparent indexes are deterministic).
+
+Run:  python benchmarks/bench_validate.py [--n 20000] [--B 200] [--repeat 1] [--no-r]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+R_SCRIPT = r"""
+suppressPackageStartupMessages(library(rms))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1], stringsAsFactors = TRUE)
+B <- as.integer(args[3])
+fit <- lrm(cens ~ rcs(age, 5) + rcs(tsize, 4) + rcs(pnodes, 4) + rcs(estrec, 3) + tgrade + horTh + menostat,
+           data = d, x = TRUE, y = TRUE)
+set.seed(1)
+t0 <- proc.time()[["elapsed"]]
+v <- validate(fit, B = B)
+el <- proc.time()[["elapsed"]] - t0
+out <- data.frame(index = rownames(v), unclass(v)[, , drop = FALSE], check.names = FALSE)
+out$seconds <- el
+out$rms <- as.character(packageVersion("rms"))
+write.csv(out, args[2], row.names = FALSE)
+"""
+
+SPLINES = {"age": 5, "tsize": 4, "pnodes": 4, "estrec": 3}
+PREDICTORS = ["age", "tsize", "pnodes", "estrec", "tgrade", "horTh", "menostat"]
+
+
+def make_cohort(n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` patients resampled from GBSG2 with jitter on the continuous columns."""
+    from lifelines.datasets import load_gbsg2
+
+    base = load_gbsg2()
+    rng = np.random.default_rng(seed)
+    d = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+    for col, width in [("age", 1.0), ("tsize", 1.0), ("pnodes", 0.5), ("estrec", 1.0)]:
+        d[col] = d[col] + rng.uniform(-width / 2, width / 2, n)
+    d["pnodes"] = d["pnodes"].clip(lower=0.5)
+    d["estrec"] = d["estrec"].clip(lower=0)
+    d["cens"] = d["cens"].astype(int)
+    return d[PREDICTORS + ["time", "cens"]]
+
+
+def run_r(csv: Path, B: int) -> pd.DataFrame | None:
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        print("Rscript not found: R timing skipped.")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "bench_validate.R"
+        script.write_text(R_SCRIPT)
+        out = Path(tmp) / "validate_r.csv"
+        proc = subprocess.run([rscript, str(script), str(csv), str(out), str(B)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            print("R failed:\n" + proc.stderr[-2000:])
+            return None
+        return pd.read_csv(out).set_index("index")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=20_000)
+    p.add_argument("--B", type=int, default=200)
+    p.add_argument("--repeat", type=int, default=1, help="Python repetitions (median reported)")
+    p.add_argument("--no-r", action="store_true", help="skip R")
+    args = p.parse_args(argv)
+
+    from nomogram import LogisticNomogram, validate
+
+    d = make_cohort(args.n)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "cohort.csv"
+        d.to_csv(csv, index=False)
+        r = None if args.no_r else run_r(csv, args.B)
+
+    model = LogisticNomogram(splines=SPLINES).fit(d[PREDICTORS], d["cens"])
+    df = len(model.coef_) - 1
+    times = []
+    for i in range(args.repeat):
+        t0 = time.perf_counter()
+        v = validate(model, d[PREDICTORS], d["cens"], B=args.B, random_state=i)
+        times.append(time.perf_counter() - t0)
+    ours = float(np.median(times))
+    print(f"n = {args.n}, model d.f. = {df}, B = {args.B}, cores = {os.cpu_count()}")
+    print(f"nomogram.validate: {ours:.2f} s (median of {args.repeat})")
+    pd.set_option("display.width", 160)
+    print(v.table.round(4).to_string())
+    if r is not None:
+        rs = float(r["seconds"].iloc[0])
+        print(f"R rms {r['rms'].iloc[0]} validate: {rs:.2f} s")
+        print(f"ratio R / ours = {rs / ours:.1f}x")
+        diff = (v.table["index.orig"] - r.loc[v.table.index, "index.orig"]).abs().max()
+        print(f"max |index.orig ours - R| = {diff:.2e}")
+        dd = (v.table["index.corrected"] - r.loc[v.table.index, "index.corrected"]).abs()
+        print(f"|index.corrected ours - R| (different random streams): Dxy {dd['Dxy']:.4f}, max {dd.max():.4f}")
+
+
+if __name__ == "__main__":
+    main()
