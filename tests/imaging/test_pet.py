@@ -182,3 +182,18 @@ def test_extract_case_with_suv_factor_adds_pet_columns(hot_sphere):
     assert row["lesion_pet_SUVmax"] == pytest.approx(10.0, rel=1e-12)
     assert row["lesion_pet_MTV40_ml"] == int(hot.sum()) * 8 / 1000.0
     assert "lesion_original_firstorder_Maximum" in row
+
+
+def test_extract_case_suv_dicom_equals_suv_factor(tmp_path, hot_sphere):
+    from imaging import RadiomicsExtractor, extract_case
+
+    img, voi, _, _ = hot_sphere
+    path = _write(_pet_dataset(), tmp_path / "pet.dcm")
+    ext = RadiomicsExtractor("PET", image_types=["Original"], feature_classes=["firstorder"])
+    a = extract_case("pet2", img, voi, params=ext, suv_dicom=path)
+    b = extract_case("pet2", img, voi, params=ext, suv_factor=suv_factor_from_dicom(path))
+    assert a == b
+    assert a["lesion_pet_SUVmax"] == pytest.approx(10.0 * 1000 * 72.5 / (351e6 * 2 ** (-4215 / 6586.2)))
+    with pytest.raises(DicomTagError, match=r"PatientWeight.*case 'pet3'"):
+        extract_case("pet3", img, voi, params=ext,
+                     suv_dicom=_write(_pet_dataset(PatientWeight=True), tmp_path / "nw.dcm"))
