@@ -205,24 +205,35 @@ def errors_path(out: str | os.PathLike) -> Path:
 
 
 def function_identity(function: Callable) -> str:
-    """``module:qualname`` of a per-case function plus a digest of its module's source.
+    """``module:qualname`` of a per-case function plus a digest of the code behind it.
 
-    Part of the cache key: editing the code that computes a result (during
-    development, when the package version does not move) invalidates it.
+    Part of the cache key. The digest covers every ``.py`` file of the
+    function's top-level package (``imaging/`` for ``imaging.radiomics.extract_case``),
+    or the module's own file outside a package: editing the code that computes
+    a result (during development, when the package version does not move)
+    invalidates the cached results, including edits to helpers the function
+    calls in sibling modules.
     """
+    import importlib
+
     base = function
     while hasattr(base, "func"):  # functools.partial
         base = base.func
-    module = getattr(base, "__module__", "?")
+    module = getattr(base, "__module__", None) or "?"
     name = getattr(base, "__qualname__", type(base).__name__)
-    digest = ""
+    h = hashlib.sha256()
     try:
-        src = inspect.getsourcefile(base)
-        if src:
-            digest = hashlib.sha256(Path(src).read_bytes()).hexdigest()[:16]
-    except (TypeError, OSError):
+        top = importlib.import_module(module.split(".")[0])
+        if "." in module and getattr(top, "__path__", None):
+            files = sorted(p for d in top.__path__ for p in Path(d).rglob("*.py"))
+        else:
+            files = [Path(inspect.getsourcefile(base))]
+        for f in files:
+            h.update(str(f.name).encode())
+            h.update(f.read_bytes())
+    except (ImportError, TypeError, OSError):  # builtins, code without source
         pass
-    return f"{module}:{name}:{digest}"
+    return f"{module}:{name}:{h.hexdigest()[:16]}"
 
 
 def run_cohort(

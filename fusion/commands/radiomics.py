@@ -236,8 +236,11 @@ def run(args) -> int:
         if params is not None and params not in PRESETS:  # absolute: workers may run elsewhere
             params_id = params_identity(params)
             params = str(Path(params).resolve())
-        else:
-            params_id = params_identity(params)
+        else:  # no --params: key on the text of extract_case's default preset
+            import inspect
+
+            default = inspect.signature(extract_case).parameters["params"].default
+            params_id = params_identity(params if params is not None else default)
         cases = check_manifest(args.manifest, path_columns=FILE_COLUMNS,
                                missing_files="raise" if args.strict else "keep")
         if "soil" in regions and "organ_mask" not in cases.columns:
