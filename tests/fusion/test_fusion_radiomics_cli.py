@@ -144,3 +144,67 @@ def test_option_columns_are_typed_and_checked(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "row 3 (case 'b'): column 'label' must be a number; got 'two'" in err
     assert "row 2 (case 'a'): column 'suv_factor' must be a number; got 'x'" in err
+
+
+def test_killed_cli_run_resumes_without_recomputing(tmp_path, capsys):
+    """SIGKILL the command mid-cohort; the re-run reads every finished case from the cache."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import numpy as np
+    import SimpleITK as sitk
+
+    from fusion.cache import ResultCache
+
+    data = Path(__file__).resolve().parents[1] / "data" / "pyradiomics"
+    if not (data / "brain1_image.nrrd").is_file():
+        pytest.skip("tests/data/pyradiomics/brain1_* not present")
+    img = sitk.ReadImage(str(data / "brain1_image.nrrd"))
+    rows = []
+    for i in range(5):  # five real-size cases with different content (one voxel each)
+        arr = sitk.GetArrayFromImage(img)
+        arr.reshape(-1)[i] += 1
+        out = sitk.GetImageFromArray(arr)
+        out.CopyInformation(img)
+        sitk.WriteImage(out, str(tmp_path / f"b{i}_image.nrrd"))
+        rows.append((f"b{i}", f"b{i}_image.nrrd", str(data / "brain1_label.nrrd")))
+    manifest = tmp_path / "cases.csv"
+    pd.DataFrame(rows, columns=["case_id", "image", "mask"]).to_csv(manifest, index=False)
+    (tmp_path / "small.yaml").write_text(SMALL_PARAMS)
+    out = tmp_path / "features.parquet"
+    cache = tmp_path / "cache"
+    argv = ["radiomics", "--manifest", str(manifest), "--out", str(out), "--params",
+            str(tmp_path / "small.yaml"), "--cache-dir", str(cache), "--quiet"]
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "fusion.cli", *argv], env=env,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if cache.is_dir() and len(ResultCache(cache)) >= 2:
+                break
+            if proc.poll() is not None:
+                pytest.skip(f"the run finished before it could be killed: {proc.communicate()[1][-300:]}")
+            time.sleep(0.02)
+        else:
+            pytest.fail("no case finished within 180 s")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    entries = {p: p.stat().st_mtime_ns for p in cache.glob("??/*.json")}
+    done = {json.loads(p.read_text())["case_id"] for p in entries}
+    assert 2 <= len(done) < 5 and not out.exists()
+
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert f"5 of 5 cases succeeded ({5 - len(done)} computed, {len(done)} from cache)" in text
+    for p, mtime in entries.items():  # finished entries were read, not rewritten
+        assert p.stat().st_mtime_ns == mtime
+    feats = pd.read_parquet(out)
+    assert feats["case_id"].tolist() == [f"b{i}" for i in range(5)]
+    assert np.isfinite(feats.drop(columns="case_id").to_numpy(float)).all()
