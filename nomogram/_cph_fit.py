@@ -306,3 +306,55 @@ def baseline_hazard(
             m = rs.d > l
             inc[m] += rs.meanwt[m] / (S0[m] - (l / rs.d[m]) * D0[m])
     return rs.event_times, np.cumsum(inc)
+
+
+def baseline_hazard_variance(
+    X_centered: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    coef: np.ndarray,
+    *,
+    ties: str = "efron",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Variance pieces of the baseline cumulative hazard at each distinct event time.
+
+    With risk-set sums ``N = S_0``, ``E = D_0`` and covariate sums ``S_1``,
+    ``D_1`` of the centred design (as survival's ``agsurv`` with ``ctype = 2``
+    after an Efron fit; Breslow: ``l = 0`` only),
+
+    .. math::
+
+        dV = \\sum_{l=0}^{d-1} (N - \\tfrac{l}{d} E)^{-2}, \\qquad
+        dA = \\sum_{l=0}^{d-1} (S_1 - \\tfrac{l}{d} D_1) (N - \\tfrac{l}{d} E)^{-2},
+
+    cumulated over event times. For a centred covariate vector ``x`` with
+    ``rho = exp(x'beta)``, the standard error of the cumulative hazard
+    ``rho * H0(t)`` is ``rho * sqrt(V0(t) + q' V q)`` with ``q = H0(t) x - A(t)``
+    (rms ``survest``; survival ``survfit.coxph``).
+
+    Returns
+    -------
+    V0 : ndarray of shape (J,)
+    A : ndarray of shape (J, p)
+    """
+    check_option(ties, {"efron", "breslow"}, name="ties", caller="baseline_hazard_variance")
+    X = np.asarray(X_centered, dtype=float)
+    n = len(time)
+    rs = _RiskSets(X, np.asarray(time, float), np.asarray(event, float), np.ones(n))
+    S0, S1, _, D0, D1, _ = rs.moments(rs.X @ np.asarray(coef, float), need_second=False)
+    J, p = S1.shape
+    dV = np.zeros(J)
+    dA = np.zeros((J, p))
+    max_d = int(rs.d.max()) if ties == "efron" else 1
+    for l in range(max_d):
+        if ties == "efron":
+            m = rs.d > l
+            frac = l / rs.d[m]
+            den = S0[m] - frac * D0[m]
+            num = S1[m] - frac[:, None] * D1[m]
+            dV[m] += 1.0 / den**2
+            dA[m] += num / den[:, None] ** 2
+        else:
+            dV += rs.d / S0**2
+            dA += rs.d[:, None] * S1 / S0[:, None] ** 2
+    return np.cumsum(dV), np.cumsum(dA, axis=0)

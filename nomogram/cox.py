@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from ._checks import check_is_fitted, check_option, check_survival_y
-from ._cph_fit import baseline_hazard, fit_cox
+from ._cph_fit import baseline_hazard, baseline_hazard_variance, fit_cox
 from ._indexes import gini_mean_difference, harrell_c_survival
 from ._model_base import NomogramModelBase, penalty_matrix
 
@@ -49,6 +49,9 @@ class CoxNomogram(NomogramModelBase):
         Columns ``time`` and ``survival``: the baseline survival at the mean
         covariates at each distinct event time (``fit$surv``), computed from the
         Efron (or Breslow) cumulative hazard as ``survfit.coxph`` does.
+    baseline_hazard_variance_ : pandas.DataFrame
+        ``V0`` and ``A[column]`` at each event time: the pieces of the
+        standard error of the cumulative hazard used by :meth:`survest`.
     stats_ : pandas.Series
         ``Obs``, ``Events``, ``Model L.R.``, ``d.f.``, ``P``, ``Score``,
         ``Score P``, ``R2``, ``Dxy``, ``C``, ``g``, ``gr``.
@@ -100,6 +103,10 @@ class CoxNomogram(NomogramModelBase):
         self.linear_predictor_range_ = (float(lp.min()), float(lp.max()))
         t, H = baseline_hazard(lp, time, event, ties=self.ties)
         self.baseline_survival_ = pd.DataFrame({"time": t, "survival": np.exp(-H)})
+        V0, A = baseline_hazard_variance(Xd - fit.means, time, event, fit.coef, ties=self.ties)
+        self.baseline_hazard_variance_ = pd.DataFrame(
+            np.column_stack([V0, A]), columns=["V0"] + [f"A[{c}]" for c in names]
+        )
         self.max_time_ = float(time.max())
         self.n_iter_ = fit.n_iter
         self.stats_ = self._statistics(fit, time, event)
@@ -175,6 +182,67 @@ class CoxNomogram(NomogramModelBase):
         times = list(np.atleast_1d(times))
         S = self.survival_at(self.decision_function(X), times)
         return pd.DataFrame(S, index=X.index, columns=times)
+
+    def survest(self, X: pd.DataFrame, times=None, *, conf_level: float = 0.95) -> pd.DataFrame:
+        """Survival with standard errors and confidence limits, as rms ``survest``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+        times : list of float, optional
+            Defaults to the ``times`` given at construction.
+        conf_level : float, default 0.95
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (patient, time), index ``(X.index, time)``, columns
+            ``survival``, ``std_err`` (of the cumulative hazard, as ``survest``
+            returns it), ``lower`` and ``upper`` (``conf.type = "log"``:
+            ``S * exp(-+ z * se)``, upper capped at 1).
+
+        References
+        ----------
+        rms ``survest.cph``; survival ``survfit.coxph`` (Efron variance, ``ctype = 2``).
+        """
+        from scipy.stats import norm
+
+        check_is_fitted(self, "coef_")
+        if not 0 < conf_level < 1:
+            raise ValueError(f"The 'conf_level' parameter of survest must be in (0, 1). Got {conf_level!r} instead.")
+        if times is None:
+            times = self.times
+        if times is None:
+            raise ValueError("survest needs times: pass times=[...] or set times= on the CoxNomogram.")
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+        Xc = self.design_matrix(X) - self.means_.to_numpy()
+        beta = self.coef_.to_numpy()
+        rho = np.exp(Xc @ beta)
+        bt = self.baseline_survival_["time"].to_numpy()
+        H = -np.log(self.baseline_survival_["survival"].to_numpy())
+        pieces = self.baseline_hazard_variance_.to_numpy()
+        V0, A = pieces[:, 0], pieces[:, 1:]
+        V = self.cov_.to_numpy()
+        z = norm.ppf(0.5 + conf_level / 2)
+        rows = []
+        for t in times:
+            j = np.searchsorted(bt, t + 1e-6, side="right") - 1
+            beyond = t > self.max_time_ + 1e-6
+            if j < 0:
+                h, v0, a = 0.0, 0.0, np.zeros(len(beta))
+            else:
+                h, v0, a = H[j], V0[j], A[j]
+            q = h * Xc - a
+            se = rho * np.sqrt(v0 + np.einsum("ij,jk,ik->i", q, V, q))
+            s = np.exp(-h * rho)
+            lower = s * np.exp(-z * se)
+            upper = np.minimum(1.0, s * np.exp(z * se))
+            if beyond:
+                s = se = lower = upper = np.full(len(rho), np.nan)
+            rows.append(pd.DataFrame({"survival": s, "std_err": se, "lower": lower, "upper": upper},
+                                     index=pd.MultiIndex.from_arrays([X.index, np.full(len(rho), t)],
+                                                                     names=[X.index.name, "time"])))
+        return pd.concat(rows).sort_index(level=0, sort_remaining=False)
 
     def nomogram(self, **kwargs):
         """The rms nomogram of this model with survival axes at ``times``."""

@@ -20,8 +20,10 @@ key                        content
 ``statistics``             model statistics (``stats_``)
 ``linear_predictor_range`` smallest and largest training linear predictor
 ``loglik``                 null and fitted log-likelihood
-``cox``                    Cox models only: ``center``, ``means``, ``max_time`` and
-                           ``baseline_survival`` ``{"time": [...], "survival": [...]}``
+``cox``                    Cox models only: ``center``, ``means``, ``max_time``,
+                           ``baseline_survival`` ``{"time": [...], "survival": [...]}`` and
+                           ``baseline_hazard_variance`` ``{"V0": [...], "A": [[...]]}``
+                           (for ``survest`` standard errors)
 ``nomogram``               the default nomogram's axes (for reading; the loaded model
                            recomputes them)
 =========================  ===============================================================
@@ -96,6 +98,10 @@ def model_to_dict(model) -> dict:
             "baseline_survival": {
                 "time": _floats(model.baseline_survival_["time"]),
                 "survival": _floats(model.baseline_survival_["survival"]),
+            },
+            "baseline_hazard_variance": {
+                "V0": _floats(model.baseline_hazard_variance_["V0"]),
+                "A": np.asarray(model.baseline_hazard_variance_.iloc[:, 1:], dtype=float).tolist(),
             },
         }
     try:
@@ -215,4 +221,12 @@ def model_from_dict(data: dict, source: str = "<dict>"):
         model.center_ = center
         model.max_time_ = float(cox["max_time"])
         model.baseline_survival_ = pd.DataFrame({"time": t, "survival": s})
+        bhv = cox.get("baseline_hazard_variance") or {}
+        V0 = np.asarray(bhv.get("V0", []), dtype=float)
+        A = np.asarray(bhv.get("A", []), dtype=float)
+        if V0.shape != t.shape or A.shape != (len(t), len(names)) or not np.isfinite(A).all():
+            fail(f"'cox.baseline_hazard_variance' needs V0 ({len(t)} values) and A ({len(t)}x{len(names)}).")
+        model.baseline_hazard_variance_ = pd.DataFrame(
+            np.column_stack([V0, A]), columns=["V0"] + [f"A[{c}]" for c in names]
+        )
     return model

@@ -142,3 +142,19 @@ def test_baseline_survival_matches_survfit(name):
     s = np.asarray(ref["surv"], float)
     ours = model.survival_at([0.0], t)[0]
     np.testing.assert_allclose(ours, s, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["C1", "C2"])
+def test_survest_standard_errors_and_limits(name, tmp_path):
+    from nomogram import load_model
+    from tests._reference import load_rms_reference
+    from tests.nomogram.conftest import fit_reference_model
+
+    model, X, data = fit_reference_model(name)
+    first = load_rms_reference(name)["first10"]
+    for m in (model, load_model(model.to_json(tmp_path / "m.json"))):
+        est = m.survest(X.iloc[:10], times=first["times"])
+        for key, col in (("surv", "survival"), ("std_err", "std_err"), ("lower", "lower"), ("upper", "upper")):
+            expected = reference_matrix(first["survest"][key]).to_numpy()
+            ours = est[col].to_numpy().reshape(10, len(first["times"]))
+            np.testing.assert_allclose(ours, expected, atol=1e-10, err_msg=key)
