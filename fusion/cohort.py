@@ -137,7 +137,7 @@ class CohortResult:
         out : path
             The Parquet file of features.
         errors : path, optional
-            Defaults to :func:`errors_path` of ``out`` (``features.errors.csv``
+            Defaults to :func:`errors_path` of ``out`` (``features.parquet.errors.csv``
             next to ``features.parquet``). Always written, with only a header
             when nothing failed, so an old errors file never outlives its run.
 
@@ -199,9 +199,9 @@ class CohortResult:
 
 
 def errors_path(out: str | os.PathLike) -> Path:
-    """Errors file that goes with an output file: ``features.parquet`` -> ``features.errors.csv``."""
+    """Errors file that goes with an output file: ``features.parquet`` -> ``features.parquet.errors.csv``."""
     out = Path(out)
-    return out.with_name(out.stem + ".errors.csv")
+    return out.with_name(out.name + ".errors.csv")
 
 
 def function_identity(function: Callable) -> str:

@@ -15,7 +15,7 @@ region), ``ring_within`` (a mask the ring is restricted to), ``resample_mask``
 manifest's folder; a blank cell leaves extract_case's default.
 
 Output: ``features.parquet`` (``case_id`` first, one row per successful
-case), ``features.errors.csv`` (one row per failed case: case id, row,
+case), ``features.parquet.errors.csv`` (one row per failed case: case id, row,
 stage, error type, message) and a summary on stdout. Per-case results are
 cached in ``--cache-dir`` (default ``.nomofuse_cache`` next to the output),
 so a re-run, or a run after a crash, computes only what is missing.
@@ -54,7 +54,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--manifest", required=True, metavar="CSV",
                    help="CSV with columns case_id,image,mask (+ label, organ_mask, PET fields)")
     p.add_argument("--out", required=True, metavar="PARQUET",
-                   help="output feature table; failures go to <out stem>.errors.csv beside it")
+                   help="output feature table; failures go to <out>.errors.csv beside it")
     p.add_argument("--params", default=None, metavar="CT|MR|PET|FILE",
                    help="a preset (CT, MR, PET) or a pyradiomics parameter file (YAML/JSON); "
                         "default: extract_case's default")

@@ -87,7 +87,7 @@ def test_failures_are_recorded_and_the_others_finish(cohort, tmp_path):
 
     out = tmp_path / "out" / "features.parquet"
     paths = res.write(out)
-    assert paths["errors"] == out.parent / "features.errors.csv" == errors_path(out)
+    assert paths["errors"] == out.parent / "features.parquet.errors.csv" == errors_path(out)
     back = pd.read_parquet(out)
     pd.testing.assert_frame_equal(back, res.features)
     err = pd.read_csv(paths["errors"])

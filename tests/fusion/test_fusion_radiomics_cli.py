@@ -57,7 +57,7 @@ def test_features_errors_and_summary(study, capsys):
     text = capsys.readouterr().out
     assert rc == 2  # some cases failed, the table of the others is written
     assert "3 of 6 cases succeeded (3 computed, 0 from cache), 3 failed" in text
-    assert str(study["out"]) in text and "features.errors.csv" in text
+    assert str(study["out"]) in text and "features.parquet.errors.csv" in text
     feats = pd.read_parquet(study["out"])
     assert feats.columns[0] == "case_id" and feats["case_id"].tolist() == GOOD
     for cid in GOOD:
@@ -67,7 +67,7 @@ def test_features_errors_and_summary(study, capsys):
         pd.testing.assert_series_equal(got.astype(float), pd.Series(ref, name=cid, dtype=float),
                                        check_exact=False, rtol=1e-9, check_names=False)
     assert "lesion_original_firstorder_Mean" in feats.columns
-    err = pd.read_csv(study["out"].parent / "features.errors.csv").set_index("case_id")
+    err = pd.read_csv(study["out"].parent / "features.parquet.errors.csv").set_index("case_id")
     assert err.loc["geo", "stage"] == "geometry" and "--resample-mask" in err.loc["geo", "message"]
     assert err.loc["empty", "stage"] == "region"
     assert err.loc["empty", "error_type"] == "EmptyRegionError"
