@@ -168,3 +168,14 @@ def test_read_dicom_series_largest_or_by_uid(tmp_path):
     np.testing.assert_array_equal(sitk.GetArrayFromImage(img2), small)
     with pytest.raises(ImageReadError, match=r"SeriesInstanceUID '9.9' is not in the directory \(case 'd1'"):
         read_image(tmp_path / "dcm", series_uid="9.9", case_id="d1")
+
+
+def test_resample_image_keeps_extent_and_values():
+    from imaging import resample_image
+
+    arr = np.arange(4 * 6 * 8, dtype=np.float32).reshape(4, 6, 8)
+    img = make_image(arr, (1.0, 1.0, 2.0), origin=(5.0, -3.0, 10.0))
+    out = resample_image(img, (0.5, 0.5, 1.0), interpolator=sitk.sitkNearestNeighbor)
+    assert out.GetSize() == (16, 12, 8) and out.GetOrigin() == img.GetOrigin()
+    # nearest neighbour on a grid twice as fine starting at the same origin: every other voxel is original
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(out)[::2, ::2, ::2], arr)
