@@ -129,8 +129,12 @@ def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> Resa
 # --------------------------------------------------------------------------- logistic
 def logistic_loglik_batch(eta: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``sum_i w_bi [y_i eta_bi - log(1 + e^eta_bi)]`` for each row ``b``."""
-    ll = y * eta - (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))))
-    return np.sum(w * ll, axis=-1)
+    terms = y * eta
+    terms -= np.logaddexp(0.0, eta)
+    w = np.broadcast_to(w, terms.shape)
+    if terms.ndim == 1:
+        return float(np.dot(w, terms))
+    return np.einsum("ij,ij->i", w, terms)
 
 
 def _null_loglik(y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -706,6 +710,13 @@ def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray, order: np.n
     xs = np.take_along_axis(x, o, axis=1)
     ws = np.take_along_axis(w, o, axis=1)
     ys = y[o]
+    if not np.any(xs[:, 1:] == xs[:, :-1]):
+        # no ties: each event is concordant with the non-event weight sorted before it
+        w0 = ws * (1 - ys)
+        w1 = ws * ys
+        below = np.cumsum(w0, axis=1) - w0
+        num = np.einsum("ij,ij->i", w1, below)
+        return 2.0 * num / (w1.sum(axis=1) * w0.sum(axis=1)) - 1.0
     gid = _tie_groups(xs).ravel()
     G = gid[-1] + 1
     w1 = np.bincount(gid, weights=(ws * ys).ravel(), minlength=G)

@@ -29,7 +29,7 @@ from ._checks import (
     check_survival_y,
 )
 from ._lowess import approx, lowess
-from .validation import _embed_penalty, _model_kind
+from .validation import _embed_penalty, _model_kind, single_threaded_blas
 
 __all__ = ["calibrate", "CalibrationResult", "val_prob", "ValProbResult", "lowess"]
 
@@ -176,13 +176,15 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
     check_dataframe(X, caller="calibrate")
     rng = np.random.default_rng(random_state)
     if kind == "logistic":
-        return _calibrate_logistic(model, X, y, int(B), method, rng, predy)
+        with single_threaded_blas():
+            return _calibrate_logistic(model, X, y, int(B), method, rng, predy)
     if u is None:
         raise ValueError(
             "calibrate: a Cox model is calibrated at one time point; pass u= (e.g. u=1095 "
             "for 3 years when times are in days)."
         )
-    return _calibrate_cox(model, X, y, int(B), method, rng, float(u), int(m), cuts)
+    with single_threaded_blas():
+        return _calibrate_cox(model, X, y, int(B), method, rng, float(u), int(m), cuts)
 
 
 def _smooth_at(p, yv, predy):
