@@ -118,12 +118,9 @@ def params_identity(params: str | None):
     if params is None:
         return {"preset": None}
     if params in PRESETS:
-        from imaging import radiomics as rad
+        from imaging.radiomics import preset_path
 
-        path = _preset_path(rad, params)
-        if path is None:  # no file to read: fall back on the name (and nomofuse's version)
-            return {"preset": params}
-        return {"preset": params, "text": Path(path).read_text()}
+        return {"preset": params, "text": Path(preset_path(params)).read_text()}
     path = Path(params)
     if not path.is_file():
         raise FileNotFoundError(
@@ -131,20 +128,6 @@ def params_identity(params: str | None):
             "parameter file; give one of the presets or the path of a pyradiomics YAML file."
         )
     return {"file_text": path.read_text()}
-
-
-def _preset_path(rad, name: str):
-    for attr in ("preset_path", "params_path", "resolve_params"):
-        fn = getattr(rad, attr, None)
-        if callable(fn):
-            try:
-                p = fn(name)
-            except Exception:  # noqa: BLE001 - only a way to locate the file
-                continue
-            if isinstance(p, (str, Path)) and Path(p).is_file():
-                return p
-    p = Path(rad.__file__).resolve().parent / "params" / f"{name}.yaml"
-    return p if p.is_file() else None
 
 
 def library_versions() -> dict[str, str]:

@@ -208,3 +208,16 @@ def test_killed_cli_run_resumes_without_recomputing(tmp_path, capsys):
     feats = pd.read_parquet(out)
     assert feats["case_id"].tolist() == [f"b{i}" for i in range(5)]
     assert np.isfinite(feats.drop(columns="case_id").to_numpy(float)).all()
+
+
+def test_params_are_identified_by_their_text_not_their_name(tmp_path):
+    from fusion.commands.radiomics import params_identity
+    from imaging.radiomics import preset_path
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(SMALL_PARAMS)
+    b.write_text(SMALL_PARAMS)
+    assert params_identity(str(a)) == params_identity(str(b))
+    b.write_text(SMALL_PARAMS + "  normalize: true\n")
+    assert params_identity(str(a)) != params_identity(str(b))
+    assert params_identity("CT")["text"] == preset_path("CT").read_text()
