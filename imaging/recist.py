@@ -48,7 +48,7 @@ class AxialDiameters:
     long_axis_mm : float
         Largest maximum-Feret diameter over all axial slices.
     short_axis_mm : float
-        Largest extent perpendicular to the long axis, in the slice of the long axis.
+        Longest diameter perpendicular to the long axis, in the slice of the long axis.
     slice_index : int
         Axial slice (array index along the first axis) where the long axis lies.
     direction : tuple of float
@@ -97,10 +97,9 @@ def axial_diameters(mask: sitk.Image, label: int | None = None, *, case_id=None)
     For each axial slice :math:`k`, the maximum Feret diameter
     :math:`F_k = \max_{p, q \in C_k} \lVert p - q \rVert` over the pixel corners
     :math:`C_k` (in mm); the long axis is :math:`\max_k F_k`. The short axis is
-    the width of that slice's lesion perpendicular to the long axis,
-    :math:`\max_{p \in C_k} p\cdot v - \min_{p \in C_k} p\cdot v` with :math:`v`
-    the unit normal of the long axis: for the ellipses and discs that nodes are
-    measured as, this is the longest perpendicular diameter.
+    the longest diameter perpendicular to the long axis in the same slice: the
+    largest outer extent of the pixelated lesion along a line perpendicular to
+    the long axis, computed exactly (see ``_longest_perpendicular``).
 
     Parameters
     ----------
@@ -128,10 +127,53 @@ def axial_diameters(mask: sitk.Image, label: int | None = None, *, case_id=None)
         if best is None or length > best[0] + 1e-9:
             best = (length, u, k, pts)
     length, u, k, pts = best
-    v = np.array([-u[1], u[0]])
-    proj = pts @ v
-    return AxialDiameters(long_axis_mm=length, short_axis_mm=float(proj.max() - proj.min()),
+    short = _longest_perpendicular(m[k], sx, sy, u)
+    return AxialDiameters(long_axis_mm=length, short_axis_mm=short,
                           slice_index=int(k), direction=(float(u[0]), float(u[1])))
+
+
+def _longest_perpendicular(slice_mask: np.ndarray, sx: float, sy: float, u: np.ndarray) -> float:
+    r"""Longest diameter of the pixelated lesion along lines perpendicular to ``u``.
+
+    A line :math:`\{p : p\cdot u = s\}` crosses each pixel square in an interval
+    of :math:`t = p\cdot v` (``v`` the unit normal of ``u``); the diameter on that
+    line is the outer extent :math:`\max t_1 - \min t_0` over the pixels it crosses.
+    As a function of ``s`` this is the sum of an upper envelope and a negated lower
+    envelope of linear pieces (convex between the projections of the pixel corners
+    on ``u``), so its maximum is reached at one of these projections, where it is
+    evaluated: the result is exact for the pixelated lesion.
+    """
+    from scipy import ndimage
+
+    border = slice_mask & ~ndimage.binary_erosion(slice_mask)
+    yy, xx = np.nonzero(border)
+    cx, cy = xx * sx, yy * sy
+    hx, hy = sx / 2.0, sy / 2.0
+    v = np.array([-u[1], u[0]])
+    corners = np.concatenate([np.stack([cx + dx, cy + dy], 1) for dx in (-hx, hx) for dy in (-hy, hy)])
+    svals = np.unique(np.round(corners @ u, 12))
+    best = 0.0
+    for chunk in np.array_split(svals, max(1, len(svals) // 256)):
+        s = chunk[:, None]
+        lo = np.full((len(chunk), len(cx)), -np.inf)
+        hi = np.full((len(chunk), len(cx)), np.inf)
+        ok = np.ones((len(chunk), len(cx)), dtype=bool)
+        for c, h, uc, vc in ((cx, hx, u[0], v[0]), (cy, hy, u[1], v[1])):
+            if abs(vc) > 1e-12:
+                a = (c - h - s * uc) / vc
+                b = (c + h - s * uc) / vc
+                lo = np.maximum(lo, np.minimum(a, b))
+                hi = np.minimum(hi, np.maximum(a, b))
+            else:
+                ok &= np.abs(s * uc - c) <= h + 1e-12
+        ok &= hi >= lo - 1e-12
+        if not ok.any():
+            continue
+        ext = np.where(ok, hi, -np.inf).max(axis=1) - np.where(ok, lo, np.inf).min(axis=1)
+        ext = ext[np.isfinite(ext)]
+        if ext.size:
+            best = max(best, float(ext.max()))
+    return best
 
 
 def longest_axial_diameter(mask: sitk.Image, label: int | None = None, *, case_id=None) -> float:
