@@ -140,7 +140,8 @@ def read_image(path, *, series_uid: str | None = None, case_id=None) -> sitk.Ima
         ) from exc
 
 
-def read_mask(path, *, case_id=None, series_uid: str | None = None) -> sitk.Image:
+def read_mask(path, *, case_id=None, series_uid: str | None = None,
+              reference: sitk.Image | None = None) -> sitk.Image:
     """Read a label image (mask) and return it with an unsigned integer pixel type.
 
     A mask is a label image: 0 is background and each positive integer a
@@ -150,10 +151,14 @@ def read_mask(path, *, case_id=None, series_uid: str | None = None) -> sitk.Imag
     Parameters
     ----------
     path : str or path-like
-        Label image file (NIfTI, NRRD, MHA, ...) or a DICOM directory.
-        For DICOM SEG use :func:`read_dicom_seg`, for RTSTRUCT :func:`read_rtstruct`.
+        Label image file (NIfTI, NRRD, MHA, ...) or a DICOM directory. With
+        ``reference`` given, a DICOM SEG file is recognised (Modality SEG) and
+        read with :func:`read_dicom_seg` onto the reference grid. For RTSTRUCT
+        use :func:`read_rtstruct` (it needs the ROI name).
     case_id : str, optional
         Used in error messages.
+    reference : SimpleITK.Image, optional
+        The image the mask belongs to (needed for DICOM SEG).
 
     Returns
     -------
@@ -165,8 +170,24 @@ def read_mask(path, *, case_id=None, series_uid: str | None = None) -> sitk.Imag
     ImageReadError
         Unreadable file, a vector image, fractional or negative values.
     """
+    if reference is not None and Path(path).is_file() and _is_dicom_seg(path):
+        return read_dicom_seg(path, reference, case_id=case_id)
     image = read_image(path, case_id=case_id, series_uid=series_uid)
     return as_label_image(image, path=path, case_id=case_id)
+
+
+def _is_dicom_seg(path) -> bool:
+    """True if ``path`` is a DICOM file whose Modality is SEG (reads the header only)."""
+    try:
+        import pydicom
+        from pydicom.misc import is_dicom
+
+        if not is_dicom(os.fspath(path)):
+            return False
+        ds = pydicom.dcmread(os.fspath(path), stop_before_pixels=True, specific_tags=["Modality"])
+        return str(getattr(ds, "Modality", "")) == "SEG"
+    except Exception:  # not DICOM, unreadable header: let SimpleITK try and report
+        return False
 
 
 def as_label_image(image: sitk.Image, *, path=None, case_id=None) -> sitk.Image:

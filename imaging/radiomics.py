@@ -351,7 +351,7 @@ class RadiomicsExtractor:
         image_path = image if not isinstance(image, sitk.Image) else None
         mask_path = mask if not isinstance(mask, sitk.Image) else None
         image = read_image(image, case_id=case_id) if image_path is not None else image
-        mask = (read_mask(mask, case_id=case_id) if mask_path is not None
+        mask = (read_mask(mask, case_id=case_id, reference=image) if mask_path is not None
                 else as_label_image(mask, case_id=case_id))
         mask = self._on_grid(image, mask, resample_mask, case_id, mask_path)
 
@@ -417,7 +417,8 @@ class RadiomicsExtractor:
 
     def _load_mask(self, m, image, resample_mask, case_id):
         path = m if not isinstance(m, sitk.Image) else None
-        m = read_mask(m, case_id=case_id) if path is not None else as_label_image(m, case_id=case_id)
+        m = (read_mask(m, case_id=case_id, reference=image) if path is not None
+             else as_label_image(m, case_id=case_id))
         return self._on_grid(image, m, resample_mask, case_id, path)
 
     def __repr__(self):
@@ -446,7 +447,9 @@ def extract_case(case_id, image, mask, *, params="CT", regions: Sequence[str] = 
         The volume: a file SimpleITK reads (NIfTI, NRRD, MHA, ...) or a DICOM
         series directory (the largest series is read).
     mask : path-like or SimpleITK.Image
-        Label image on the image grid (0 background).
+        Label image on the image grid (0 background), or a DICOM SEG file
+        (read onto the image grid with :func:`imaging.io.read_dicom_seg`; segment
+        number = label).
     params : {"CT", "MR", "PET"}, path, dict or RadiomicsExtractor, default "CT"
         Preset name, pyradiomics parameter file, parameter dict, or a configured
         :class:`RadiomicsExtractor` (to choose image types, diagnostics, crop).

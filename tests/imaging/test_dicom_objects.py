@@ -44,6 +44,15 @@ def test_read_dicom_seg_onto_series_grid(tmp_path, ct_series):
     np.testing.assert_array_equal(sitk.GetArrayFromImage(lab), mask.astype(np.uint8))
     with pytest.raises(ImageReadError, match=r"case 's1'.*nothing.dcm"):
         read_dicom_seg(tmp_path / "nothing.dcm", case_id="s1")
+    # extract_case takes the SEG file as the mask of a DICOM series: same features as the label image
+    from imaging import RadiomicsExtractor, extract_case
+
+    ext = RadiomicsExtractor("CT", image_types=["Original"], feature_classes=["firstorder", "shape"],
+                             settings={"resampledPixelSpacing": None})
+    via_seg = extract_case("s1", ct_series, tmp_path / "seg.dcm", params=ext)
+    label = sitk.GetImageFromArray(mask.astype(np.uint8))
+    label.CopyInformation(img)
+    assert via_seg == extract_case("s1", img, label, params=ext)
 
 
 def _rtstruct(img, contours_by_roi, path):
