@@ -26,12 +26,18 @@ for filters), after the whole-image steps (intensity normalisation) have run:
 With resampling (all three presets) this is *exactly* pyradiomics' own
 pipeline, so every feature, filtered ones included, is the same float as
 ``RadiomicsFeatureExtractor.execute`` on the full image (tested on real cases).
-Without resampling, features of the Original, Wavelet, Gradient and LBP3D
-images are identical to a full-image run on the pyradiomics cases (tested), LoG
-within 1e-9 relative, but Square, SquareRoot, Logarithm and Exponential are
-*not*: pyradiomics rescales them by the maximum absolute value of the image it
-is given, so they describe the cropped image (as pyradiomics' own
+Without resampling, features of the Original, Wavelet and Gradient images
+were identical to a full-image run on the pyradiomics cases brain1 and lung1
+(tested), LoG agreed within 6e-10 relative (tested to 1e-8) and LBP3D within
+4e-6 relative (LBP3D interpolates on spheres; not tested), but Square,
+SquareRoot, Logarithm and Exponential are *not* comparable: pyradiomics rescales
+them by the maximum absolute value of the image it is given, so they describe
+the cropped image (as pyradiomics' own
 ``preCrop: true`` and every resampled run do). ``crop=False`` runs the full image.
+
+``benchmarks/bench_radiomics_crop.py``: on a 512 x 512 x 80 CT holding the real
+lung1 nodule, Original + Wavelet + LoG without resampling took 69.7 s and 3.4 GB
+peak memory in pyradiomics' plain run and 2.0 s and 0.6 GB with the crop.
 """
 
 from __future__ import annotations
