@@ -26,9 +26,9 @@ for filters), after the whole-image steps (intensity normalisation) have run:
 With resampling (all three presets) this is *exactly* pyradiomics' own
 pipeline, so every feature, filtered ones included, is the same float as
 ``RadiomicsFeatureExtractor.execute`` on the full image (tested on real cases).
-Without resampling, features of the Original, Wavelet and Gradient images
-were identical to a full-image run on the pyradiomics cases brain1 and lung1
-(tested), LoG agreed within 6e-10 relative (tested to 1e-8) and LBP3D within
+Without resampling, features of the Original and Gradient images (cases brain1
+and lung1, tested) and Wavelet images (lung1 tested; brain1 also seen identical)
+were identical to a full-image run on the pyradiomics cases, LoG agreed within 6e-10 relative (tested to 1e-8) and LBP3D within
 4e-6 relative (LBP3D interpolates on spheres; not tested), but Square,
 SquareRoot, Logarithm and Exponential are *not* comparable: pyradiomics rescales
 them by the maximum absolute value of the image it is given, so they describe
