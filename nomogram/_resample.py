@@ -43,6 +43,8 @@ __all__ = [
     "weighted_somers_dxy",
     "weighted_cox_dxy",
     "weighted_gini_md",
+    "gini_md_sorted",
+    "somers_dxy_sorted",
 ]
 
 # largest number of float64 temporaries of size (chunk, k, n) held at once
@@ -261,6 +263,7 @@ def logistic_newton_batch(
     init: np.ndarray | None = None,
     tol: float = 1e-10,
     max_iter: int = 25,
+    return_loglik: bool = True,
 ):
     """Penalised logistic MLE for ``B`` weight vectors at once.
 
@@ -282,8 +285,8 @@ def logistic_newton_batch(
     Returns
     -------
     beta : ndarray of shape (B, k)
-    loglik : ndarray of shape (B,)
-        Unpenalised weighted log-likelihood at ``beta``.
+    loglik : ndarray of shape (B,) or None
+        Unpenalised weighted log-likelihood at ``beta`` (None unless ``return_loglik``).
     converged : ndarray of bool, shape (B,)
     n_iter : int
 
@@ -340,7 +343,7 @@ def logistic_newton_batch(
                                                     max_iter=max_iter)
         beta[redo] = b2
         converged[redo] = c2
-    ll = logistic_loglik_batch(beta @ Z.T, y, W)
+    ll = logistic_loglik_batch(beta @ Z.T, y, W) if return_loglik else None
     finite = np.all(np.isfinite(beta), axis=1) & (np.max(np.abs(beta), axis=1) < 1e6)
     return beta, ll, converged & finite, it
 
@@ -680,9 +683,12 @@ def weighted_gini_md(x: np.ndarray, w: np.ndarray, order: np.ndarray | None = No
     """
     x = np.atleast_2d(x)
     w = np.broadcast_to(w, x.shape)
-    o = np.argsort(x, axis=1, kind="stable") if order is None else order
-    xs = np.take_along_axis(x, o, axis=1)
-    ws = np.take_along_axis(w, o, axis=1)
+    o = np.argsort(x, axis=1) if order is None else order
+    return gini_md_sorted(np.take_along_axis(x, o, axis=1), np.take_along_axis(w, o, axis=1))
+
+
+def gini_md_sorted(xs: np.ndarray, ws: np.ndarray) -> np.ndarray:
+    """:func:`weighted_gini_md` of rows already sorted increasingly."""
     N = ws.sum(axis=1)
     C = np.cumsum(ws, axis=1) - ws
     tot = np.sum(ws * xs * (2 * C + ws - N[:, None]), axis=1)
@@ -704,12 +710,14 @@ def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray, order: np.n
     which is Hmisc ``somers2`` on the sample with copied rows.
     """
     x = np.atleast_2d(x)
-    B, n = x.shape
     w = np.broadcast_to(w, x.shape)
-    o = np.argsort(x, axis=1, kind="stable") if order is None else order
-    xs = np.take_along_axis(x, o, axis=1)
-    ws = np.take_along_axis(w, o, axis=1)
-    ys = y[o]
+    o = np.argsort(x, axis=1) if order is None else order
+    return somers_dxy_sorted(np.take_along_axis(x, o, axis=1), y[o], np.take_along_axis(w, o, axis=1))
+
+
+def somers_dxy_sorted(xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
+    """:func:`weighted_somers_dxy` of rows sorted increasingly by ``xs`` (``ys``, ``ws`` alike)."""
+    B, n = xs.shape
     if not np.any(xs[:, 1:] == xs[:, :-1]):
         # no ties: each event is concordant with the non-event weight sorted before it
         w0 = ws * (1 - ys)

@@ -263,23 +263,34 @@ def _logistic_indexes(model, X, y, B, method, rng):
     )
 
     plan = rsm.resample_plan(method, n, B, rng)
-    beta, llb, conv, _ = rsm.logistic_newton_batch(Z, yv, plan.train, penalty=P, init=coef)
+    beta, _, conv, _ = rsm.logistic_newton_batch(Z, yv, plan.train, penalty=P, init=coef, return_loglik=False)
     W = plan.train[conv]
     T = plan.test[conv]
     beta = beta[conv]
     lpb = beta @ Z.T                                            # (b, n) on every original row
+    # per-patient log-likelihood terms, shared by the training fit and L01 of the test sample
+    terms = yv * lpb
+    terms -= np.logaddexp(0.0, lpb)
+    llb = np.einsum("ij,ij->i", W, terms)
+    L01 = -2.0 * np.einsum("ij,ij->i", T, terms)
+    del terms
     # one sort serves every rank-based index: expit and positive rescaling keep the order
-    order = np.argsort(lpb, axis=1, kind="stable")
+    order = np.argsort(lpb, axis=1)
+    xs = np.take_along_axis(lpb, order, axis=1)
+    ys = yv[order]
+    Ws = np.take_along_axis(W, order, axis=1)
+    Ts = np.take_along_axis(T, order, axis=1)
+    ps = expit(xs)
 
     # --- training indexes (the refit on its own sample)
     N = W.sum(axis=1)
     ll0b = rsm._null_loglik(yv, W)
-    lrb = 2.0 * (llb[conv] - ll0b)
-    pb = expit(lpb)
+    lrb = 2.0 * (llb - ll0b)
     Db = (lrb - 1) / N
+    sq = (ys - ps) ** 2
     train = pd.DataFrame(
         {
-            "Dxy": rsm.weighted_somers_dxy(lpb, yv, W, order=order),
+            "Dxy": rsm.somers_dxy_sorted(xs, ys, Ws),
             "R2": _nagelkerke(lrb, ll0b, N),
             "Intercept": 0.0,
             "Slope": 1.0,
@@ -287,9 +298,9 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "D": Db,
             "U": -2.0 / N,
             "Q": Db + 2.0 / N,
-            "B": np.sum(W * (yv - pb) ** 2, axis=1) / N,
-            "g": rsm.weighted_gini_md(lpb, W, order=order),
-            "gp": rsm.weighted_gini_md(pb, W, order=order),
+            "B": np.einsum("ij,ij->i", Ws, sq) / N,
+            "g": rsm.gini_md_sorted(xs, Ws),
+            "gp": rsm.gini_md_sorted(ps, Ws),
         }
     )
 
@@ -299,15 +310,18 @@ def _logistic_indexes(model, X, y, B, method, rng):
     ll0t = rsm._null_loglik(yv, T)
     lrt = 2.0 * (llcal - ll0t)
     Dt = (lrt - 1) / NT
-    L01 = -2.0 * rsm.logistic_loglik_batch(lpb, yv, T)
     Ut = (L01 + 2.0 * llcal - 2) / NT
     a, s = cal[:, 0], cal[:, 1]
-    # Gini's mean difference is scale-equivariant: GMD(s x) = |s| GMD(x); expit(a + s x)
-    # is sorted by x when s > 0 and by -x when s < 0
-    order_p = np.where((s > 0)[:, None], order, order[:, ::-1])
+    # Gini's mean difference is scale-equivariant, GMD(s x) = |s| GMD(x); expit(a + s x)
+    # is increasing in x when s > 0 and decreasing when s < 0 (then read the row backwards)
+    pcal = expit(a[:, None] + s[:, None] * xs)
+    neg = s < 0
+    pcal[neg] = pcal[neg, ::-1]
+    Tp = Ts.copy() if neg.any() else Ts
+    Tp[neg] = Ts[neg, ::-1]
     test = pd.DataFrame(
         {
-            "Dxy": rsm.weighted_somers_dxy(lpb, yv, T, order=order),
+            "Dxy": rsm.somers_dxy_sorted(xs, ys, Ts),
             "R2": _nagelkerke(lrt, ll0t, NT),
             "Intercept": a,
             "Slope": s,
@@ -315,9 +329,9 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "D": Dt,
             "U": Ut,
             "Q": Dt - Ut,
-            "B": np.sum(T * (yv - pb) ** 2, axis=1) / NT,
-            "g": np.abs(s) * rsm.weighted_gini_md(lpb, T, order=order),
-            "gp": rsm.weighted_gini_md(expit(a[:, None] + s[:, None] * lpb), T, order=order_p),
+            "B": np.einsum("ij,ij->i", Ts, sq) / NT,
+            "g": np.abs(s) * rsm.gini_md_sorted(xs, Ts),
+            "gp": rsm.gini_md_sorted(pcal, Tp),
         }
     )
     test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]
