@@ -531,6 +531,38 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     return ll, grad, info
 
 
+def _cox_newton_safeguarded(rs, Xs, Wc, P, b, ties, tol, max_iter):
+    """Newton–Raphson with step halving for the resamples the chord method did not finish."""
+    n_b = len(b)
+    l, g, info = cox_loglik_terms(rs, Xs, Wc, b, ties)
+    obj = l - 0.5 * np.einsum("bi,ij,bj->b", b, P, b)
+    g = g - b @ P
+    info = info + P
+    conv = np.zeros(n_b, bool)
+    for _ in range(max_iter):
+        try:
+            step = np.linalg.solve(info, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(info[i], g[i], rcond=None)[0] for i in range(n_b)])
+        step[conv] = 0.0
+        t = np.ones(n_b)
+        for _ in range(30):
+            nb = b + t[:, None] * step
+            nl, ng, ninfo = cox_loglik_terms(rs, Xs, Wc, nb, ties)
+            nobj = nl - 0.5 * np.einsum("bi,ij,bj->b", nb, P, nb)
+            bad = ~(nobj >= obj - 1e-12 * np.abs(obj)) | ~np.isfinite(nobj)
+            if not bad.any():
+                break
+            t[bad] *= 0.5
+        change = np.abs(nobj - obj)
+        b, l, obj = nb, nl, nobj
+        g, info = ng - nb @ P, ninfo + P
+        conv = (change <= tol * np.maximum(1.0, np.abs(obj))) & (np.max(np.abs(t[:, None] * step), axis=1) <= 1e-7)
+        if conv.all():
+            break
+    return b, l, conv
+
+
 def cox_newton_batch(
     rs: CoxRiskSetsBatch,
     Xs: np.ndarray,
@@ -573,35 +605,10 @@ def cox_newton_batch(
         e = min(B, s + chunk)
         Wc = W[s:e]
         ll0[s:e] = cox_loglik_terms(rs, Xs, Wc, np.zeros((e - s, p)), ties, need_info=False)[0]
-        b = beta[s:e]
-        l, g, info = cox_loglik_terms(rs, Xs, Wc, b, ties)
-        obj = l - 0.5 * np.einsum("bi,ij,bj->b", b, P, b)
-        g = g - b @ P
-        info = info + P
-        conv = np.zeros(e - s, bool)
-        for _ in range(max_iter):
-            try:
-                step = np.linalg.solve(info, g[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                step = np.stack([np.linalg.lstsq(info[i], g[i], rcond=None)[0] for i in range(e - s)])
-            step[conv] = 0.0
-            t = np.ones(e - s)
-            for _ in range(30):
-                nb = b + t[:, None] * step
-                nl, ng, ninfo = cox_loglik_terms(rs, Xs, Wc, nb, ties)
-                nobj = nl - 0.5 * np.einsum("bi,ij,bj->b", nb, P, nb)
-                bad = ~(nobj >= obj - 1e-12 * np.abs(obj)) | ~np.isfinite(nobj)
-                if not bad.any():
-                    break
-                t[bad] *= 0.5
-            change = np.abs(nobj - obj)
-            b, l, obj = nb, nl, nobj
-            g, info = ng - nb @ P, ninfo + P
-            conv = (change <= tol * np.maximum(1.0, np.abs(obj))) & (
-                np.max(np.abs(t[:, None] * step), axis=1) <= 1e-7
-            )
-            if conv.all():
-                break
+        # Bootstrap Cox fits on a few hundred patients move far from the original
+        # coefficients (spline terms), so the chord method used for logistic models
+        # converges slowly here: full Newton steps.
+        b, l, conv = _cox_newton_safeguarded(rs, Xs, Wc, P, beta[s:e], ties, tol, max_iter)
         beta[s:e] = b
         ll[s:e] = l
         converged[s:e] = conv & np.all(np.isfinite(b), axis=1)

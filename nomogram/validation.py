@@ -99,7 +99,9 @@ def validate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", rand
 
     * ``Dxy`` = :math:`2C - 1`, Somers' rank correlation (Harrell's C for Cox).
     * ``R2`` = Nagelkerke :math:`(1 - e^{-LR/n}) / (1 - e^{L_0/n})` with
-      :math:`L_0` = -2 log likelihood of the null model.
+      :math:`L_0` = -2 log likelihood of the null model. For a penalised
+      logistic model rms uses the penalised :math:`LR - \beta' P \beta` here
+      (and in ``D`` of the training samples), as is done here.
     * ``Intercept``, ``Slope``: logistic (Cox: slope only) recalibration
       :math:`\\mathrm{logit}\\,P = a + b x` on the test sample; 0 and 1 on the
       sample the model was fitted on.
@@ -245,11 +247,14 @@ def _logistic_indexes(model, X, y, B, method, rng):
     lp = Z @ coef
     ll0, ll = model.loglik_
     lr = 2.0 * (ll - ll0)
+    # rms: with a penalty, lrm reports the unpenalised LR (used by D) but R2 from the
+    # penalised one, LR - beta' P beta (the -2 log likelihood lrm.fit maximises)
+    pen = 0.0 if P is None else float(coef @ P @ coef)
     ones = np.ones((1, n))
     orig = pd.Series(
         {
             "Dxy": float(rsm.weighted_somers_dxy(lp[None], yv, ones)[0]),
-            "R2": _nagelkerke(lr, ll0, n),
+            "R2": _nagelkerke(lr - pen, ll0, n),
             "Intercept": 0.0,
             "Slope": 1.0,
             "Emax": 0.0,
@@ -285,7 +290,9 @@ def _logistic_indexes(model, X, y, B, method, rng):
     # --- training indexes (the refit on its own sample)
     N = W.sum(axis=1)
     ll0b = rsm._null_loglik(yv, W)
-    lrb = 2.0 * (llb - ll0b)
+    # lrm.fit on a resample reports the penalised LR (rms validate.lrm uses it for D and R2)
+    penb = 0.0 if P is None else np.einsum("bi,ij,bj->b", beta, P, beta)
+    lrb = 2.0 * (llb - ll0b) - penb
     Db = (lrb - 1) / N
     sq = (ys - ps) ** 2
     train = pd.DataFrame(

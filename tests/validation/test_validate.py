@@ -143,3 +143,19 @@ def test_reproducible(gbsg2, logistic_model):
     a = validate(logistic_model, X, y, B=20, random_state=11).table
     b = validate(logistic_model, X, y, B=20, random_state=11).table
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_penalized_logistic_matches_rms(gbsg2):
+    """lrm(..., penalty = 5): R2 from the penalised LR, D from the unpenalised (rms 6.5)."""
+    from nomogram import LogisticNomogram
+
+    X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
+    m = LogisticNomogram(splines={"age": 4, "tsize": 3}, penalty=5).fit(X, y)
+    v = validate(m, X, y, B=400, random_state=7)
+    r = _r("validate_lrm_penalty5_boot.csv")
+    np.testing.assert_allclose(v.table["index.orig"], r.loc[LOGISTIC_INDEXES, "index.orig"], rtol=0, atol=1e-6)
+    assert abs(v.table.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.015
+    tol = pd.Series(0.02, index=LOGISTIC_INDEXES)
+    tol["g"], tol["Slope"] = 0.06, 0.04
+    diff = (v.table["index.corrected"] - r.loc[LOGISTIC_INDEXES, "index.corrected"]).abs()
+    assert (diff <= tol).all(), diff[diff > tol]

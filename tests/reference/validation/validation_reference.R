@@ -40,6 +40,12 @@ wtab(vLcv, "validate_lrm_cv10.csv")
 set.seed(20240604); vL632 <- validate(fL, method = ".632", B = 200)
 wtab(vL632, "validate_lrm_632.csv")
 
+# penalised lrm (penalty = 5): rms reports R2 from the penalised LR, D from the unpenalised
+fLp <- lrm(cens ~ rcs(age, 4) + rcs(tsize, 3) + pnodes + tgrade + horTh + menostat,
+           data = d, x = TRUE, y = TRUE, penalty = 5)
+set.seed(20240607); vLp <- validate(fLp, B = 400)
+wtab(vLp, "validate_lrm_penalty5_boot.csv")
+
 # ---- calibrate (logistic): apparent curve and bias-corrected curve
 set.seed(20240605); cL <- calibrate(fL, B = 400)
 cl <- unclass(cL)
