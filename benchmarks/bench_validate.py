@@ -91,11 +91,13 @@ def main(argv=None):
     p.add_argument("--B", type=int, default=200)
     p.add_argument("--repeat", type=int, default=1, help="Python repetitions (median reported)")
     p.add_argument("--no-r", action="store_true", help="skip R")
+    p.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
     args = p.parse_args(argv)
 
     from nomogram import LogisticNomogram, validate
 
     d = make_cohort(args.n)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "cohort.csv"
         d.to_csv(csv, index=False)
@@ -113,14 +115,23 @@ def main(argv=None):
     print(f"nomogram.validate: {ours:.2f} s (median of {args.repeat})")
     pd.set_option("display.width", 160)
     print(v.table.round(4).to_string())
+    result = {"n": args.n, "B": args.B, "df": df, "cores": os.cpu_count(), "seconds_ours": ours,
+              "seconds_ours_all": times, "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]}
     if r is not None:
         rs = float(r["seconds"].iloc[0])
+        result.update({"seconds_r": rs, "rms": str(r["rms"].iloc[0]), "ratio_r_over_ours": rs / ours,
+                       "max_abs_diff_index_orig": float((v.table["index.orig"]
+                                                         - r.loc[v.table.index, "index.orig"]).abs().max())})
         print(f"R rms {r['rms'].iloc[0]} validate: {rs:.2f} s")
         print(f"ratio R / ours = {rs / ours:.1f}x")
         diff = (v.table["index.orig"] - r.loc[v.table.index, "index.orig"]).abs().max()
         print(f"max |index.orig ours - R| = {diff:.2e}")
         dd = (v.table["index.corrected"] - r.loc[v.table.index, "index.corrected"]).abs()
         print(f"|index.corrected ours - R| (different random streams): Dxy {dd['Dxy']:.4f}, max {dd.max():.4f}")
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
