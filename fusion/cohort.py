@@ -188,14 +188,17 @@ class CohortResult:
         if self.outputs:
             feats = self.outputs.get("features")
             if feats is not None:
-                lines.append(
-                    f"features: {feats} ({self.n_succeeded} rows, {self.features.shape[1]} columns)"
-                )
+                lines.append(f"features: {feats} ({_count(self.n_succeeded, 'row')}, "
+                             f"{_count(self.features.shape[1], 'column')})")
             if self.outputs.get("errors") is not None:
-                lines.append(f"errors:   {self.outputs['errors']} ({self.n_failed} rows)")
+                lines.append(f"errors:   {self.outputs['errors']} ({_count(self.n_failed, 'row')})")
         if self.cache_dir is not None:
             lines.append(f"cache:    {self.cache_dir}")
         return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def errors_path(out: str | os.PathLike) -> Path:
@@ -469,7 +472,7 @@ def _feature_table(pairs: list[tuple[str, dict]]) -> pd.DataFrame:
         for k in res:
             if k != "case_id":
                 columns.setdefault(k, None)
-    data = {"case_id": [c for c, _ in pairs]}
+    data = {"case_id": pd.Series([c for c, _ in pairs], dtype=object)}
     for col in columns:
         data[col] = [res.get(col) for _, res in pairs]
     df = pd.DataFrame(data)
