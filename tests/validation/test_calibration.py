@@ -175,3 +175,21 @@ def test_calibration_display_from_estimator(gbsg2, logistic_model):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_calibrate_crossvalidation_and_632(gbsg2, logistic_model, cox_model):
+    X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
+    r = r_table("calibrate_lrm_boot.csv")
+    for method, B in [("crossvalidation", 5), (".632", 30)]:
+        c = calibrate(logistic_model, X, y, B=B, method=method, random_state=2)
+        t = c.table
+        np.testing.assert_allclose(t["calibrated.orig"], r["calibrated.orig"], atol=1e-6)
+        assert t["n"].max() == B
+        if method == ".632":
+            np.testing.assert_allclose(t["optimism"], 0.632 * (t["index.orig"] - t["test"]))
+            assert np.abs(t["calibrated.corrected"] - r["calibrated.corrected"]).max() < 0.06
+        else:  # 5-fold CV: smooths on 137 held-out patients are noisy; check the bookkeeping
+            np.testing.assert_allclose(t["optimism"], t["training"] - t["test"])
+    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=5, method="crossvalidation",
+                  random_state=2, u=1095, m=100)
+    assert len(c.table) == 6 and (c.table["n"] == 5).all()

@@ -159,3 +159,27 @@ def test_penalized_logistic_matches_rms(gbsg2):
     tol["g"], tol["Slope"] = 0.06, 0.04
     diff = (v.table["index.corrected"] - r.loc[LOGISTIC_INDEXES, "index.corrected"]).abs()
     assert (diff <= tol).all(), diff[diff > tol]
+
+
+def test_cox_crossvalidation_and_632_run(gbsg2, cox_model):
+    X, y = gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]]
+    cv = validate(cox_model, X, y, B=5, method="crossvalidation", random_state=1)
+    assert (cv.table["n"] == 5).all()
+    r = _r("validate_cph_boot.csv")
+    np.testing.assert_allclose(cv.table["index.orig"], r.loc[COX_INDEXES, "index.orig"], atol=1e-6)
+    # held-out Dxy of a 9 d.f. model on 686 patients is below the apparent one
+    assert cv.table.loc["Dxy", "test"] < cv.table.loc["Dxy", "index.orig"]
+    v = validate(cox_model, X, y, B=40, method=".632", random_state=1)
+    assert v.table.loc["Dxy", "index.corrected"] == pytest.approx(r.loc["Dxy", "index.corrected"], abs=0.04)
+
+
+def test_outcome_errors(gbsg2, logistic_model, cox_model):
+    X = gbsg2[LOGISTIC_COLUMNS]
+    with pytest.raises(ValueError, match="y has 10 values but X has 686 rows"):
+        validate(logistic_model, X, gbsg2["cens"][:10], B=2)
+    with pytest.raises(TypeError, match="pandas DataFrame"):
+        validate(logistic_model, X.to_numpy(), gbsg2["cens"], B=2)
+    with pytest.raises(ValueError, match="'B' parameter of validate"):
+        validate(logistic_model, X, gbsg2["cens"], B=0)
+    with pytest.raises(TypeError, match=r"DataFrame \[time, event\]"):
+        validate(cox_model, gbsg2[COX_COLUMNS], gbsg2["cens"], B=2)
