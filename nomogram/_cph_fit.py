@@ -93,6 +93,20 @@ class _RiskSets:
         # deaths are sorted by time, so each event time's deaths are one contiguous run
         self.death_starts = np.concatenate([[0], np.cumsum(self.d)[:-1]]).astype(np.intp)
 
+    def tie_terms(self, ties):
+        """Yield ``(rows, frac, weight)`` for each term of the tied-death sum.
+
+        Efron: for ``l = 0 .. max(d) - 1``, the event times with more than ``l``
+        deaths, ``l / d`` and the mean death weight. Breslow: one term, every
+        event time, fraction 0 and the summed death weight.
+        """
+        if ties == "breslow":
+            yield slice(None), np.zeros(len(self.d)), self.wsum_deaths
+            return
+        for l in range(int(self.d.max())):
+            m = self.d > l
+            yield m, l / self.d[m], self.meanwt[m]
+
     def moments(self, eta, need_second=True):
         """Risk-set and death-set sums S0, S1, S2, D0, D1, D2 at every event time."""
         X, w = self.X, self.w
@@ -123,26 +137,13 @@ def _efron_terms(rs: _RiskSets, eta, ties, need_second=True):
     grad = (rs.w[dr][:, None] * rs.X[dr]).sum(axis=0)
     p = rs.X.shape[1]
     info = np.zeros((p, p))
-    max_d = int(rs.d.max()) if ties == "efron" else 1
-    for l in range(max_d):
-        if ties == "efron":
-            m = rs.d > l
-            frac = (l / rs.d[m])
-            den = S0[m] - frac * D0[m]
-            num1 = S1[m] - frac[:, None] * D1[m]
-            mw = rs.meanwt[m]
-        else:  # breslow: every death sees the full risk set
-            m = slice(None)
-            den, num1 = S0, S1
-            mw = rs.wsum_deaths
+    for m, frac, mw in rs.tie_terms(ties):
+        den = S0[m] - frac * D0[m]
+        a = (S1[m] - frac[:, None] * D1[m]) / den[:, None]
         ll -= float(np.sum(mw * np.log(den)))
-        a = num1 / den[:, None]
         grad -= (mw[:, None] * a).sum(axis=0)
         if need_second:
-            if ties == "efron":
-                num2 = S2[m] - frac[:, None, None] * D2[m]
-            else:
-                num2 = S2
+            num2 = S2[m] - frac[:, None, None] * D2[m]
             info += np.einsum("j,jkl->kl", mw / den, num2) - np.einsum("j,jk,jl->kl", mw, a, a)
     return ll, grad, info
 
@@ -298,13 +299,9 @@ def baseline_hazard(
     r = w[order] * np.exp(np.asarray(lp, float)[order])
     S0 = np.cumsum(r[::-1])[::-1][rs.start]
     D0 = np.bincount(rs.death_group, weights=r[rs.death_rows], minlength=len(rs.event_times))
-    if ties == "breslow":
-        inc = rs.wsum_deaths / S0
-    else:
-        inc = np.zeros(len(S0))
-        for l in range(int(rs.d.max())):
-            m = rs.d > l
-            inc[m] += rs.meanwt[m] / (S0[m] - (l / rs.d[m]) * D0[m])
+    inc = np.zeros(len(S0))
+    for m, frac, mw in rs.tie_terms(ties):
+        inc[m] += mw / (S0[m] - frac * D0[m])
     return rs.event_times, np.cumsum(inc)
 
 
@@ -345,16 +342,8 @@ def baseline_hazard_variance(
     J, p = S1.shape
     dV = np.zeros(J)
     dA = np.zeros((J, p))
-    max_d = int(rs.d.max()) if ties == "efron" else 1
-    for l in range(max_d):
-        if ties == "efron":
-            m = rs.d > l
-            frac = l / rs.d[m]
-            den = S0[m] - frac * D0[m]
-            num = S1[m] - frac[:, None] * D1[m]
-            dV[m] += 1.0 / den**2
-            dA[m] += num / den[:, None] ** 2
-        else:
-            dV += rs.d / S0**2
-            dA += rs.d[:, None] * S1 / S0[:, None] ** 2
+    for m, frac, mw in rs.tie_terms(ties):
+        den = S0[m] - frac * D0[m]
+        dV[m] += mw / den**2
+        dA[m] += mw[:, None] * (S1[m] - frac[:, None] * D1[m]) / den[:, None] ** 2
     return np.cumsum(dV), np.cumsum(dA, axis=0)
