@@ -112,7 +112,8 @@ class ValProbResult:
 
 # --------------------------------------------------------------------------- calibrate
 def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", random_state=None,
-              *, u: float | None = None, m: int = 150, cuts=None, predy=None) -> CalibrationResult:
+              *, u: float | None = None, m: int = 150, cuts=None, predy=None, cmethod: str = "KM",
+              pred=None) -> CalibrationResult:
     """Bias-corrected calibration curve by resampling (rms ``calibrate``).
 
     **Logistic models** (rms ``calibrate.default``). With predicted risks
@@ -139,6 +140,19 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
     and recomputes the grouped index on the training and on the test sample
     with the original cut points; ``KM.corrected = KM - mean.optimism``.
 
+    **Cox models, smooth curve** (``cmethod="spline"``): instead of rms's
+    HARE hazard regression (``cmethod="hare"``, polspline), the smooth
+    calibration curve of Austin, Harrell & van Klaveren (2020): a Cox model of
+    the outcome on a restricted cubic spline (3 knots) of
+    :math:`\\log(-\\log \\hat S_i(u))`, whose survival at ``u`` is the observed
+    survival at each predicted value. It is evaluated on the grid ``pred`` (default
+    50 points between the ``q`` and ``1 - q`` quantiles of the predicted
+    survival, ``q = 10 / max(n, 200)`` as rms ``datadist``), and
+    bias-corrected by resampling exactly as the KM version (the spline model is
+    refitted on each training and test sample). ``errors`` then holds
+    ``ICI`` (mean absolute difference between observed and predicted
+    survival over the patients, apparent), ``E50`` and ``E90``.
+
     Parameters
     ----------
     model : LogisticNomogram or CoxNomogram
@@ -154,6 +168,11 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
         Cox only: cut points on predicted survival (overrides ``m``).
     predy : array-like, optional
         Logistic only: the grid of predicted risks.
+    cmethod : {"KM", "spline"}, default "KM"
+        Cox only: grouped Kaplan–Meier (rms ``cmethod="KM"``) or the smooth
+        spline-based curve described above.
+    pred : array-like, optional
+        Cox, ``cmethod="spline"`` only: grid of predicted survival probabilities.
 
     Returns
     -------
@@ -161,13 +180,15 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
 
     Notes
     -----
-    The smooth hazard-regression method of ``calibrate.cph`` (``cmethod="hare"``,
-    which needs polspline's HARE) is not implemented; the KM method is.
+    The HARE method of ``calibrate.cph`` (``cmethod="hare"``, polspline) is not
+    implemented; ``cmethod="spline"`` is the HARE-free smooth alternative.
 
     References
     ----------
     Harrell FE. rms ``calibrate.default``, ``calibrate.cph``, ``groupkm``, ``predab.resample``
     (version 6.5-0). Harrell FE (2015). Regression Modeling Strategies, 2nd ed., sec. 10.11.
+    Austin PC, Harrell FE, van Klaveren D (2020). Graphical calibration curves and the
+    integrated calibration index (ICI) for survival models. Stat Med 39:2714-2742.
     """
     kind = _model_kind(model, "calibrate")
     check_option(method, {"boot", "crossvalidation", ".632"}, name="method", caller="calibrate")
@@ -183,7 +204,10 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
             "calibrate: a Cox model is calibrated at one time point; pass u= (e.g. u=1095 "
             "for 3 years when times are in days)."
         )
+    check_option(cmethod, {"KM", "spline"}, name="cmethod", caller="calibrate")
     with single_threaded_blas():
+        if cmethod == "spline":
+            return _calibrate_cox_spline(model, X, y, int(B), method, rng, float(u), pred)
         return _calibrate_cox(model, X, y, int(B), method, rng, float(u), int(m), cuts)
 
 
@@ -412,6 +436,86 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
     )
     return CalibrationResult(table=table, predicted=predicted, errors=pd.Series(dtype=float), kind="cox",
                              method=method, B=B, u=u, n_failed=int(B - ok.size))
+
+
+def _spline_observed(S_pred, time, event, rows, u, grid):
+    """Observed survival at ``u`` on ``grid`` from a Cox model on rcs(log(-log S_pred), 3).
+
+    ``rows`` are the patients (with copies) of the sample. Returns NaN where the
+    fit fails (e.g. too few distinct predictions for 3 knots).
+    """
+    from .cox import CoxNomogram
+
+    cll = np.log(-np.log(np.clip(S_pred[rows], 1e-12, 1 - 1e-12)))
+    try:
+        fit = CoxNomogram(splines={"cll": 3}).fit(pd.DataFrame({"cll": cll}), (time[rows], event[rows]))
+        g = pd.DataFrame({"cll": np.log(-np.log(np.clip(grid, 1e-12, 1 - 1e-12)))})
+        return fit.survival_at(fit.decision_function(g), [u])[:, 0], fit
+    except (ValueError, np.linalg.LinAlgError):
+        return np.full(len(grid), np.nan), None
+
+
+def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
+    time, event = check_survival_y(y, n=len(X), caller="calibrate")
+    n = len(time)
+    predicted = model.survival_at(model.decision_function(X), [u])[:, 0]
+    if np.isnan(predicted).any():
+        raise ValueError(f"calibrate: u={u} is beyond the last follow-up time ({model.max_time_}).")
+    if pred is None:
+        q = 10.0 / max(n, 200)
+        lo, hi = r_quantile(predicted, [q, 1 - q])
+        pred = np.linspace(lo, hi, 50)
+    pred = np.asarray(pred, float)
+    all_rows = np.arange(n)
+    obs, calfit = _spline_observed(predicted, time, event, all_rows, u, pred)
+    index_orig = obs - pred
+    # apparent ICI / E50 / E90 over the patients
+    errors = pd.Series(dtype=float)
+    if calfit is not None:
+        cll = np.log(-np.log(np.clip(predicted, 1e-12, 1 - 1e-12)))
+        obs_i = calfit.survival_at(calfit.decision_function(pd.DataFrame({"cll": cll})), [u])[:, 0]
+        d = np.abs(obs_i - predicted)
+        errors = pd.Series({"n": float(n), "ICI": float(d.mean()), "E50": float(np.median(d)),
+                            "E90": float(np.quantile(d, 0.9))})
+
+    Xd = model.design_matrix(X)
+    Xc = Xd - model.means_.to_numpy()
+    rs = rsm.CoxRiskSetsBatch(time, event)
+    Xs = Xc[rs.order]
+    plan = rsm.resample_plan(method, n, B, rng)
+    Wtr = plan.train[:, rs.order]
+    beta, _, _, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties,
+                                            penalty=_embed_penalty(model, Xs.shape[1], False),
+                                            init=model.coef_.to_numpy())
+    enough = (plan.train @ event) >= 5
+    ok = np.flatnonzero(conv & enough)
+    lps = beta[ok] @ Xs.T
+    s0, center = _baseline_survival_at(rs, lps, Wtr[ok], u, model.ties)
+    lp_orig = np.empty_like(lps)
+    lp_orig[:, rs.order] = lps
+    tr = np.full((ok.size, len(pred)), np.nan)
+    te = np.full((ok.size, len(pred)), np.nan)
+    for r, b in enumerate(ok):
+        S = s0[r] ** np.exp(lp_orig[r] - center[r])
+        tr[r] = _spline_observed(S, time, event, np.sort(plan.train_index[b]), u, pred)[0] - pred
+        te[r] = _spline_observed(S, time, event, np.flatnonzero(plan.test[b] > 0), u, pred)[0] - pred
+    w632 = None if plan.weights_632 is None else plan.weights_632[ok]
+    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    table = pd.DataFrame(
+        {
+            "pred": pred,
+            "index.orig": index_orig,
+            "training": training,
+            "test": test,
+            "mean.optimism": optimism,
+            "mean.corrected": index_orig - optimism,
+            "n": num.astype(float),
+            "calibrated": obs,
+            "calibrated.corrected": obs - optimism,
+        }
+    )
+    return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="cox", method=method,
+                             B=B, u=u, n_failed=int(B - ok.size))
 
 
 def _cut2_codes_fixed(x, cuts, ngroups):

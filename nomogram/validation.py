@@ -100,7 +100,7 @@ def validate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", rand
     * ``Dxy`` = :math:`2C - 1`, Somers' rank correlation (Harrell's C for Cox).
     * ``R2`` = Nagelkerke :math:`(1 - e^{-LR/n}) / (1 - e^{L_0/n})` with
       :math:`L_0` = -2 log likelihood of the null model. For a penalised
-      logistic model rms uses the penalised :math:`LR - \beta' P \beta` here
+      logistic model rms uses the penalised :math:`LR - \\beta' P \\beta` here
       (and in ``D`` of the training samples), as is done here.
     * ``Intercept``, ``Slope``: logistic (Cox: slope only) recalibration
       :math:`\\mathrm{logit}\\,P = a + b x` on the test sample; 0 and 1 on the

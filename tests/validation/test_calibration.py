@@ -193,3 +193,24 @@ def test_calibrate_crossvalidation_and_632(gbsg2, logistic_model, cox_model):
     c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=5, method="crossvalidation",
                   random_state=2, u=1095, m=100)
     assert len(c.table) == 6 and (c.table["n"] == 5).all()
+
+
+def test_calibrate_cox_spline_apparent_equals_r(gbsg2, cox_model):
+    """Smooth (HARE-free) curve: R cph(Surv ~ rcs(log(-log S(1095)), 3)) + survest, ICI/E50/E90."""
+    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=20, random_state=4, u=1095,
+                  cmethod="spline")
+    r = r_table("calibrate_cph_spline_apparent.csv")
+    np.testing.assert_allclose(c.table["pred"], r["pred"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(c.table["calibrated"], r["calibrated"], rtol=0, atol=1e-6)
+    ri = r_table("calibrate_cph_spline_ici.csv").iloc[0]
+    for k in ["ICI", "E50", "E90"]:
+        assert c.errors[k] == pytest.approx(ri[k], abs=1e-6), k
+    t = c.table
+    assert (t["n"] == 20).all()
+    np.testing.assert_allclose(t["calibrated.corrected"], t["calibrated"] - t["mean.optimism"])
+    # the corrected curve stays near the KM-corrected points (different estimator, loose check)
+    km = r_table("calibrate_cph_km.csv")
+    at = np.interp(km["mean.predicted"], t["pred"], t["calibrated.corrected"])
+    assert np.max(np.abs(at - km["KM.corrected"])) < 0.06
+    with pytest.raises(ValueError, match="'cmethod' parameter of calibrate"):
+        calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=2, u=1095, cmethod="hare")

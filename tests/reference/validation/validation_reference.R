@@ -66,6 +66,21 @@ set.seed(20240606)
 cC <- calibrate(fC, cmethod = "KM", u = 1095, m = 100, B = 400)
 out(data.frame(unclass(cC)[, , drop = FALSE], check.names = FALSE), "calibrate_cph_km.csv")
 
+# ---- smooth Cox calibration without HARE (Austin, Harrell & van Klaveren 2020):
+#      cph on rcs(log(-log S(u)), 3); observed survival at u on a grid of predicted survival
+#      (50 points between the q and 1-q quantiles, q = 10/max(n, 200) as datadist)
+Su <- survest(fC, times = 1095, conf.int = 0)$surv
+cll <- log(-log(Su))
+fcal <- cph(Surv(d$time, d$cens) ~ rcs(cll, 3), x = TRUE, y = TRUE, surv = TRUE)
+q <- 10 / max(length(Su), 200)
+grid <- seq(quantile(Su, q), quantile(Su, 1 - q), length = 50)
+obs <- survest(fcal, newdata = data.frame(cll = log(-log(grid))), times = 1095, conf.int = 0)$surv
+obs_i <- survest(fcal, newdata = data.frame(cll = cll), times = 1095, conf.int = 0)$surv
+ae <- abs(obs_i - Su)
+out(data.frame(pred = grid, calibrated = obs), "calibrate_cph_spline_apparent.csv")
+out(data.frame(ICI = mean(ae), E50 = median(ae), E90 = unname(quantile(ae, 0.9))),
+    "calibrate_cph_spline_ici.csv")
+
 # ---- lowess(iter = 0) on real data (predicted risk vs outcome, and with ties)
 pL <- plogis(fL$linear.predictors)
 lw <- lowess(pL, d$cens, iter = 0)
