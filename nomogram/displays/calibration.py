@@ -53,6 +53,14 @@ class CalibrationDisplay:
         result = calibrate(model, X, y, B=B, method=method, random_state=random_state, u=u, m=m)
         return cls(result, name=name).plot(ax=ax, **plot_kwargs)
 
+    @staticmethod
+    def _rug(ax, predicted, bins):
+        """Histogram of the predictions along the bottom (rms ``riskdist``), 10 % of the height."""
+        counts, edges = np.histogram(predicted, bins=bins, range=(0, 1))
+        if counts.max() > 0:
+            heights = 0.1 * counts / counts.max()
+            ax.vlines(edges[:-1][counts > 0] + 0.5 / bins, 0, heights[counts > 0], color="0.3", lw=0.8)
+
     def plot(self, ax=None, *, bins: int = 100, show_errors: bool = True):
         """Draw on ``ax`` (a new figure when None); returns ``self``.
 
@@ -77,16 +85,24 @@ class CalibrationDisplay:
                                                  lw=1.2, label="Apparent")
             (self.lines_["corrected"],) = ax.plot(t["predy"], t["calibrated.corrected"], color="C0", lw=1.8,
                                                   label="Bias-corrected")
-            counts, edges = np.histogram(r.predicted, bins=bins, range=(0, 1))
-            if counts.max() > 0:
-                heights = 0.1 * counts / counts.max()
-                ax.vlines(edges[:-1][counts > 0] + 0.5 / bins, 0, heights[counts > 0], color="0.3", lw=0.8)
+            self._rug(ax, r.predicted, bins)
             ax.set_xlabel("Predicted probability")
             ax.set_ylabel("Observed probability")
             if show_errors and len(r.errors):
                 ax.text(0.02, 0.98, f"B={r.B} {r.method} repetitions\n"
                         f"Mean absolute error={r.errors['mean_absolute_error']:.3f}   "
                         f"n={int(r.errors['n'])}", transform=ax.transAxes, va="top", fontsize=8)
+        elif "pred" in t:  # Cox, smooth (spline) curve
+            (self.lines_["apparent"],) = ax.plot(t["pred"], t["calibrated"], color="0.2", ls="--", lw=1.2,
+                                                 label="Apparent")
+            (self.lines_["corrected"],) = ax.plot(t["pred"], t["calibrated.corrected"], color="C0", lw=1.8,
+                                                  label="Bias-corrected")
+            self._rug(ax, r.predicted, bins)
+            ax.set_xlabel(f"Predicted survival at {r.u:g}")
+            ax.set_ylabel(f"Observed survival at {r.u:g}")
+            if show_errors and len(r.errors):
+                ax.text(0.02, 0.98, f"B={r.B} {r.method} repetitions\nICI={r.errors['ICI']:.3f}   "
+                        f"E90={r.errors['E90']:.3f}", transform=ax.transAxes, va="top", fontsize=8)
         else:
             x = t["mean.predicted"]
             se = t["std.err"]
@@ -96,16 +112,14 @@ class CalibrationDisplay:
             ax.vlines(x, lo, hi, color="0.4", lw=0.8)
             (self.lines_["corrected"],) = ax.plot(x, t["KM.corrected"], "x", color="C0", ms=7,
                                                   label="Bias-corrected")
-            counts, edges = np.histogram(r.predicted, bins=bins, range=(0, 1))
-            if counts.max() > 0:
-                heights = 0.1 * counts / counts.max()
-                ax.vlines(edges[:-1][counts > 0] + 0.5 / bins, 0, heights[counts > 0], color="0.3", lw=0.8)
+            self._rug(ax, r.predicted, bins)
             ax.set_xlabel(f"Predicted survival at {r.u:g}")
             ax.set_ylabel(f"Observed survival at {r.u:g} (Kaplan–Meier)")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        # above the rug (which fills the bottom 10 % of the axes)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.11), frameon=False, fontsize=8)
         if self.name:
             ax.set_title(self.name)
         self.ax_ = ax

@@ -214,3 +214,15 @@ def test_calibrate_cox_spline_apparent_equals_r(gbsg2, cox_model):
     assert np.max(np.abs(at - km["KM.corrected"])) < 0.06
     with pytest.raises(ValueError, match="'cmethod' parameter of calibrate"):
         calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=2, u=1095, cmethod="hare")
+
+
+def test_calibration_display_cox_spline(gbsg2, cox_model):
+    from nomogram.displays import CalibrationDisplay
+
+    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=5, random_state=1, u=1095,
+                  cmethod="spline")
+    d = CalibrationDisplay(c).plot()
+    np.testing.assert_allclose(d.lines_["apparent"].get_ydata(), c.table["calibrated"])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
