@@ -748,7 +748,7 @@ def somers_dxy_sorted(xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndar
     return 2.0 * num / (W1 * W0) - 1.0
 
 
-def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
+def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, max_pairs: int = 2_000_000) -> np.ndarray:
     """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
 
     rms ``dxy.cens(x, S, type="hazard")`` via survival's ``survConcordance.fit``:
@@ -757,6 +757,9 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.n
     "tied in time" and not used. Concordant: the higher ``x`` has the event
     first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
     (copies of a row are tied in time with each other, so never used as a pair).
+    Vectorised over (resample, death, patient) triples when there are fewer
+    than ``max_pairs`` (death, patient) pairs; beyond that, one
+    O(n log^2 n) count per resample on the expanded rows.
     """
     x = np.atleast_2d(x)
     B, n = x.shape
@@ -765,6 +768,14 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.n
     t = rs.time
     ev = rs.event
     out = np.empty(B)
+    if dr.size * n > max_pairs:
+        # large data: O(n log^2 n) per resample on the expanded rows (weights are counts)
+        from ._indexes import harrell_c_survival
+
+        for b in range(B):
+            rows = np.repeat(np.arange(n), np.rint(w[b]).astype(np.int64))
+            out[b] = 2.0 * harrell_c_survival(t[rows], ev[rows], x[b, rows]) - 1.0
+        return out
     # usable partners of the death in row i: later times, or censored at the same time
     later = (t[None, :] > t[dr][:, None]) | ((t[None, :] == t[dr][:, None]) & (ev[None, :] == 0))
     chunk = max(1, _CHUNK_ELEMENTS // max(1, dr.size * n))
