@@ -126,7 +126,7 @@ def test_resample_plan_shapes():
     assert p.weights_632.sum() == pytest.approx(1.0)
 
 
-def test_weighted_cox_dxy_large_data_path_agrees(gbsg2, cox_model, boot_rows):
+def test_weighted_cox_dxy_methods_agree(gbsg2, cox_model, boot_rows):
     time = gbsg2["time"].to_numpy(float)
     event = gbsg2["cens"].to_numpy(float)
     rs = rsm.CoxRiskSetsBatch(time, event)
@@ -134,5 +134,5 @@ def test_weighted_cox_dxy_large_data_path_agrees(gbsg2, cox_model, boot_rows):
     W = np.stack([_counts(i, len(time)) for i in boot_rows])[:, rs.order]
     x = np.stack([lp, np.round(lp, 1), -lp])
     a = rsm.weighted_cox_dxy(x, rs, W)
-    b = rsm.weighted_cox_dxy(x, rs, W, max_pairs=0)
-    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    for method in ["pairs", "expand"]:
+        np.testing.assert_allclose(a, rsm.weighted_cox_dxy(x, rs, W, method=method), rtol=0, atol=1e-12)
