@@ -183,3 +183,17 @@ def test_outcome_errors(gbsg2, logistic_model, cox_model):
         validate(logistic_model, X, gbsg2["cens"], B=0)
     with pytest.raises(TypeError, match=r"DataFrame \[time, event\]"):
         validate(cox_model, gbsg2[COX_COLUMNS], gbsg2["cens"], B=2)
+
+
+def test_failed_resamples_left_out_with_warning(gbsg2):
+    """40 patients: some bootstrap refits diverge (separation); rms drops them and counts n."""
+    from nomogram import LogisticNomogram, StatisticalWarning
+
+    d = gbsg2.iloc[:40]
+    X = d[["age", "tsize", "pnodes", "tgrade"]]
+    m = LogisticNomogram(splines={"age": 3}).fit(X, d["cens"])
+    with pytest.warns(StatisticalWarning, match=r"resamples did not converge"):
+        v = validate(m, X, d["cens"], B=60, random_state=0)
+    assert v.n_failed > 0
+    assert (v.table["n"] == 60 - v.n_failed).all()
+    assert len(v.training_indexes) == 60 - v.n_failed
