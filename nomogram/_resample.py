@@ -404,7 +404,8 @@ def _recal_step(x, y, W, a, b):
     g0, g1 = r.sum(1), (r * x).sum(1)
     h00, h01, h11 = v.sum(1), vx.sum(1), (vx * x).sum(1)
     det = h00 * h11 - h01 * h01
-    return (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
+    with np.errstate(divide="ignore", invalid="ignore"):   # singular: non-finite step, handled by callers
+        return (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
 
 
 def _recal_halving(x, y, w, tol, max_iter):
