@@ -421,7 +421,12 @@ def run_cohort(
     else:
         if single_thread_itk is None:
             single_thread_itk = jobs > 1
-        outcomes = _run_local(function, plan(), jobs, (default_stage, stages), start_method,
+        tasks = plan()
+        if jobs > 1:
+            # Longest cases first (input bytes as the proxy), so no large case starts
+            # last and runs alone while the other workers idle.
+            tasks = sorted(tasks, key=_input_bytes, reverse=True)
+        outcomes = _run_local(function, tasks, jobs, (default_stage, stages), start_method,
                               single_thread_itk, on_start=bar.start)
     try:
         for task, (status, payload, seconds) in outcomes:
@@ -501,6 +506,18 @@ def _blank(value) -> bool:
 
 
 # ----------------------------------------------------------------- executors
+def _input_bytes(task: "_Task") -> int:
+    """Total size of the files a task reads (0 for values that are not files)."""
+    total = 0
+    for value in task.kwargs.values():
+        if isinstance(value, (str, os.PathLike)):
+            try:
+                total += os.path.getsize(value)
+            except OSError:
+                pass
+    return total
+
+
 def _run_local(function, tasks: Iterable[_Task], jobs: int, naming: tuple,
                start_method: str | None, single_itk: bool, on_start: Callable[[], None] = lambda: None
                ) -> Iterator[tuple[_Task, tuple]]:
