@@ -79,7 +79,7 @@ class CalibrationResult:
         """Draw with :class:`nomogram.displays.CalibrationDisplay`; returns the display."""
         from .displays.calibration import CalibrationDisplay
 
-        return CalibrationDisplay.from_result(self).plot(ax=ax, **kwargs)
+        return CalibrationDisplay.from_result(self, ax=ax, **kwargs)
 
 
 @dataclass

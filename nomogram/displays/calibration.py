@@ -40,9 +40,9 @@ class CalibrationDisplay:
         self.name = name
 
     @classmethod
-    def from_result(cls, result, *, name: str | None = None):
-        """Wrap a :class:`~nomogram.calibration.CalibrationResult` (does not draw)."""
-        return cls(result, name=name)
+    def from_result(cls, result, *, name: str | None = None, ax=None, **plot_kwargs):
+        """Plot a :class:`~nomogram.calibration.CalibrationResult` (as every ``from_*`` draws)."""
+        return cls(result, name=name).plot(ax=ax, **plot_kwargs)
 
     @classmethod
     def from_estimator(cls, model, X, y, *, B: int = 200, method: str = "boot", random_state=None,

@@ -154,7 +154,7 @@ def test_val_prob_bad_input():
 def test_calibration_display(cal_logistic, cal_cox):
     from nomogram.displays import CalibrationDisplay
 
-    d = CalibrationDisplay.from_result(cal_logistic, name="gbsg2").plot()
+    d = CalibrationDisplay.from_result(cal_logistic, name="gbsg2")
     assert d.ax_.get_xlim() == (0, 1)
     assert set(d.lines_) == {"apparent", "corrected", "ideal"}
     np.testing.assert_allclose(d.lines_["corrected"].get_ydata(), cal_logistic.table["calibrated.corrected"])
