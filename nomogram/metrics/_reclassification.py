@@ -183,6 +183,47 @@ def reclassification(y, risk_old, risk_new, cutoffs=None, *, conf_level=0.95) ->
                                   None if cutoffs is None else np.asarray(cutoffs, float), conf_level)
 
 
+def _check_survival_risks(y, risk_old, risk_new, t, caller):
+    """Validate the inputs of the survival NRI/IDI; return ``(time, event, p0, p1, t)``.
+
+    ``risk_old``/``risk_new`` must be probabilities with one value per row of
+    ``y``, and ``t`` must lie within follow-up ``[min(time), max(time))``.
+    """
+    time, event = check_survival_y(y, caller=caller)
+    p0 = check_probabilities(risk_old, name="risk_old", caller=caller)
+    p1 = check_probabilities(risk_new, name="risk_new", caller=caller)
+    for name, p in (("risk_old", p0), ("risk_new", p1)):
+        if len(p) != len(time):
+            raise ValueError(f"{caller}: '{name}' has {len(p)} values but y has {len(time)} rows.")
+    t = float(t)
+    if not (time.min() <= t < time.max()):
+        raise ValueError(f"{caller}: t={t} must lie within follow-up [{time.min()}, {time.max()}).")
+    return time, event, p0, p1, t
+
+
+def _bootstrap_patients(statistic, n, n_boot, conf_level, random_state, caller):
+    """Percentile bootstrap over patients of a statistic of 3 values.
+
+    ``statistic(i)`` computes the 3 values on the resampled rows ``i`` (``n``
+    draws with replacement from ``0..n-1``). Returns ``(boots, se, lower,
+    upper, n_boot)``: the ``(n_boot, 3)`` replicates, their SD (ddof=1) and
+    ``conf_level`` percentile interval (NaN replicates ignored), and the
+    number of resamples; with ``n_boot`` 0 or None, ``(None, nan, nan, nan, 0)``.
+    """
+    nan = np.full(3, np.nan)
+    if not n_boot:
+        return None, nan, nan, nan, 0
+    n_boot = _check_n_boot(n_boot, caller)
+    rng = np.random.default_rng(random_state)
+    boots = np.empty((n_boot, 3))
+    for b in range(n_boot):
+        boots[b] = statistic(rng.integers(0, n, n))
+    a = (1 - conf_level) / 2
+    lo, hi = np.nanquantile(boots, a, axis=0), np.nanquantile(boots, 1 - a, axis=0)
+    se = np.nanstd(boots, axis=0, ddof=1)
+    return boots, se, lo, hi, n_boot
+
+
 def _km_at(time, event, t):
     """Kaplan-Meier S(t) (right-continuous; last value carried beyond follow-up)."""
     if len(time) == 0:
@@ -291,15 +332,7 @@ def survival_nri(
     """
     caller = "survival_nri"
     conf_level = _check_conf_level(conf_level, caller)
-    time, event = check_survival_y(y, caller=caller)
-    p0 = check_probabilities(risk_old, name="risk_old", caller=caller)
-    p1 = check_probabilities(risk_new, name="risk_new", caller=caller)
-    for name, p in (("risk_old", p0), ("risk_new", p1)):
-        if len(p) != len(time):
-            raise ValueError(f"{caller}: '{name}' has {len(p)} values but y has {len(time)} rows.")
-    t = float(t)
-    if not (time.min() <= t < time.max()):
-        raise ValueError(f"{caller}: t={t} must lie within follow-up [{time.min()}, {time.max()}).")
+    time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, t, caller)
     if cutoffs is not None:
         c = _check_cutoffs(cutoffs, caller)
         k0, k1 = _categories(p0, c), _categories(p1, c)
@@ -307,23 +340,12 @@ def survival_nri(
     else:
         up, down, kind, c = p1 > p0, p1 < p0, "continuous", None
     est = np.array(_km_nri(time, event, up, down, t))
-    nan = np.full(3, np.nan)
-    boots = None
-    lo = hi = se = nan
-    if n_boot:
-        n_boot = _check_n_boot(n_boot, caller)
-        rng = np.random.default_rng(random_state)
-        n = len(time)
-        boots = np.empty((n_boot, 3))
-        for b in range(n_boot):
-            i = rng.integers(0, n, n)
-            boots[b] = _km_nri(time[i], event[i], up[i], down[i], t)
-        a = (1 - conf_level) / 2
-        lo, hi = np.nanquantile(boots, a, axis=0), np.nanquantile(boots, 1 - a, axis=0)
-        se = np.nanstd(boots, axis=0, ddof=1)
+    boots, se, lo, hi, n_boot = _bootstrap_patients(
+        lambda i: _km_nri(time[i], event[i], up[i], down[i], t), len(time), n_boot, conf_level,
+        random_state, caller)
     table = pd.DataFrame({"estimate": est, "se": se, "lower": lo, "upper": hi},
                          index=["NRI", "NRI events", "NRI non-events"])
-    return SurvivalNriResult(t, kind, table, c, int(n_boot or 0), conf_level, boots)
+    return SurvivalNriResult(t, kind, table, c, n_boot, conf_level, boots)
 
 
 def _ipcw_idi(time, event, p0, p1, t):
@@ -419,35 +441,16 @@ def survival_idi(
     """
     caller = "survival_idi"
     conf_level = _check_conf_level(conf_level, caller)
-    time, event = check_survival_y(y, caller=caller)
-    p0 = check_probabilities(risk_old, name="risk_old", caller=caller)
-    p1 = check_probabilities(risk_new, name="risk_new", caller=caller)
-    for name, p in (("risk_old", p0), ("risk_new", p1)):
-        if len(p) != len(time):
-            raise ValueError(f"{caller}: '{name}' has {len(p)} values but y has {len(time)} rows.")
-    t = float(t)
-    if not (time.min() <= t < time.max()):
-        raise ValueError(f"{caller}: t={t} must lie within follow-up [{time.min()}, {time.max()}).")
+    time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, t, caller)
     if not ((time <= t) & (event == 1)).any():
         raise ValueError(f"{caller}: no event by t={t}; choose a later t.")
     est = _ipcw_idi(time, event, p0, p1, t)
-    nan = np.full(3, np.nan)
-    lo = hi = se = nan
-    boots = None
-    if n_boot:
-        n_boot = _check_n_boot(n_boot, caller)
-        rng = np.random.default_rng(random_state)
-        n = len(time)
-        boots = np.empty((n_boot, 3))
-        for b in range(n_boot):
-            i = rng.integers(0, n, n)
-            boots[b] = _ipcw_idi(time[i], event[i], p0[i], p1[i], t)
-        a = (1 - conf_level) / 2
-        lo, hi = np.nanquantile(boots, a, axis=0), np.nanquantile(boots, 1 - a, axis=0)
-        se = np.nanstd(boots, axis=0, ddof=1)
+    boots, se, lo, hi, n_boot = _bootstrap_patients(
+        lambda i: _ipcw_idi(time[i], event[i], p0[i], p1[i], t), len(time), n_boot, conf_level,
+        random_state, caller)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = est / se
     p = 2 * stats.norm.cdf(-np.abs(z))
     table = pd.DataFrame({"estimate": est, "se": se, "lower": lo, "upper": hi, "z": z, "p_value": p},
                          index=["IDI", "mean risk change, events", "mean risk decrease, non-events"])
-    return SurvivalIdiResult(t, table, int(n_boot or 0), conf_level, boots)
+    return SurvivalIdiResult(t, table, n_boot, conf_level, boots)
