@@ -374,6 +374,44 @@ def _baseline_survival_at(rs, lp_sorted, W, u, ties):
     return np.exp(-H), center
 
 
+def _cox_refits_baseline_at(model, X, time, event, B, method, rng, u):
+    """Refit a Cox model on every resample; each fit's baseline survival at ``u``.
+
+    The resamples are drawn by :func:`nomogram._resample.resample_plan` and all
+    refitted at once (:func:`nomogram._resample.cox_newton_batch`, warm-started
+    at ``model.coef_``, with the model's penalty and ties). As in rms, a
+    resample with fewer than 5 events in its training sample is not fitted.
+
+    Returns
+    -------
+    plan : ResamplePlan
+    ok : ndarray of int
+        Resamples kept (fit converged and at least 5 training events).
+    s0, center : ndarray of shape (len(ok),)
+        Baseline survival at ``u`` and the weighted mean linear predictor it
+        is taken at (:func:`_baseline_survival_at`); patient ``i``'s survival
+        under fit ``r`` is ``s0[r] ** exp(lp[r, i] - center[r])``.
+    lp : ndarray of shape (len(ok), n)
+        Linear predictors of every patient under each kept fit, in the
+        original row order.
+    """
+    Xc = model.design_matrix(X) - model.means_.to_numpy()
+    rs = rsm.CoxRiskSetsBatch(time, event)
+    Xs = Xc[rs.order]
+    plan = rsm.resample_plan(method, len(time), B, rng)
+    Wtr = plan.train[:, rs.order]
+    beta, _, _, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties,
+                                            penalty=_embed_penalty(model, Xs.shape[1], False),
+                                            init=model.coef_.to_numpy())
+    enough = (plan.train @ event) >= 5          # rms: fewer than 5 events -> no fit
+    ok = np.flatnonzero(conv & enough)
+    lps = beta[ok] @ Xs.T
+    s0, center = _baseline_survival_at(rs, lps, Wtr[ok], u, model.ties)
+    lp = np.empty_like(lps)
+    lp[:, rs.order] = lps
+    return plan, ok, s0, center, lp
+
+
 def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
     time, event = check_survival_y(y, n=len(X), caller="calibrate")
     n = len(time)
@@ -392,21 +430,7 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
     orig_tab = _groupkm(pr, time, event, ones, codes, ngroups, u)
     index_orig = (orig_tab["KM"] - orig_tab["x"]).to_numpy()
 
-    Xd = model.design_matrix(X)
-    means = model.means_.to_numpy()
-    Xc = Xd - means
-    rs = rsm.CoxRiskSetsBatch(time, event)
-    Xs = Xc[rs.order]
-    plan = rsm.resample_plan(method, n, B, rng)
-    Wtr = plan.train[:, rs.order]
-    beta, _, _, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties, penalty=_embed_penalty(model, Xs.shape[1], False),
-                                             init=model.coef_.to_numpy())
-    enough = (plan.train @ event) >= 5          # rms: fewer than 5 events -> no fit
-    ok = np.flatnonzero(conv & enough)
-    lps = beta[ok] @ Xs.T
-    s0, center = _baseline_survival_at(rs, lps, Wtr[ok], u, model.ties)
-    lp_orig_order = np.empty_like(lps)
-    lp_orig_order[:, rs.order] = lps
+    plan, ok, s0, center, lp_orig_order = _cox_refits_baseline_at(model, X, time, event, B, method, rng, u)
     tr = np.full((ok.size, ngroups), np.nan)
     te = np.full((ok.size, ngroups), np.nan)
     for r, b in enumerate(ok):
@@ -478,21 +502,7 @@ def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
         errors = pd.Series({"n": float(n), "ICI": float(d.mean()), "E50": float(np.median(d)),
                             "E90": float(np.quantile(d, 0.9))})
 
-    Xd = model.design_matrix(X)
-    Xc = Xd - model.means_.to_numpy()
-    rs = rsm.CoxRiskSetsBatch(time, event)
-    Xs = Xc[rs.order]
-    plan = rsm.resample_plan(method, n, B, rng)
-    Wtr = plan.train[:, rs.order]
-    beta, _, _, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties,
-                                            penalty=_embed_penalty(model, Xs.shape[1], False),
-                                            init=model.coef_.to_numpy())
-    enough = (plan.train @ event) >= 5
-    ok = np.flatnonzero(conv & enough)
-    lps = beta[ok] @ Xs.T
-    s0, center = _baseline_survival_at(rs, lps, Wtr[ok], u, model.ties)
-    lp_orig = np.empty_like(lps)
-    lp_orig[:, rs.order] = lps
+    plan, ok, s0, center, lp_orig = _cox_refits_baseline_at(model, X, time, event, B, method, rng, u)
     tr = np.full((ok.size, len(pred)), np.nan)
     te = np.full((ok.size, len(pred)), np.nan)
     for r, b in enumerate(ok):
