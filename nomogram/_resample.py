@@ -170,6 +170,11 @@ class _Gram:
         return out
 
 
+def _finite_fits(beta: np.ndarray) -> np.ndarray:
+    """Rows of ``beta`` (B, k) that are usable fits: all finite and every |coefficient| < 1e6."""
+    return np.all(np.isfinite(beta), axis=1) & (np.max(np.abs(beta), axis=1) < 1e6)
+
+
 def _logistic_newton_safeguarded(
     Z: np.ndarray,
     y: np.ndarray,
@@ -180,43 +185,18 @@ def _logistic_newton_safeguarded(
     tol: float = 1e-10,
     max_iter: int = 25,
 ):
-    """Penalised logistic MLE for ``B`` weight vectors at once.
+    """Safeguarded Newton–Raphson (step halving) behind :func:`logistic_newton_batch`.
 
-    Parameters
-    ----------
-    Z : ndarray of shape (n, k)
-        Design matrix *with* the intercept column first.
-    y : ndarray of shape (n,)
-        0/1 outcome.
-    W : ndarray of shape (B, n)
-        Frequency weights of each resample.
-    penalty : ndarray of shape (k, k), optional
-        Penalty on the coefficients (zero row/column for the intercept).
-    init : ndarray of shape (k,) or (B, k), optional
-        Starting values (the original fit's coefficients warm-start every resample).
-    tol : float
-        Convergence when the change in the penalised log-likelihood is below
-        ``tol * max(1, |ll|)`` and the largest step is below ``sqrt(tol)``.
-
-    Returns
-    -------
-    beta : ndarray of shape (B, k)
-    loglik : ndarray of shape (B,)
-        Unpenalised weighted log-likelihood at ``beta``.
-    converged : ndarray of bool, shape (B,)
-    n_iter : int
+    Parameters and returns as :func:`logistic_newton_batch` (``loglik`` is
+    always computed), except: ``init`` None starts every resample at 0, and
+    convergence is when the change in the penalised log-likelihood is below
+    ``tol * max(1, |ll|)`` and the largest step is below ``sqrt(tol)``.
     """
     B = W.shape[0]
     k = Z.shape[1]
     P = np.zeros((k, k)) if penalty is None else np.asarray(penalty, float)
     beta = np.zeros((B, k)) if init is None else np.broadcast_to(np.asarray(init, float), (B, k)).copy()
-
-    def objective(b):
-        eta = b @ Z.T
-        ll = logistic_loglik_batch(eta, y, W)
-        return ll - 0.5 * np.einsum("bi,ij,bj->b", b, P, b), ll, eta
-
-    obj, ll, eta = objective(beta)
+    obj, ll, eta = _objective_rows(Z, y, W, P, beta)
     gram = _Gram(Z)
     active = np.ones(B, bool)
     converged = np.zeros(B, bool)
@@ -250,8 +230,7 @@ def _logistic_newton_safeguarded(
         )
         converged[a[done]] = True
         active[a[done]] = False
-    finite = np.all(np.isfinite(beta), axis=1) & (np.max(np.abs(beta), axis=1) < 1e6)
-    return beta, ll, converged & finite, it
+    return beta, ll, converged & _finite_fits(beta), it
 
 
 def logistic_newton_batch(
@@ -344,11 +323,15 @@ def logistic_newton_batch(
         beta[redo] = b2
         converged[redo] = c2
     ll = logistic_loglik_batch(beta @ Z.T, y, W) if return_loglik else None
-    finite = np.all(np.isfinite(beta), axis=1) & (np.max(np.abs(beta), axis=1) < 1e6)
-    return beta, ll, converged & finite, it
+    return beta, ll, converged & _finite_fits(beta), it
 
 
 def _objective_rows(Z, y, W, P, b):
+    """Penalised and unpenalised log-likelihood and linear predictor of each row of ``b``.
+
+    Returns ``(ll - b' P b / 2, ll, eta)`` with ``eta = b Z'`` and ``ll``
+    the weighted log-likelihood (:func:`logistic_loglik_batch`).
+    """
     eta = b @ Z.T
     ll = logistic_loglik_batch(eta, y, W)
     return ll - 0.5 * np.einsum("bi,ij,bj->b", b, P, b), ll, eta
