@@ -26,9 +26,7 @@ largest mean silhouette width (default) or Calinski–Harabasz index.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,6 +39,7 @@ from threadpoolctl import threadpool_limits
 from nomogram._checks import check_is_fitted, check_option
 from nomogram.exceptions import ModelFileError
 
+from ._model_json import model_json_text, read_model_json
 from .exceptions import EmptyRegionError, GeometryMismatchError, _where
 from .geometry import check_image_mask_geometry
 
@@ -531,24 +530,12 @@ class HabitatModel:
 
     def to_json(self, path=None) -> str:
         """Serialise the fitted model (scaler, bins, centres, parameters) to JSON."""
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return model_json_text(self.to_dict(), path)
 
     @classmethod
     def from_json(cls, source) -> "HabitatModel":
         """Rebuild a fitted model from :meth:`to_json` output (a path or the JSON string)."""
-        s = str(source)
-        text = s if s.lstrip().startswith("{") else Path(source).read_text()
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ModelFileError(f"HabitatModel.from_json: not valid JSON ({exc}).") from exc
-        if d.get("format") != _FORMAT:
-            raise ModelFileError(f"HabitatModel.from_json: expected format {_FORMAT!r}, got {d.get('format')!r}.")
-        if d.get("version") != _VERSION:
-            raise ModelFileError(f"HabitatModel.from_json: unsupported version {d.get('version')!r}.")
+        d = read_model_json(source, "HabitatModel.from_json", _FORMAT, _VERSION)
         p = dict(d["params"])
         p["features"] = tuple(p["features"])
         p["k_range"] = tuple(p["k_range"])

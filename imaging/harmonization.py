@@ -14,16 +14,16 @@ to the test and external sets, as the rad-score must be.
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from nomogram._checks import check_dataframe, check_is_fitted, check_option
-from nomogram.exceptions import ConvergenceError, ModelFileError, StatisticalWarning
+from nomogram.exceptions import ConvergenceError, StatisticalWarning
+
+from ._model_json import model_json_text, read_model_json
 
 __all__ = ["ComBat"]
 
@@ -477,25 +477,12 @@ class ComBat(TransformerMixin, BaseEstimator):
 
     def to_json(self, path=None) -> str:
         """Serialise the fitted estimates to JSON (written to ``path`` if given)."""
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+        return model_json_text(self.to_dict(), path)
 
     @classmethod
     def from_json(cls, source) -> "ComBat":
         """Rebuild a fitted :class:`ComBat` from :meth:`to_json` output (a path or the string)."""
-        text = Path(source).read_text() if not str(source).lstrip().startswith("{") else str(source)
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ModelFileError(f"ComBat.from_json: not valid JSON ({exc}).") from exc
-        if d.get("format") != _FORMAT:
-            raise ModelFileError(
-                f"ComBat.from_json: expected format {_FORMAT!r}, got {d.get('format')!r}."
-            )
-        if d.get("version") != _VERSION:
-            raise ModelFileError(f"ComBat.from_json: unsupported version {d.get('version')!r}.")
+        d = read_model_json(source, "ComBat.from_json", _FORMAT, _VERSION)
         obj = cls(**d["params"])
         obj.batches_ = list(d["batches"])
         obj.feature_names_in_ = np.asarray(d["feature_names"], dtype=object)

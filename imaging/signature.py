@@ -31,10 +31,8 @@ model is ``1 / (n * lambda)``.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,7 +47,9 @@ from nomogram._checks import (
     check_option,
     check_survival_y,
 )
-from nomogram.exceptions import ConvergenceError, ModelFileError, StatisticalWarning
+from nomogram.exceptions import ConvergenceError, StatisticalWarning
+
+from ._model_json import model_json_text, read_model_json
 
 __all__ = ["ImagingSignature", "lasso_logistic_path", "lasso_cox_path"]
 
@@ -878,26 +878,12 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
 
     def to_json(self, path=None) -> str:
         """Serialise the fitted signature to JSON (written to ``path`` if given)."""
-        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return model_json_text(self.to_dict(), path, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, source) -> "ImagingSignature":
         """Rebuild a fitted signature from :meth:`to_json` output (path or string)."""
-        s = str(source)
-        text = s if s.lstrip().startswith("{") else Path(source).read_text(encoding="utf-8")
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ModelFileError(f"ImagingSignature.from_json: not valid JSON ({exc}).") from exc
-        if d.get("format") != _FORMAT:
-            raise ModelFileError(
-                f"ImagingSignature.from_json: expected format {_FORMAT!r}, got {d.get('format')!r}."
-            )
-        if d.get("version") != _VERSION:
-            raise ModelFileError(f"ImagingSignature.from_json: unsupported version {d.get('version')!r}.")
+        d = read_model_json(source, "ImagingSignature.from_json", _FORMAT, _VERSION)
         params = dict(d["params"])
         if params.get("icc_table") is not None:
             params["icc_table"] = pd.Series(params["icc_table"], dtype=float)
