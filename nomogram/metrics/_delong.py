@@ -95,6 +95,13 @@ def _split(y, score, direction, caller, name):
     return delong_placements(cases, controls, direction)
 
 
+def _check_test_options(alternative, direction, conf_level, caller):
+    """Check the ``alternative``, ``direction`` and ``conf_level`` of a DeLong test; return ``conf_level`` as float."""
+    check_option(alternative, _ALTERNATIVES, name="alternative", caller=caller)
+    check_option(direction, ("<", ">"), name="direction", caller=caller)
+    return _check_conf_level(conf_level, caller)
+
+
 def _p(stat, alternative, dist):
     if alternative == "two.sided":
         return float(2 * dist.cdf(-abs(stat)))
@@ -157,9 +164,7 @@ def delong_test(
     0.0625
     """
     caller = "delong_test"
-    check_option(alternative, _ALTERNATIVES, name="alternative", caller=caller)
-    check_option(direction, ("<", ">"), name="direction", caller=caller)
-    conf_level = _check_conf_level(conf_level, caller)
+    conf_level = _check_test_options(alternative, direction, conf_level, caller)
     t1, x1, y1 = _split(y, score1, direction, caller, "score1")
     t2, x2, y2 = _split(y, score2, direction, caller, "score2")
     m, n = len(x1), len(y1)
@@ -223,9 +228,7 @@ def delong_test_unpaired(
     R: ``pROC::roc.test(roc1, roc2, method="delong", paired=FALSE)``.
     """
     caller = "delong_test_unpaired"
-    check_option(alternative, _ALTERNATIVES, name="alternative", caller=caller)
-    check_option(direction, ("<", ">"), name="direction", caller=caller)
-    conf_level = _check_conf_level(conf_level, caller)
+    conf_level = _check_test_options(alternative, direction, conf_level, caller)
     tr, xr, yr = _split(y1, score1, direction, caller, "score1")
     ts, xs, ys = _split(y2, score2, direction, caller, "score2")
     sr = _delong_var(xr, yr, tr)
