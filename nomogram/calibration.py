@@ -412,6 +412,27 @@ def _cox_refits_baseline_at(model, X, time, event, B, method, rng, u):
     return plan, ok, s0, center, lp
 
 
+def _cox_optimism_columns(index_orig, tr, te, method, plan, ok):
+    """The optimism columns of rms ``calibrate.cph`` from the resampled indexes.
+
+    ``tr``/``te`` (len(ok), g) are the training/test indexes of the kept
+    resamples ``ok`` of ``plan``, aggregated by :func:`_aggregate`. Returns
+    ``(columns, optimism)``: a dict of "index.orig", "training", "test",
+    "mean.optimism", "mean.corrected", "n" (in that order) and the optimism.
+    """
+    w632 = None if plan.weights_632 is None else plan.weights_632[ok]
+    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    columns = {
+        "index.orig": index_orig,
+        "training": training,
+        "test": test,
+        "mean.optimism": optimism,
+        "mean.corrected": index_orig - optimism,
+        "n": num.astype(float),
+    }
+    return columns, optimism
+
+
 def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
     time, event = check_survival_y(y, n=len(X), caller="calibrate")
     n = len(time)
@@ -442,16 +463,10 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
                 continue
             t = _groupkm(S, time, event, wv, c2, ngroups, u)
             dest[r] = (t["KM"] - t["x"]).to_numpy()
-    w632 = None if plan.weights_632 is None else plan.weights_632[ok]
-    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    columns, optimism = _cox_optimism_columns(index_orig, tr, te, method, plan, ok)
     table = pd.DataFrame(
         {
-            "index.orig": index_orig,
-            "training": training,
-            "test": test,
-            "mean.optimism": optimism,
-            "mean.corrected": index_orig - optimism,
-            "n": num.astype(float),
+            **columns,
             "mean.predicted": orig_tab["x"].to_numpy(),
             "KM": orig_tab["KM"].to_numpy(),
             "KM.corrected": orig_tab["KM"].to_numpy() - optimism,
@@ -509,17 +524,11 @@ def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
         S = s0[r] ** np.exp(lp_orig[r] - center[r])
         tr[r] = _spline_observed(S, time, event, np.sort(plan.train_index[b]), u, pred)[0] - pred
         te[r] = _spline_observed(S, time, event, np.flatnonzero(plan.test[b] > 0), u, pred)[0] - pred
-    w632 = None if plan.weights_632 is None else plan.weights_632[ok]
-    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    columns, optimism = _cox_optimism_columns(index_orig, tr, te, method, plan, ok)
     table = pd.DataFrame(
         {
             "pred": pred,
-            "index.orig": index_orig,
-            "training": training,
-            "test": test,
-            "mean.optimism": optimism,
-            "mean.corrected": index_orig - optimism,
-            "n": num.astype(float),
+            **columns,
             "calibrated": obs,
             "calibrated.corrected": obs - optimism,
         }
