@@ -110,7 +110,7 @@ class FileDigests:
         self.n_hashed = 0  # files actually read (for tests and the summary)
         if self.store is not None and self.store.is_file():
             try:
-                self._memo = json.loads(self.store.read_text())
+                self._memo = json.loads(self.store.read_text(encoding="utf-8"))
             except (OSError, ValueError):  # a corrupt memo is only a lost shortcut
                 self._memo = {}
 
@@ -225,7 +225,7 @@ class ResultCache:
 
     def get(self, key: str) -> dict | None:
         try:
-            entry = json.loads(self.path(key).read_text())
+            entry = json.loads(self.path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(entry, dict) or entry.get("key") != key or "result" not in entry:

@@ -164,7 +164,7 @@ class RadiomicsExtractor:
                     f"Parameter file {os.fspath(p)!r} does not exist; give a preset name "
                     f"{list(PRESETS)} or a path to a pyradiomics YAML/JSON parameter file."
                 )
-            with open(path) as fh:
+            with open(path, encoding="utf-8") as fh:
                 params = yaml.safe_load(fh) or {}
         params.setdefault("imageType", {"Original": {}})
         params.setdefault("featureClass", None)

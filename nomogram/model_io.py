@@ -117,7 +117,7 @@ def save_model(model, path) -> Path:
     data = model_to_dict(model)
     text = json.dumps(data, indent=1, allow_nan=False)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
 
@@ -136,7 +136,7 @@ def load_model(path):
     if not path.is_file():
         raise FileNotFoundError(f"load_model: no file at '{path}'.")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise ModelFileError(f"'{path}' is not valid JSON ({err}).") from err
     return model_from_dict(data, source=str(path))

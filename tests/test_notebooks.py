@@ -14,7 +14,7 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executed_without_errors(path):
-    nb = json.loads(path.read_text())
+    nb = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     counts = [c["execution_count"] for c in code]
     assert all(isinstance(n, int) for n in counts), f"{path.name} has unexecuted cells; run notebooks/build_notebooks.py"

@@ -120,14 +120,14 @@ def params_identity(params: str | None):
     if params in PRESETS:
         from imaging.radiomics import preset_path
 
-        return {"preset": params, "text": Path(preset_path(params)).read_text()}
+        return {"preset": params, "text": Path(preset_path(params)).read_text(encoding="utf-8")}
     path = Path(params)
     if not path.is_file():
         raise FileNotFoundError(
             f"--params {params!r} is neither a preset ({', '.join(PRESETS)}) nor an existing "
             "parameter file; give one of the presets or the path of a pyradiomics YAML file."
         )
-    return {"file_text": path.read_text()}
+    return {"file_text": path.read_text(encoding="utf-8")}
 
 
 def library_versions() -> dict[str, str]:
@@ -146,7 +146,7 @@ def library_versions() -> dict[str, str]:
             import tomllib
 
             root = Path(__file__).resolve().parents[2]
-            out["nomofuse"] = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+            out["nomofuse"] = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"][
                 "version"]
         except (OSError, KeyError, ValueError):
             out["nomofuse"] = "unknown"
