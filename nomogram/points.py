@@ -132,7 +132,7 @@ class Nomogram:
     """
 
     def __init__(self, axes, scale, intercept, maxscale, outcome_functions, model_kind,
-                 term_ranges, predictor_lines):
+                 term_ranges, partners):
         self.axes = axes
         self.scale = float(scale)
         self.intercept = float(intercept)
@@ -140,7 +140,7 @@ class Nomogram:
         self._outcomes = outcome_functions  # list of (label, callable lp -> value)
         self.model_kind = model_kind
         self._term_ranges = term_ranges  # predictor -> (min, max) of X beta
-        self._lines = predictor_lines  # predictor -> info for points()
+        self._partners = partners  # axis predictor -> the interaction partner folded into it
         self._model = None
 
     # ------------------------------------------------------------------ build
@@ -198,10 +198,8 @@ class Nomogram:
         if inter:
             a, b = inter
             discrete = {v: design.term(v).kind == "categorical" or design.term(v).values is not None for v in (a, b)}
-            # rms draws the continuous one (or the first) and folds in the other
-            axis_var, partner = (a, b) if (not discrete[a] or discrete[b]) else (b, a)
-            if discrete[a] and discrete[b]:
-                axis_var, partner = a, b
+            # rms draws the continuous one (the first when both are alike) and folds in the other
+            axis_var, partner = (b, a) if (discrete[a] and not discrete[b]) else (a, b)
             if partner not in interact:
                 pterm = design.term(partner)
                 if pterm.kind == "categorical":
@@ -307,7 +305,7 @@ class Nomogram:
         model.design_.transform(X, caller="Nomogram.points")  # validates X
         out = {}
         for name, (lo, _) in self._term_ranges.items():
-            partner = self._lines.get(name)
+            partner = self._partners.get(name)
             cond = None if partner is None else X[partner]
             xb = _contribution(model, name, X[name].to_numpy(), cond, vector_condition=True)
             out[name] = (xb - lo) * self.scale

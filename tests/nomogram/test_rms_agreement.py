@@ -158,3 +158,25 @@ def test_survest_standard_errors_and_limits(name, tmp_path):
             expected = reference_matrix(first["survest"][key]).to_numpy()
             ours = est[col].to_numpy().reshape(10, len(first["times"]))
             np.testing.assert_allclose(ours, expected, atol=1e-10, err_msg=key)
+
+
+def test_points_give_back_every_patients_linear_predictor(fitted):
+    """Total points -> LP reproduces the model's own linear predictor for all patients."""
+    name, model, X, data, ref = fitted
+    pts = model.nomogram().points(X)
+    np.testing.assert_allclose(pts["Linear Predictor"], model.decision_function(X), atol=1e-9)
+
+
+def test_interaction_with_continuous_partner_needs_levels():
+    from nomogram import LogisticNomogram
+    from tests._reference import reference_data
+
+    d = reference_data("gbsg2")
+    X = d[["age", "tsize", "pnodes"]]
+    m = LogisticNomogram(interaction=("age", "tsize")).fit(X, d["cens"])
+    with pytest.raises(ValueError, match=r"interact=\{'tsize': \[values\]\}"):
+        m.nomogram()
+    nom = m.nomogram(interact={"tsize": [10, 30, 60]})
+    assert [a.label for a in nom.axes[:3]] == ["age (tsize=10)", "age (tsize=30)", "age (tsize=60)"]
+    pts = nom.points(X)
+    np.testing.assert_allclose(pts["Linear Predictor"], m.decision_function(X), atol=1e-9)
