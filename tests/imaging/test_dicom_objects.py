@@ -4,11 +4,11 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
 
 from imaging import ImageReadError, read_dicom_seg, read_image, read_rtstruct
 
+from ._dicom_files import write_dicom
 from .test_regions_geometry_io import _write_dicom_series
 
 
@@ -76,15 +76,7 @@ def _rtstruct(img, contours_by_roi, path):
             c.ContourData = [f"{v:.6f}" for p in pts for v in p]
             rc.ContourSequence.append(c)
         ds.ROIContourSequence.append(rc)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.481.3"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
-    return path
+    return write_dicom(ds, path, "1.2.840.10008.5.1.4.1.1.481.3")  # RT Structure Set Storage
 
 
 def _rect(x0, y0, x1, y1):

@@ -3,11 +3,9 @@
 import datetime as dt
 
 import numpy as np
-import pydicom
 import pytest
 import SimpleITK as sitk
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
 
 from imaging import DicomTagError
 from imaging.pet import (
@@ -20,6 +18,7 @@ from imaging.pet import (
     suv_peak,
 )
 
+from ._dicom_files import write_dicom
 from .conftest import make_image
 
 F18_HALF_LIFE = 6586.2  # s
@@ -63,15 +62,7 @@ def _pet_dataset(**drop):
 
 
 def _write(ds, path):
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.128"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
-    return path
+    return write_dicom(ds, path, "1.2.840.10008.5.1.4.1.1.128")  # PET Image Storage
 
 
 def test_suv_factor_from_dicom_tags(tmp_path):
