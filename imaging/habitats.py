@@ -36,10 +36,10 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
-from nomogram._checks import check_is_fitted, check_option
+from nomogram.checks import check_is_fitted, check_option
 from nomogram.exceptions import ModelFileError
 
-from ._model_json import model_json_text, read_model_json
+from nomogram._model_json import model_json_text, read_model_json
 from .exceptions import EmptyRegionError, GeometryMismatchError, _where
 from .geometry import check_image_mask_geometry
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_option
+from .checks import check_option
 from .exceptions import ConvergenceError
 
 __all__ = ["CoxFit", "fit_cox", "baseline_hazard"]

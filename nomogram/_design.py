@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._checks import check_dataframe
+from .checks import check_dataframe
 from ._splines import rcs_basis, rcs_column_names, rcs_knots
 
 __all__ = ["Term", "Design", "format_level"]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import check_option
+from .checks import check_option
 
 __all__ = ["KaplanMeier", "kaplan_meier", "km_survival_at", "km_survival_at_subsets"]
 

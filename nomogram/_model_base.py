@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator
 
-from ._checks import check_is_fitted
+from .checks import check_is_fitted
 from ._design import Design
 from ._summary_table import SummaryTable
 

@@ -21,7 +21,7 @@ from scipy import stats
 from scipy.special import expit, logit
 
 from . import _resample as rsm
-from ._checks import (
+from .checks import (
     check_binary_y,
     check_dataframe,
     check_option,

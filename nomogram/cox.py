@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import check_is_fitted, check_option, check_survival_y
+from .checks import check_is_fitted, check_option, check_survival_y
 from ._cph_fit import baseline_hazard, baseline_hazard_variance, fit_cox
 from ._indexes import gini_mean_difference, harrell_c_survival
 from ._model_base import NomogramModelBase, penalty_matrix

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ._checks import (
+from .checks import (
     check_binary_y,
     check_option,
     check_probabilities,

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from ._checks import check_binary_y, check_is_fitted
+from .checks import check_binary_y, check_is_fitted
 from ._indexes import brier_score, c_index_binary, gini_mean_difference, nagelkerke_r2
 from ._lrm_fit import fit_logistic
 from ._model_base import NomogramModelBase, penalty_matrix

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._checks import check_is_fitted
+from .checks import check_is_fitted
 from ._design import Design
 from .exceptions import ModelFileError
 

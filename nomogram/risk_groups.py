@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import check_option, check_scores, check_survival_y
+from .checks import check_option, check_scores, check_survival_y
 from ._cph_fit import fit_cox
 from ._kaplan_meier import KaplanMeier, kaplan_meier, km_survival_at_subsets
 from ._logrank import LogRankResult, logrank_test

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ._checks import check_binary_y, check_dataframe, check_option, check_survival_y
+from .checks import check_binary_y, check_dataframe, check_option, check_survival_y
 from ._cph_fit import fit_cox
 from ._lrm_fit import fit_logistic
 

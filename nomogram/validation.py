@@ -18,7 +18,7 @@ from scipy import stats
 from scipy.special import expit
 
 from . import _resample as rsm
-from ._checks import check_binary_y, check_dataframe, check_is_fitted, check_option, check_survival_y
+from .checks import check_binary_y, check_dataframe, check_is_fitted, check_option, check_survival_y
 from .exceptions import StatisticalWarning
 
 __all__ = ["validate", "ValidationResult", "LOGISTIC_INDEXES", "COX_INDEXES"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_option
+from ..checks import check_option
 from ..decision_curve import DecisionCurveResult, decision_curve
 
 __all__ = ["DecisionCurveDisplay", "ClinicalImpactDisplay"]

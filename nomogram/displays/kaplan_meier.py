@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .._checks import check_survival_y
+from ..checks import check_survival_y
 from .._kaplan_meier import KaplanMeier, kaplan_meier
 from ..risk_groups import RiskGroups
 

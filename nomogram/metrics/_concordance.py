@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_option, check_scores, check_survival_y
+from ..checks import check_option, check_scores, check_survival_y
 from ._roc import _check_conf_level, _check_n_boot
 
 __all__ = [

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_binary_y, check_option, check_scores
+from ..checks import check_binary_y, check_option, check_scores
 from ._roc import _check_conf_level, _check_n_boot, _curve_points
 
 __all__ = ["CutoffResult", "optimal_cutoff", "cutoff_metrics", "proportion_ci"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_binary_y, check_option, check_scores
+from ..checks import check_binary_y, check_option, check_scores
 from ._roc import _check_conf_level, _delong_var, delong_placements
 
 __all__ = ["DelongTestResult", "delong_test", "delong_test_unpaired"]

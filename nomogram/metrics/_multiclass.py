@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._checks import check_option
+from ..checks import check_option
 from ._roc import _check_conf_level, roc_auc_ci
 
 __all__ = ["MulticlassResult", "multiclass_metrics"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_binary_y, check_probabilities, check_survival_y
+from ..checks import check_binary_y, check_probabilities, check_survival_y
 from ._concordance import _censoring_survival, _g_at
 from ._roc import _check_conf_level, _check_n_boot
 

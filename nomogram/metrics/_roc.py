@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_binary_y, check_option, check_scores
+from ..checks import check_binary_y, check_option, check_scores
 
 __all__ = [
     "RocCurve",

@@ -8,7 +8,7 @@ import pytest
 from nomogram import CoxNomogram, LogisticNomogram
 from tests._reference import reference_data
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "validation"
+REF = Path(__file__).resolve().parents[2] / "reference" / "validation"
 
 LOGISTIC_COLUMNS = ["age", "tsize", "pnodes", "tgrade", "horTh", "menostat"]
 COX_COLUMNS = ["age", "tgrade", "pnodes", "horTh", "tsize"]

@@ -55,5 +55,5 @@ def test_second_curve_on_same_axes():
 def test_metrics_do_not_import_matplotlib():
     code = "import nomogram.metrics, sys; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+                         cwd=Path(__file__).resolve().parents[3])
     assert out.stdout.strip() == "False"

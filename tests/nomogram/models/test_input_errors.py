@@ -100,7 +100,7 @@ def test_structured_survival_array(gbsg2):
 
 def test_fully_converged_cox_matches_tight_rms():
     from tests._reference import load_rms_reference
-    from tests.nomogram.conftest import MODEL_SPECS
+    from tests.nomogram.models.conftest import MODEL_SPECS
 
     ref = load_rms_reference("C1")["converged"]
     data_name, outcome, predictors, kwargs = MODEL_SPECS["C1"]

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imaging.stability import FeatureStability, feature_icc, intraclass_correlation
+from nomogram.features.stability import FeatureStability, feature_icc, intraclass_correlation
 
 from tests.imaging._pinned import pinned  # noqa: E402
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "imaging"
+REF = Path(__file__).resolve().parents[2] / "reference" / "imaging"
 PSYCH_TYPE = {"ICC1": "ICC(1,1)", "ICC2": "ICC(2,1)", "ICC3": "ICC(3,1)"}
 RTOL = 1e-8
 

@@ -97,7 +97,7 @@ def test_nomogram_axes_and_points(fitted):
 def test_nomogram_with_explicit_settings():
     """rms: nomogram(fit, fun=plogis, fun.at=c(.05,...,.7), lp=TRUE, maxscale=100, age=seq(30,80,by=10))."""
     from tests._reference import load_rms_reference
-    from tests.nomogram.conftest import fit_reference_model
+    from tests.nomogram.models.conftest import fit_reference_model
 
     model, X, data = fit_reference_model("L1")
     nom = model.nomogram(fun_at=[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], values={"age": list(range(30, 81, 10))},
@@ -120,7 +120,7 @@ def test_patient_points(fitted):
 
 @pytest.mark.parametrize("name", ["C1", "C2"])
 def test_survest_at_two_times(name):
-    from tests.nomogram.conftest import fit_reference_model
+    from tests.nomogram.models.conftest import fit_reference_model
     from tests._reference import load_rms_reference
 
     model, X, data = fit_reference_model(name)
@@ -133,7 +133,7 @@ def test_survest_at_two_times(name):
 
 @pytest.mark.parametrize("name", ["C1", "C2"])
 def test_baseline_survival_matches_survfit(name):
-    from tests.nomogram.conftest import fit_reference_model
+    from tests.nomogram.models.conftest import fit_reference_model
     from tests._reference import load_rms_reference
 
     model, X, data = fit_reference_model(name)
@@ -148,7 +148,7 @@ def test_baseline_survival_matches_survfit(name):
 def test_survest_standard_errors_and_limits(name, tmp_path):
     from nomogram import load_model
     from tests._reference import load_rms_reference
-    from tests.nomogram.conftest import fit_reference_model
+    from tests.nomogram.models.conftest import fit_reference_model
 
     model, X, data = fit_reference_model(name)
     first = load_rms_reference(name)["first10"]

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imaging.harmonization import ComBat
+from nomogram.features.harmonization import ComBat
 from nomogram.exceptions import ModelFileError, NotFittedError, StatisticalWarning
 
 from tests.imaging._pinned import pinned  # noqa: E402
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "imaging"
+REF = Path(__file__).resolve().parents[2] / "reference" / "imaging"
 RTOL = 1e-6
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-REF = Path(__file__).resolve().parents[1] / "reference"
+REF = Path(__file__).resolve().parents[2] / "reference"
 
 
 def proc():

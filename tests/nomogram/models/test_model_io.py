@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nomogram import ModelFileError, load_model
-from tests.nomogram.conftest import MODEL_SPECS, fit_reference_model
+from tests.nomogram.models.conftest import MODEL_SPECS, fit_reference_model
 
 
 @pytest.mark.parametrize("name", list(MODEL_SPECS))

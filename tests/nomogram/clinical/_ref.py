@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-CLINICAL_DIR = Path(__file__).resolve().parents[1] / "reference" / "clinical"
-DATA_DIR = Path(__file__).resolve().parents[1] / "reference" / "data"
+CLINICAL_DIR = Path(__file__).resolve().parents[2] / "reference" / "clinical"
+DATA_DIR = Path(__file__).resolve().parents[2] / "reference" / "data"
 
 
 def clinical_json() -> dict:

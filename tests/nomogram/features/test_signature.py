@@ -19,7 +19,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from imaging.signature import (
+from nomogram.features.signature import (
     ImagingSignature,
     _binomial_deviance,
     _cox_loglik,
@@ -31,8 +31,8 @@ from nomogram.exceptions import ModelFileError, NotFittedError
 
 from tests.imaging._pinned import pinned  # noqa: E402
 
-REF = Path(__file__).resolve().parents[1] / "reference" / "imaging"
-DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
+REF = Path(__file__).resolve().parents[2] / "reference" / "imaging"
+DATA = Path(__file__).resolve().parents[2] / "reference" / "data"
 
 
 # ------------------------------------------------------------------ glmnet
@@ -262,7 +262,7 @@ def test_survival_signature_on_gbsg2():
 
 def test_icc_table_from_feature_icc_is_accepted(split):
     """The ICC filter takes ``feature_icc(...).table`` directly (column ``icc_kind``)."""
-    from imaging.stability import feature_icc
+    from nomogram.features.stability import feature_icc
 
     Xtr, Xte, ytr, yte = split
     rng = np.random.default_rng(0)
@@ -281,7 +281,7 @@ def test_icc_table_from_feature_icc_is_accepted(split):
 def test_univariate_cox_wald_matches_statsmodels():
     from statsmodels.duration.hazard_regression import PHReg
 
-    from imaging.signature import _cox_univariate
+    from nomogram.features.signature import _cox_univariate
 
     c = pd.read_csv(pinned("lasso_cox_input.csv"))
     t, e = c["time"].to_numpy(), c["event"].to_numpy()
@@ -295,7 +295,7 @@ def test_univariate_cox_wald_matches_statsmodels():
 
 def test_mrmr_is_greedy_relevance_over_mean_redundancy(split):
     """FCQ mRMR by brute force: first the largest F, then each step the largest F / mean |r|."""
-    from imaging.signature import _f_classif
+    from nomogram.features.signature import _f_classif
 
     Xtr, _, ytr, _ = split
     Z = ((Xtr - Xtr.mean()) / Xtr.std()).to_numpy()
