@@ -95,17 +95,19 @@ class PartialEffectDisplay:
             artists = []
             for g, (lv, c) in enumerate(groups):
                 label = None if lv is None else f"{r.by}={format_level(lv)}"
+                yhat, lower, upper = (c[k].to_numpy(dtype=float) for k in ("yhat", "lower", "upper"))
                 if r.categorical[p]:
                     pos = np.arange(len(c)) + (g - (len(groups) - 1) / 2) * 0.15
-                    yerr = np.vstack([c["yhat"] - c["lower"], c["upper"] - c["yhat"]]) if ci else None
-                    art = a.errorbar(pos, c["yhat"], yerr=yerr, fmt="o", ms=5, capsize=3, label=label)
+                    yerr = np.vstack([yhat - lower, upper - yhat]) if ci else None
+                    art = a.errorbar(pos, yhat, yerr=yerr, fmt="o", ms=5, capsize=3, label=label)
                     a.set_xticks(np.arange(len(c)))
                     a.set_xticklabels([format_level(v) for v in c[p]])
                     a.set_xlim(-0.6, len(c) - 0.4)
                 else:
-                    (art,) = a.plot(c[p], c["yhat"], lw=1.8, label=label)
+                    x = c[p].to_numpy(dtype=float)
+                    (art,) = a.plot(x, yhat, lw=1.8, label=label)
                     if ci:
-                        a.fill_between(c[p], c["lower"], c["upper"], color=art.get_color(), alpha=0.2, lw=0)
+                        a.fill_between(x, lower, upper, color=art.get_color(), alpha=0.2, lw=0)
                 artists.append(art)
             self.lines_[p] = artists
             a.set_xlabel(p)
