@@ -43,7 +43,7 @@ class PartialEffects:
         ``lower``, ``upper``.
     predictors : list of str
         The predictors varied, one curve (panel) each.
-    by : str or None
+    overlay : str or None
         The predictor varied jointly with each, one line per value.
     scale : str
     ylabel : str
@@ -58,7 +58,7 @@ class PartialEffects:
 
     table: pd.DataFrame
     predictors: list
-    by: str | None
+    overlay: str | None
     scale: str
     ylabel: str
     adjust_to: dict
@@ -72,11 +72,11 @@ class PartialEffects:
         return self.table.copy()
 
     def curve(self, predictor: str) -> pd.DataFrame:
-        """Rows of one predictor's curve: its value (and ``by``), ``yhat``, ``lower``, ``upper``."""
+        """Rows of one predictor's curve: its value (and ``overlay``), ``yhat``, ``lower``, ``upper``."""
         if predictor not in self.predictors:
             raise ValueError(f"'{predictor}' is not among the predictors of this result: {self.predictors}.")
         t = self.table[self.table["predictor"] == predictor]
-        cols = [predictor] + ([self.by] if self.by else []) + ["yhat", "lower", "upper"]
+        cols = [predictor] + ([self.overlay] if self.overlay else []) + ["yhat", "lower", "upper"]
         return t[cols].reset_index(drop=True)
 
     def plot(self, ax=None, **kwargs):
@@ -98,7 +98,7 @@ def _grid(term, values, n_points):
     return list(np.linspace(lo, hi, n_points))
 
 
-def partial_effects(model, predictors=None, *, by: str | None = None, values: dict | None = None,
+def partial_effects(model, predictors=None, *, overlay: str | None = None, values: dict | None = None,
                     adjust_to: dict | None = None, scale: str = "lp", horizon: float | None = None,
                     ref_zero: bool = False, n_points: int = 200, conf_level: float = 0.95) -> PartialEffects:
     """Predicted log odds / log hazard (or risk) over each predictor's range, others adjusted.
@@ -135,9 +135,11 @@ def partial_effects(model, predictors=None, *, by: str | None = None, values: di
         A fitted model.
     predictors : str or list of str, optional
         The predictors to vary, one curve each. Default: every predictor.
-    by : str, optional
+    overlay : str, optional
         A second predictor varied jointly with each (one line per value; rms
-        ``Predict(fit, age, horTh)``), typically an interaction partner.
+        ``Predict(fit, age, horTh)``), typically an interaction partner. A
+        numeric one takes its grid too (its distinct values, or ``n_points``
+        values): give ``values={overlay: [...]}`` for a few lines.
     values : dict of {str: list}, optional
         The grid of a varied predictor (rms ``Predict(fit, age=c(35, 50, 65))``).
     adjust_to : dict of {str: value}, optional
@@ -204,11 +206,12 @@ def partial_effects(model, predictors=None, *, by: str | None = None, values: di
         raise ValueError(f"The 'predictors' parameter of {CALLER} is empty; name at least one predictor.")
     for p in predictors:
         check_predictor(design, p, parameter="predictors", caller=CALLER)
-    if by is not None:
-        check_predictor(design, by, parameter="by", caller=CALLER)
-        predictors = [p for p in predictors if p != by]
+    if overlay is not None:
+        check_predictor(design, overlay, parameter="overlay", caller=CALLER)
+        predictors = [p for p in predictors if p != overlay]
         if not predictors:
-            raise ValueError(f"{CALLER}: by={by!r} is the only predictor to vary; name another in predictors.")
+            raise ValueError(f"{CALLER}: overlay={overlay!r} is the only predictor to vary; name another in "
+                             "predictors.")
     if values is None:
         values = {}
     if not isinstance(values, dict):
@@ -226,12 +229,12 @@ def partial_effects(model, predictors=None, *, by: str | None = None, values: di
     rows, varied = [], []
     for p in predictors:
         gp = _grid(design.term(p), grids.get(p), n_points)
-        gb = _grid(design.term(by), grids.get(by), n_points) if by else [None]
+        gb = _grid(design.term(overlay), grids.get(overlay), n_points) if overlay else [None]
         for b in gb:  # expand.grid: the first predictor varies fastest
             for v in gp:
                 row = {**adjust, p: v}
-                if by:
-                    row[by] = b
+                if overlay:
+                    row[overlay] = b
                 rows.append(row)
                 varied.append(p)
     frame = settings_frame(design, rows)
@@ -269,7 +272,7 @@ def partial_effects(model, predictors=None, *, by: str | None = None, values: di
     table = frame.copy()
     table.insert(0, "predictor", varied)
     table["yhat"], table["lower"], table["upper"] = yhat, lower, upper
-    categorical = {p: design.term(p).kind == "categorical" for p in predictors + ([by] if by else [])}
-    return PartialEffects(table=table, predictors=predictors, by=by, scale=scale, ylabel=ylabel,
+    categorical = {p: design.term(p).kind == "categorical" for p in predictors + ([overlay] if overlay else [])}
+    return PartialEffects(table=table, predictors=predictors, overlay=overlay, scale=scale, ylabel=ylabel,
                           adjust_to=adjust, conf_level=conf_level, horizon=horizon, ref_zero=ref_zero,
                           categorical=categorical)

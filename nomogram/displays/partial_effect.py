@@ -14,7 +14,7 @@ class PartialEffectDisplay:
 
     A numeric predictor is a line with a shaded band, a categorical one a point
     per level with error bars (as rms ``ggplot.Predict`` draws them); with
-    ``by``, one line (or point) per value of the ``by`` predictor. Panels share
+    ``overlay``, one line (or point) per value of the ``overlay`` predictor. Panels share
     the y axis so that the predictors' effects can be compared, as in rms.
 
     Parameters
@@ -43,12 +43,12 @@ class PartialEffectDisplay:
         return cls(result).plot(ax=ax, **plot_kwargs)
 
     @classmethod
-    def from_estimator(cls, model, predictors=None, *, by=None, values=None, adjust_to=None, scale="lp",
+    def from_estimator(cls, model, predictors=None, *, overlay=None, values=None, adjust_to=None, scale="lp",
                        horizon=None, ref_zero=False, n_points=200, conf_level=0.95, ax=None, **plot_kwargs):
         """Run :func:`nomogram.partial_effects` on a fitted model and plot the result."""
         from ..effect_curves import partial_effects
 
-        result = partial_effects(model, predictors, by=by, values=values, adjust_to=adjust_to, scale=scale,
+        result = partial_effects(model, predictors, overlay=overlay, values=values, adjust_to=adjust_to, scale=scale,
                                  horizon=horizon, ref_zero=ref_zero, n_points=n_points, conf_level=conf_level)
         return cls(result).plot(ax=ax, **plot_kwargs)
 
@@ -90,11 +90,11 @@ class PartialEffectDisplay:
         pct = round(100 * r.conf_level)
         for k, (p, a) in enumerate(zip(r.predictors, axes)):
             curve = r.curve(p)
-            groups = [(None, curve)] if r.by is None else [
-                (lv, curve[curve[r.by] == lv]) for lv in dict.fromkeys(curve[r.by])]
+            groups = [(None, curve)] if r.overlay is None else [
+                (lv, curve[curve[r.overlay] == lv]) for lv in dict.fromkeys(curve[r.overlay])]
             artists = []
             for g, (lv, c) in enumerate(groups):
-                label = None if lv is None else f"{r.by}={format_level(lv)}"
+                label = None if lv is None else f"{r.overlay}={format_level(lv)}"
                 yhat, lower, upper = (c[k].to_numpy(dtype=float) for k in ("yhat", "lower", "upper"))
                 if r.categorical[p]:
                     pos = np.arange(len(c)) + (g - (len(groups) - 1) / 2) * 0.15
@@ -116,11 +116,11 @@ class PartialEffectDisplay:
             if r.ref_zero:  # the adjust-to patient is the reference: 0 on the lp scale, 1 as a ratio
                 a.axhline(0.0 if r.scale == "lp" else 1.0, color="0.5", lw=0.7, ls=":")
             a.grid(alpha=0.3, lw=0.5)
-            if r.by is not None and k == 0:
+            if r.overlay is not None and k == 0:
                 a.legend(fontsize=8, frameon=False)
         if show_adjust:
             held = [f"{name}={format_level(v)}" for name, v in r.adjust_to.items()
-                    if name != r.by and not (n == 1 and name in r.predictors)]
+                    if name != r.overlay and not (n == 1 and name in r.predictors)]
             text = f"{pct}% pointwise confidence limits; other predictors held at " + " ".join(held)
             fig.text(0.01, 0.005, text, fontsize=7, color="0.3", va="bottom", wrap=True)
         if ax is None:

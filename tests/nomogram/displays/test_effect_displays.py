@@ -54,7 +54,7 @@ def test_partial_effect_display_panels(l3, tmp_path):
 
 
 def test_partial_effect_display_by_and_survival(l3, cox):
-    disp = PartialEffectDisplay.from_estimator(l3, "age", by="horTh", scale="risk")
+    disp = PartialEffectDisplay.from_estimator(l3, "age", overlay="horTh", scale="risk")
     assert [ln.get_label() for ln in disp.lines_["age"]] == ["horTh=no", "horTh=yes"]
     assert all(0 < y < 1 for ln in disp.lines_["age"] for y in ln.get_ydata())
     plt.close(disp.figure_)

@@ -229,11 +229,11 @@ def _predict_kwargs(ref, key):
         "conf90": dict(predictors="tsize", conf_level=0.9),
         "values": dict(predictors="age", values={"age": [35, 50, 65]}, adjust_to={"tgrade": "III"}),
         "np": dict(predictors="tsize", n_points=7),
-        "by": dict(predictors="age", by="horTh"),
-        "by_risk": dict(predictors="age", by="horTh", scale="risk"),
+        "by": dict(predictors="age", overlay="horTh"),
+        "by_risk": dict(predictors="age", overlay="horTh", scale="risk"),
         "survival": dict(scale="survival", horizon=ref.get("horizon")),
         "hazard_ratio": dict(scale="hazard_ratio"),
-        "by_survival": dict(predictors="age", by="horTh", scale="survival", horizon=1825),
+        "by_survival": dict(predictors="age", overlay="horTh", scale="survival", horizon=1825),
     }[key]
 
 
@@ -269,7 +269,7 @@ def test_partial_effects_cox_risk_is_one_minus_survival():
 
 def test_partial_effects_curve_and_method():
     model = _fit("L3")[0]
-    res = model.partial_effects("age", by="horTh")
+    res = model.partial_effects("age", overlay="horTh")
     c = res.curve("age")
     assert list(c.columns) == ["age", "horTh", "yhat", "lower", "upper"] and len(c) == 400
     assert (c["lower"] < c["yhat"]).all() and (c["yhat"] < c["upper"]).all()
@@ -294,7 +294,7 @@ def test_partial_effects_input_errors():
     with pytest.raises(ValueError, match="not a level of 'tgrade'"):
         partial_effects(model, "tgrade", values={"tgrade": ["I", "IV"]})
     with pytest.raises(ValueError, match="only predictor to vary"):
-        partial_effects(model, "age", by="age")
+        partial_effects(model, "age", overlay="age")
 
 
 # ------------------------------------------------------------------ statistics
