@@ -122,6 +122,8 @@ class PartialEffectDisplay:
             held = [f"{name}={format_level(v)}" for name, v in r.adjust_to.items()
                     if name != r.overlay and not (n == 1 and name in r.predictors)]
             text = f"{pct}% pointwise confidence limits; other predictors held at " + " ".join(held)
+            if r.ref_zero:
+                text += "; relative to the patient at all adjust-to values"
             fig.text(0.01, 0.005, text, fontsize=7, color="0.3", va="bottom", wrap=True)
         if ax is None:
             fig.tight_layout(rect=(0, 0.03, 1, 1))
