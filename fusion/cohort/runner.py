@@ -351,7 +351,7 @@ def run_cohort(
     try:
         for task, (status, payload, seconds) in outcomes:
             if status == "ok" and output_columns:
-                written, problem = _check_outputs(payload, output_columns, digests)
+                written, problem = _check_outputs(task.case_id, payload, output_columns, digests)
                 if problem:
                     status, payload = "error", {"stage": "output", "error_type": "OutputError",
                                                 "message": problem}
@@ -400,21 +400,22 @@ def run_cohort(
     )
 
 
-def _check_outputs(result: Mapping, output_columns, digests: FileDigests):
+def _check_outputs(case_id: str, result: Mapping, output_columns, digests: FileDigests):
     """Size and SHA-256 of each output file a case reported; or the problem, as text."""
     written = {}
     for col in output_columns:
         path = result.get(col)
         if not isinstance(path, (str, os.PathLike)) or not str(path):
-            return None, (f"the per-case function should return the path of the file it wrote "
-                          f"under {col!r}; it returned {path!r}.")
+            return None, (f"case {case_id!r}: the per-case function should return the path of "
+                          f"the file it wrote under {col!r}; it returned {path!r}.")
         try:
             written[col] = output_record(path, digests)
         except OSError as exc:
-            return None, (f"output file '{path}' ({col}) reported by the per-case function is "
-                          f"not readable where the run started ({exc.strerror or exc}); with a "
-                          "Dask cluster, write outputs to a file system every node and this "
-                          "machine share.")
+            return None, (f"case {case_id!r}: output file '{path}' ({col}) that the per-case "
+                          f"function reported cannot be read where the run started "
+                          f"({exc.strerror or exc}); with a Dask cluster, write outputs to a "
+                          "shared file system that every worker and this machine mount at "
+                          "the same path.")
     return written, ""
 
 
