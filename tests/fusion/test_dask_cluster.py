@@ -101,18 +101,19 @@ class DaskProcesses:
             client.wait_for_workers(n, timeout=180)
 
     def close(self):
-        procs = [*self.workers, *([self.scheduler] if self.scheduler else [])]
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
+        """Workers first, then the scheduler (SIGTERM to both at once can hang a worker's close)."""
         t0 = time.monotonic()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(timeout=15)
-            print(f"{p.log}: exit {p.returncode} after {time.monotonic() - t0:.1f} s")
+        for group in (self.workers, [self.scheduler] if self.scheduler else []):
+            for p in group:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGTERM)
+            for p in group:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(timeout=15)
+                print(f"{p.log}: exit {p.returncode} after {time.monotonic() - t0:.1f} s")
 
 
 @pytest.fixture
