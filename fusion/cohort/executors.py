@@ -192,10 +192,23 @@ def run_dask(spec: CaseSpec, tasks: Iterable[Task], scheduler,
         return
     if prepare is not None:
         spec = prepare()
-    from distributed import Client, as_completed
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise ImportError("running on a Dask cluster needs the 'distributed' package; "
+                          "install it with: pip install \"dask[distributed]\"") from exc
 
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    if own:
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError) as exc:
+            raise ConnectionError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: "
+                f"{exc}); start it (dask scheduler) or fix the address. Cases finished so far "
+                "are cached.") from exc
+    else:
+        client = scheduler
     futures: dict = {}
     try:
         for task in itertools.chain([first], pending):

@@ -252,6 +252,12 @@ def run_cohort(
     if not (callable(function) or isinstance(function, str)):
         raise TypeError("The 'function' parameter of run_cohort must be a callable or a "
                         f"'module:qualname' reference. Got {type(function).__name__} instead.")
+    if isinstance(function, str):
+        module, _, qualname = function.partition(":")
+        if not module or not qualname:
+            raise ValueError(
+                "The 'function' parameter of run_cohort must read 'module:name' when given "
+                f"as text (e.g. 'imaging.radiomics:extract_case'). Got {function!r} instead.")
     jobs = int(jobs)
     if jobs < 1:
         raise ValueError(f"The 'jobs' parameter of run_cohort must be >= 1. Got {jobs} instead.")

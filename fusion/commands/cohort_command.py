@@ -323,6 +323,8 @@ class CohortCommand:
                     default_stage=self.default_stage,
                     worker_init=job.worker_init,
                 )
+        except (ConnectionError, ImportError) as exc:  # the Dask scheduler is unreachable
+            return self.error(exc)
         except KeyboardInterrupt as exc:
             how = "terminated" if isinstance(exc, _Terminated) else "interrupted"
             where = (f"are in the cache ({cache_dir}); run the same command again to compute "

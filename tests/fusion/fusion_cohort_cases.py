@@ -169,3 +169,8 @@ def summary_command():
                              versions=self.versions(["numpy"]))
 
     return SummaryCommand()
+
+
+def broken_init():
+    """A worker initialiser that fails (a GPU or a library that is missing on a node)."""
+    raise RuntimeError("no GPU on this node")

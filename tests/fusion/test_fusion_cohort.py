@@ -286,3 +286,50 @@ def test_progress_falls_back_to_a_stderr_counter_without_tqdm(monkeypatch, capsy
     res = run_cohort(os.path.basename, cases, file_columns=(), progress=True, desc="toy")
     assert res.n_failed == 3
     assert "toy: 3/3 (3 failed)" in capsys.readouterr().err
+
+
+def test_worker_initialiser_failure_fails_the_cases_at_stage_setup():
+    cases = pd.DataFrame({"case_id": ["a", "b"]})
+    res = run_cohort("fusion_cohort_cases:thread_settings", cases, file_columns=(), jobs=2,
+                     progress=False, worker_init="fusion_cohort_cases:broken_init")
+    assert res.n_succeeded == 0 and set(res.failures["stage"]) == {"setup"}
+    msg = res.failures["message"][0]
+    assert "'fusion_cohort_cases:broken_init' failed" in msg and "no GPU on this node" in msg
+
+
+def test_functions_by_reference_and_the_stage_protocol():
+    from fusion.cohort import function_identity
+    from fusion.cohort.worker import stage_of
+    from imaging.exceptions import (DicomTagError, EmptyRegionError, GeometryMismatchError,
+                                    ImageReadError, ImagingError)
+
+    # a reference and the callable are the same function for the cache
+    assert function_identity("fusion_cohort_cases:toy_features") == function_identity(toy_features)
+    with pytest.raises(ValueError, match="must read 'module:name' when given as text"):
+        run_cohort("toy_features", pd.DataFrame({"case_id": ["a"]}), file_columns=(), jobs=1,
+                   progress=False)
+    # imaging's exceptions name their stage; the runner reads it, whatever the default
+    expected = {ImageReadError: "read", DicomTagError: "read", GeometryMismatchError: "geometry",
+                EmptyRegionError: "region", ImagingError: "extract"}
+    for cls, stage in expected.items():
+        assert stage_of(cls("x"), "compute") == stage
+    assert stage_of(FileNotFoundError("x"), "compute") == "read"
+    assert stage_of(RuntimeError("x"), "compute", [(RuntimeError, "encode")]) == "encode"
+    assert stage_of(RuntimeError("x"), "compute") == "compute"
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, capsys):
+    import socket
+
+    import dask
+
+    pytest.importorskip("distributed")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cases = pd.DataFrame({"case_id": ["a"]})
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(ConnectionError, match=f"cannot reach the Dask scheduler at "
+                                                  f"'tcp://127.0.0.1:{port}'"):
+            run_cohort(os.path.basename, cases, file_columns=(), progress=False,
+                       scheduler=f"tcp://127.0.0.1:{port}")
