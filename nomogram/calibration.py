@@ -29,6 +29,7 @@ from .checks import (
     check_survival_y,
 )
 from ._lowess import approx, lowess
+from ._survival import km_steps
 from .validation import _embed_penalty, _model_kind, single_threaded_blas
 
 __all__ = ["calibrate", "CalibrationResult", "val_prob", "ValProbResult", "lowess"]
@@ -315,25 +316,16 @@ def _cut2_codes(x, cuts):
 def _km_at(time, event, w, u):
     """Kaplan–Meier survival at ``u`` and Greenwood SE of log S (frequency weights ``w``).
 
-    NaN when ``u`` is beyond the last time and the curve has not reached 0
-    (rms ``groupkm``).
+    rms ``groupkm``: the step at the last time ``<= u + 1e-6``; past the last
+    follow-up time NaN (the rule of :mod:`nomogram._survival`) unless the
+    curve has reached 0, which groupkm carries forward.
     """
     keep = w > 0
-    time, event, w = time[keep], event[keep], w[keep]
-    ut = np.unique(time)
-    d = np.bincount(np.searchsorted(ut, time), weights=w * event, minlength=len(ut))
-    tot = np.bincount(np.searchsorted(ut, time), weights=w, minlength=len(ut))
-    at_risk = np.cumsum(tot[::-1])[::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - d / at_risk)
-        var = np.cumsum(np.where(d > 0, d / (at_risk * (at_risk - d)), 0.0))
-    k = np.searchsorted(ut, u + 1e-6, side="right") - 1
-    if k < 0:
-        return 1.0, 0.0
-    s, se = float(surv[k]), float(np.sqrt(var[k]))
-    if u > ut[-1] + 1e-6 and surv[-1] > 0:
-        return float("nan"), float("nan")
-    return s, se
+    steps = km_steps(time[keep], event[keep], w[keep])
+    extend = bool(steps.surv[-1] == 0)
+    s = steps.at(u, extend=extend, tol=1e-6)[0]
+    se = steps.at(u, np.sqrt(steps.var_cumhaz()), extend=extend, tol=1e-6, before=0.0)[0]
+    return float(s), float(se)
 
 
 def _groupkm(pred, time, event, w, codes, ngroups, u):

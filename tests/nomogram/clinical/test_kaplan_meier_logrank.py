@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nomogram._kaplan_meier import kaplan_meier, km_survival_at, km_survival_at_subsets
+from nomogram._kaplan_meier import kaplan_meier
 from nomogram._logrank import logrank_test
 
 from ._ref import clinical_csv, clinical_json, data
@@ -24,19 +24,9 @@ def test_hand_computed_km_with_ties():
     assert km.std_err[2] == pytest.approx(s3 * np.sqrt(g), abs=1e-15)
     assert km.lower[2] == pytest.approx(s3 * np.exp(-1.959963984540054 * np.sqrt(g)), abs=1e-12)
     assert np.isnan(km.lower[-1])  # S = 0: survfit gives NA limits
-    assert km_survival_at(time, event, 3.5) == pytest.approx(s3, abs=1e-15)
-    assert np.isnan(km_survival_at(time, event, 6.0))  # no follow-up reaches t
-
-
-def test_km_subsets_matches_single_curve():
-    d = data("gbsg2")
-    rng = np.random.default_rng(0)
-    masks = rng.random((7, len(d))) < 0.4
-    s, reaches, size = km_survival_at_subsets(d.time.values, d.cens.values, masks, 1000.0)
-    for i, m in enumerate(masks):
-        assert s[i] == pytest.approx(km_survival_at(d.time.values[m], d.cens.values[m], 1000.0), abs=1e-14)
-        assert size[i] == m.sum()
-        assert reaches[i]
+    got = km.at([3.5, 5.0, 6.0])
+    np.testing.assert_allclose(got["surv"][:2], [s3, 0.0], rtol=0, atol=1e-15)
+    assert np.isnan(got["surv"].iloc[2])  # no follow-up reaches t
 
 
 @pytest.mark.parametrize("group", ["no", "yes"])
