@@ -28,6 +28,7 @@ from .checks import (
     check_probabilities,
     check_survival_y,
 )
+from ._indexes import binned_c_index, weighted_somers_dxy
 from ._lowess import approx, lowess
 from ._survival import km_steps
 from .validation import _embed_penalty, _model_kind, single_threaded_blas
@@ -351,8 +352,8 @@ def _baseline_survival_at(rs, lp_sorted, W, u, ties):
     center = np.sum(W * lp_sorted, axis=1) / W.sum(axis=1)
     r = W * np.exp(lp_sorted - center[:, None])
     S0 = rs.at_risk_sum(r)
-    d = rs.group_sum(W * rs.event)
-    D0 = rs.group_sum(r * rs.event)
+    d = rs.death_sum(W * rs.event)
+    D0 = rs.death_sum(r * rs.event)
     use = (rs.event_times <= u + 1e-6)[None, :] & (d > 0.5)
     H = np.zeros(W.shape[0])
     if ties == "breslow":
@@ -537,12 +538,6 @@ def _cut2_codes_fixed(x, cuts, ngroups):
 
 
 # --------------------------------------------------------------------------- val.prob
-def _binned_c_index(p, y):
-    """rms 6.5 ``lrm.fit`` C index: probabilities binned as ``int(5000 p + 1)`` (ties within a bin)."""
-    bins = np.floor(5000.0 * np.clip(p, expit(-30), expit(30)) + 1.0)
-    return float(rsm.weighted_somers_dxy(bins[None], y, np.ones((1, len(y))))[0] + 1) / 2
-
-
 def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.95) -> ValProbResult:
     """Validation of predicted probabilities on (new) patients (rms ``val.prob``).
 
@@ -621,9 +616,9 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.9
     U_chi = L01 + 2 * llcal
     U = (U_chi - 2) / nf
     if binned_c:
-        C = _binned_c_index(pv[fin], yf)
+        C = binned_c_index(pv[fin], yf)
     else:
-        C = float(rsm.weighted_somers_dxy(pv[None], yv, np.ones((1, n)))[0] + 1) / 2
+        C = float(weighted_somers_dxy(pv[None], yv, np.ones((1, n)))[0] + 1) / 2
     sx, sy = lowess(pv, yv, iter=0)
     cal_smooth = approx(sx, sy, pv, ties="mean")
     er = np.abs(pv - cal_smooth)

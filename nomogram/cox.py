@@ -8,7 +8,7 @@ from scipy import stats
 
 from .checks import check_is_fitted, check_option, check_survival_y
 from ._cph_fit import baseline_hazard, baseline_hazard_variance, fit_cox
-from ._indexes import gini_mean_difference, harrell_c_survival
+from ._indexes import gini_mean_difference, harrell_c_survival, nagelkerke_r2
 from ._model_base import NomogramModelBase, penalty_matrix
 from ._survival import step_function_at
 
@@ -128,7 +128,7 @@ class CoxNomogram(NomogramModelBase):
                 "P": float(stats.chi2.sf(lr, df)),
                 "Score": fit.score_test,
                 "Score P": float(stats.chi2.sf(fit.score_test, df)),
-                "R2": float((1 - np.exp(-lr / n)) / (1 - np.exp(2 * fit.loglik_null / n))),
+                "R2": nagelkerke_r2(lr, fit.loglik_null, n),
                 "C": c,
                 "Dxy": 2 * c - 1,
                 "g": g,
