@@ -10,9 +10,9 @@ import pytest
 
 from nomogram.metrics import time_dependent_auc
 
-from ._ref import surv
+from tests._reference import survival_metrics_reference
 
-SCORES, _, SKSURV = surv()
+SCORES, _, SKSURV = survival_metrics_reference()
 Y = SCORES[["time", "cens"]]
 
 
