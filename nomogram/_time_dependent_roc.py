@@ -87,7 +87,7 @@ def _km_roc(values, score, time, event, t):
     return se, sp
 
 
-def cumulative_dynamic_roc(time, event, score, t: float, *, method: str = "km", weights=None):
+def cumulative_dynamic_roc(time, event, score, t: float, *, method: str = "km"):
     """Sensitivity and specificity at every distinct score as cut-off (module docstring).
 
     Parameters
@@ -96,8 +96,6 @@ def cumulative_dynamic_roc(time, event, score, t: float, *, method: str = "km", 
         Checked by the caller.
     t : float
     method : {"km", "ipcw"}
-    weights : ndarray of shape (n,), optional
-        ``"ipcw"`` only: precomputed :math:`1/\\hat G(T_i)` (see :func:`cumulative_dynamic_auc`).
 
     Returns
     -------
@@ -107,8 +105,7 @@ def cumulative_dynamic_roc(time, event, score, t: float, *, method: str = "km", 
     if method == "km":
         se, sp = _km_roc(values, score, time, event, t)
     else:
-        w = _ipcw_weights(time, event) if weights is None else weights
-        se, sp = _ipcw_roc(values, vid, time, event, w, t)
+        se, sp = _ipcw_roc(values, vid, time, event, _ipcw_weights(time, event), t)
     return values, se, sp
 
 

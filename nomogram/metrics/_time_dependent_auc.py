@@ -15,10 +15,6 @@ from ._roc import _check_conf_level, _check_n_boot
 __all__ = ["TimeDependentAucResult", "time_dependent_auc", "compare_time_dependent_auc"]
 
 
-def _auc_at_times(time, event, x, times):
-    return cumulative_dynamic_auc(time, event, x, times, method="ipcw")
-
-
 @dataclass
 class TimeDependentAucResult:
     """Cumulative/dynamic AUC(t) at several times.
@@ -126,7 +122,7 @@ def time_dependent_auc(
         raise ValueError(
             f"{caller}: no event by time(s) {times[n_cases == 0].tolist()}; choose later times."
         )
-    auc = _auc_at_times(time, event, x, times)
+    auc = cumulative_dynamic_auc(time, event, x, times, method="ipcw")
     nan = np.full(len(times), np.nan)
     if n_boot == 0:
         return TimeDependentAucResult(times, auc, nan, nan.copy(), nan.copy(), n_cases,
@@ -137,7 +133,7 @@ def time_dependent_auc(
     boots = np.empty((n_boot, len(times)))
     for b in range(n_boot):
         idx = rng.integers(0, n, n)
-        boots[b] = _auc_at_times(time[idx], event[idx], x[idx], times)
+        boots[b] = cumulative_dynamic_auc(time[idx], event[idx], x[idx], times, method="ipcw")
     a = (1 - conf_level) / 2
     lo = np.nanquantile(boots, a, axis=0)
     hi = np.nanquantile(boots, 1 - a, axis=0)
@@ -191,8 +187,8 @@ def compare_time_dependent_auc(
     diffs = np.empty((n_boot, len(r1.times)))
     for b in range(n_boot):
         i = rng.integers(0, n, n)
-        diffs[b] = (_auc_at_times(time[i], event[i], x1[i], r1.times)
-                    - _auc_at_times(time[i], event[i], x2[i], r1.times))
+        diffs[b] = (cumulative_dynamic_auc(time[i], event[i], x1[i], r1.times, method="ipcw")
+                    - cumulative_dynamic_auc(time[i], event[i], x2[i], r1.times, method="ipcw"))
     a = (1 - conf_level) / 2
     d = r1.auc - r2.auc
     se = np.nanstd(diffs, axis=0, ddof=1)
