@@ -8,7 +8,7 @@ from scipy import stats
 from scipy.special import expit
 
 from .checks import check_binary_y, check_is_fitted
-from ._indexes import brier_score, c_index_binary, gini_mean_difference, nagelkerke_r2
+from ._indexes import binned_c_index, brier_score, gini_mean_difference, nagelkerke_r2
 from ._lrm_fit import fit_logistic
 from ._model_base import NomogramModelBase, penalty_matrix
 from ._rms_statistics import binary_rank_statistics, r2_measures
@@ -122,7 +122,7 @@ class LogisticNomogram(NomogramModelBase):
             df = float(np.trace((fit.information - _embed(self.penalty_matrix_)) @ fit.cov)) - 1
         p = expit(fit.linear_predictor)
         # rms lrm.fit ranks probabilities binned to width 0.0002 for C/Dxy
-        c = c_index_binary(np.floor(p * 5000), y)
+        c = binned_c_index(p, y)
         g = gini_mean_difference(fit.linear_predictor)
         ranks = binary_rank_statistics(np.floor(p * 5000), y)  # Gamma, Tau-a as rms 6.5 (same binning)
         # rms lrm.fit: R2Measures on the (penalised) LR with p = number of columns
