@@ -13,19 +13,19 @@ import pytest
 
 from nomogram import table_one
 
-from ._ref import CLINICAL_DIR, data
+from tests._reference import reference_data, reference_json
 
 RTOL = 1e-8
 
 
 @pytest.fixture(scope="module")
 def ref():
-    return json.loads((CLINICAL_DIR / "table_one_small_groups.json").read_text())
+    return reference_json("clinical/table_one_small_groups.json")
 
 
 @pytest.fixture(scope="module")
 def subsets():
-    g = data("gbsg2")
+    g = reference_data("gbsg2")
     two = pd.concat([g[g.horTh == "no"].head(20), g[g.horTh == "yes"].head(2)])
     three = pd.concat([g[g.tgrade == "II"].head(15), g[g.tgrade == "III"].head(10), g[g.tgrade == "I"].head(2)])
     one = pd.concat([g[g.horTh == "no"].head(20), g[g.horTh == "yes"].head(1)])
@@ -92,7 +92,7 @@ def test_one_patient_in_a_group(subsets, ref):
 
 
 def test_reasons_in_renderings_and_automatic_rule(subsets):
-    g = data("gbsg2")
+    g = reference_data("gbsg2")
     t1 = table_one(g, group="horTh", continuous=["age"], categorical=["menostat"])
     reasons = dict(zip(t1.tests["variable"], t1.tests["reason"]))
     assert reasons["age"].startswith("Shapiro-Wilk p < 0.05 in group")
