@@ -13,7 +13,7 @@ import importlib
 import sys
 
 # Module names under fusion.commands, in the order --help lists them.
-COMMANDS = ["example", "radiomics"]
+COMMANDS = ["example", "radiomics", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -240,6 +240,8 @@ class ModalityLabel(TransformerMixin, BaseEstimator):
         params = dict(self.params or {})
         if self.method == "lasso":
             params.setdefault("random_state", self.random_state)
+            if self.outcome == "survival":
+                params.setdefault("univariate_test", "cox")
             sig = _signature_class()(outcome=self.outcome, **params)
             y_arg = yy if self.outcome == "binary" else pd.DataFrame({"time": yy[0], "event": yy[1]})
             try:
