@@ -45,6 +45,7 @@ ERROR_COLUMNS = ["row", "id", "column", "value", "problem", "allowed", "action"]
 #: Cell texts read as a missing value.
 MISSING_TEXT = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none", ".")
 
+_MISSING_SET = frozenset(MISSING_TEXT)
 _NOT_SCORED = "not scored"
 _FLAGGED = "scored, flagged"
 
@@ -157,7 +158,7 @@ class _Scorer:
                 bad[:] = True
             else:
                 text = chunk[self.by].fillna("").astype(str).str.strip().to_numpy(dtype=object)
-                miss = np.isin(text, MISSING_TEXT)
+                miss = pd.Series(text).isin(_MISSING_SET).to_numpy()
                 mapped = pd.Series(text).map(self.routing).to_numpy(dtype=object)
                 unknown = ~miss & pd.isna(mapped)
                 allowed = "one of " + ", ".join(sorted(self.routing))
@@ -170,6 +171,25 @@ class _Scorer:
 
         parsed = {}
         flagged = np.full(n, "", dtype=object)
+        texts, numbers = {}, {}
+
+        def text_of(f):  # each column is stripped and parsed once per chunk
+            if f not in texts:
+                texts[f] = chunk[f].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+            return texts[f]
+
+        missing = {}
+
+        def missing_of(f):
+            if f not in missing:
+                missing[f] = pd.Series(text_of(f)).isin(_MISSING_SET).to_numpy()
+            return missing[f]
+
+        def number_of(f):
+            if f not in numbers:
+                numbers[f] = pd.to_numeric(pd.Series(text_of(f)), errors="coerce").to_numpy(float)
+            return numbers[f]
+
         for key, entry in self.entries.items():
             sel = keys == key
             if not sel.any():
@@ -182,12 +202,12 @@ class _Scorer:
                     record(sel, f, np.full(n, ""), "column absent from the file", allowed)
                     bad |= sel
                     continue
-                text = chunk[f].fillna("").astype(str).str.strip().to_numpy(dtype=object)
-                miss = sel & np.isin(text, MISSING_TEXT)
+                text = text_of(f)
+                miss = sel & missing_of(f)
                 record(miss, f, text, "missing value", allowed)
                 bad |= miss
                 if check[0] == "numeric":
-                    v = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(float)
+                    v = number_of(f)
                     notnum = sel & ~miss & np.isnan(v)
                     infinite = sel & np.isinf(v)
                     record(notnum, f, text, "not a number", allowed)
@@ -268,7 +288,9 @@ class ScoringSummary:
     n_rows, n_scored, n_not_scored, n_flagged : int
         Rows read, scored, refused, and scored with an out-of-range flag.
     n_error_lines : int
-        Lines in the errors file (a row may have several).
+        Problem lines of rows not scored in the errors file (a row may have several).
+    n_flag_lines : int
+        Out-of-range flag lines of scored rows in the errors file.
     by_model : dict of {str: int}
         Scored rows per model (cancer type).
     out, errors : Path or None
@@ -281,6 +303,7 @@ class ScoringSummary:
     n_not_scored: int
     n_flagged: int
     n_error_lines: int
+    n_flag_lines: int = 0
     by_model: dict = field(default_factory=dict)
     out: Path | None = None
     errors: Path | None = None
@@ -296,11 +319,12 @@ class ScoringSummary:
                + (f" ({self.n_flagged:,} flagged outside the training range, still scored)" if self.n_flagged else "")]
         if self.by_model:
             out.append("  by model: " + ", ".join(f"{k} {v:,}" for k, v in self.by_model.items()))
+        flags = f"{self.n_flag_lines:,} out-of-range flags" if self.n_flag_lines else ""
         if self.n_not_scored:
-            out.append(f"not scored: {self.n_not_scored:,} rows ({self.n_error_lines:,} problems listed in "
-                       f"{self.errors})")
-        elif self.n_error_lines:
-            out.append(f"flags listed in {self.errors}")
+            out.append(f"not scored: {self.n_not_scored:,} rows ({self.n_error_lines:,} problems"
+                       + (f" and {flags}" if flags else "") + f" listed in {self.errors})")
+        elif flags:
+            out.append(f"{flags} listed in {self.errors}")
         if self.out is not None:
             out.append(f"scores written to {self.out}")
         return out
@@ -347,6 +371,22 @@ def _check_id_column(scorer, columns, caller):
                          f"columns are {list(columns)[:12]}.")
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"' if any(ch in name for ch in ',"\n') else name
+
+
+def _append_csv(df: pd.DataFrame, f) -> None:
+    """Append ``df`` without header: pyarrow's writer (7x pandas' on floats; shortest round-trip floats)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if len(df) == 0:
+        return
+    table = pa.Table.from_pandas(df.astype({c: str for c in df.columns if df[c].dtype == object}),
+                                 preserve_index=False)
+    pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False))
+
+
 def errors_file(out) -> Path:
     """Where the errors of ``out`` go: ``<out>.errors.csv``."""
     return Path(str(out) + ".errors.csv")
@@ -385,25 +425,26 @@ def score_csv(model, path, out, *, id_column=None, cutoff=None, range_margin=0.0
     tmp_out = out.with_name(out.name + ".tmp")
     tmp_err = err_path.with_name(err_path.name + ".tmp")
     t0 = time.perf_counter()
-    n_rows = n_bad = n_flag = n_err = 0
+    n_rows = n_bad = n_flag = n_err = n_flag_lines = 0
     by_model: dict = {}
     try:
         reader = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=int(chunksize),
                              encoding="utf-8", skipinitialspace=False)
-        with open(tmp_out, "w", encoding="utf-8", newline="") as fo, \
-                open(tmp_err, "w", encoding="utf-8", newline="") as fe:
-            fo.write(",".join(scorer.columns) + "\n")
-            fe.write(",".join(ERROR_COLUMNS) + "\n")
+        with open(tmp_out, "wb") as fo, open(tmp_err, "wb") as fe:
+            fo.write((",".join(_quote(c) for c in scorer.columns) + "\n").encode("utf-8"))
+            fe.write((",".join(ERROR_COLUMNS) + "\n").encode("utf-8"))
             for i, chunk in enumerate(reader):
                 if i == 0:
                     _check_id_column(scorer, chunk.columns, "score_csv")
                 scores, errors, bad, flag = scorer.score(chunk, n_rows + 1)
-                scores.to_csv(fo, header=False, index=False, float_format="%.10g")
-                errors.to_csv(fe, header=False, index=False)
+                _append_csv(scores, fo)
+                _append_csv(errors, fe)
                 n_rows += len(chunk)
                 n_bad += bad
                 n_flag += flag
-                n_err += len(errors)
+                flag_lines = int((errors["action"] == _FLAGGED).sum())
+                n_err += len(errors) - flag_lines
+                n_flag_lines += flag_lines
                 for k, v in scores["model"].value_counts(sort=False).items():
                     by_model[k] = by_model.get(k, 0) + int(v)
                 if progress is not None:
@@ -415,6 +456,6 @@ def score_csv(model, path, out, *, id_column=None, cutoff=None, range_margin=0.0
             if t.exists():
                 t.unlink()
     by_model = {k: by_model[k] for k in sorted(by_model)}
-    return ScoringSummary(n_rows, n_rows - n_bad, n_bad, n_flag, n_err, by_model, out, err_path,
+    return ScoringSummary(n_rows, n_rows - n_bad, n_bad, n_flag, n_err, n_flag_lines, by_model, out, err_path,
                           time.perf_counter() - t0)
 
