@@ -17,6 +17,8 @@ __all__ = [
     "ScoringSummary",
     "load_model",
     "AGGREGATES",
+    "aggregate_rows",
+    "make_multicancer_cohort",
 ]
 
 _LAZY = {
@@ -26,7 +28,8 @@ _LAZY = {
     "compare_models": "comparison", "compare_predictions": "comparison", "ModelComparison": "comparison",
     "score_table": "screening", "score_csv": "screening", "ScoringSummary": "screening",
     "load_model": "model_files",
-    "AGGREGATES": "_patients",
+    "AGGREGATES": "_patients", "aggregate_rows": "_patients",
+    "make_multicancer_cohort": "synthetic",
 }
 
 

@@ -225,7 +225,7 @@ class NomogramGroup(BaseEstimator):
             raise ValueError(f"{caller}: factor column(s) {missing} are not in X; X has {list(X.columns)[:12]}.")
         check_dataframe(X, columns=[self.by, *sorted(needed, key=str)], caller=caller)
         yv = self._outcome(y, len(X), caller)
-        types = X[self.by].astype(str)
+        types = _type_keys(X[self.by])
         unknown_given = sorted(set(given) - set(types))
         if unknown_given:
             raise ValueError(f"{caller}: specific= names type(s) {unknown_given} that have no rows in X; "
@@ -414,7 +414,7 @@ class NomogramGroup(BaseEstimator):
         if not isinstance(X, pd.DataFrame) or self.by not in X.columns:
             raise ValueError(f"NomogramGroup.route: X must be a DataFrame with the '{self.by}' column.")
         types = X[self.by]
-        keys = types.astype(str).map(self.routing_)
+        keys = _type_keys(types).map(self.routing_)
         keys[types.isna()] = np.nan
         bad = keys.isna()
         if bad.any() and errors == "raise":
@@ -572,6 +572,12 @@ class NomogramGroup(BaseEstimator):
         if bad:
             raise ModelFileError(f"{caller}: routing points to group(s) {bad} that have no model.")
         return obj
+
+
+def _type_keys(values: pd.Series) -> pd.Series:
+    """Cancer types as text keys; a whole float is written as an integer (2.0 -> '2', as a CSV spells it)."""
+    return values.map(lambda v: str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer()
+                      else str(v))
 
 
 def _take(yv, rows):

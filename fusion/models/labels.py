@@ -11,6 +11,10 @@ number per patient that later joins the clinical factors of a nomogram
 * ``method="xgboost"``: gradient-boosted trees (``binary:logistic`` or
   ``survival:cox``); the score is the margin (log-odds or log hazard ratio).
 
+The third kind of label, a modality head of the early-fusion network, comes
+from :class:`fusion.models.EarlyFusion` (``imaging_label``,
+``pathology_label``), which cross-fits the same way.
+
 Leakage-safe by construction (as scikit-learn's ``TargetEncoder``):
 ``fit_transform(X, y)`` returns **cross-fitted** scores: each patient's score
 comes from a model fitted on the other folds only (folds of patients, so a
@@ -246,7 +250,7 @@ class ModalityLabel(TransformerMixin, BaseEstimator):
             y_arg = yy if self.outcome == "binary" else pd.DataFrame({"time": yy[0], "event": yy[1]})
             try:
                 with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", StatisticalWarning)  # 1-SE fallback; reported in the report
+                    warnings.simplefilter("ignore", StatisticalWarning)  # 1-SE fallback: in selection_report_
                     sig.fit(P, y_arg)
             except ValueError as err:
                 if self.no_signal == "raise" or not any(s in str(err) for s in _NO_SIGNAL):

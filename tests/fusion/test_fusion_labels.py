@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fusion.models import ModalityLabel
-from fusion.models._patients import aggregate_rows
+from fusion.models import ModalityLabel, aggregate_rows
 from nomogram import LogisticNomogram
 from nomogram.exceptions import ModelFileError, StatisticalWarning
 from nomogram.metrics import roc_auc_ci
