@@ -243,7 +243,8 @@ class _Scorer:
             X = pd.DataFrame({f: _typed(parsed[f][idx], entry.checks[f][0]) for f in entry.factors})
             pts = entry.nomogram.points(X)
             for f in entry.factors:
-                scores[f"points_{f}"][idx] = pts[f].to_numpy()
+                if f in pts.columns:  # an interaction partner has no axis of its own (folded into the other's)
+                    scores[f"points_{f}"][idx] = pts[f].to_numpy()
             scores["total_points"][idx] = pts["Total Points"].to_numpy()
             lp = entry.model.decision_function(X)
             scores["linear_predictor"][idx] = lp

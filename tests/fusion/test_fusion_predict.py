@@ -10,7 +10,7 @@ from fusion.cli import main
 from fusion.models import NomogramGroup
 from fusion.models.screening import ERROR_COLUMNS, score_csv, score_table
 from fusion.models.synthetic import make_multicancer_cohort
-from nomogram import CoxNomogram
+from nomogram import CoxNomogram, LogisticNomogram
 from nomogram.exceptions import StatisticalWarning
 
 
@@ -128,3 +128,13 @@ def test_no_scorable_row_or_unreadable_model_exits_1(tmp_path, group_and_patient
                  str(tmp_path / "s2.csv"), "--quiet"]) == 1
     assert "format 'something-else'" in capsys.readouterr().err
     assert not (tmp_path / "s2.csv").exists()
+
+
+def test_interaction_partner_has_no_points_of_its_own():
+    rng = np.random.default_rng(13)
+    X = pd.DataFrame({"age": rng.normal(60, 10, 300), "sex": rng.choice(["F", "M"], 300)})
+    m = LogisticNomogram(interaction=("age", "sex")).fit(X, (rng.random(300) < 0.4).astype(int))
+    scores, errors = score_table(m, X.head(6))
+    assert errors.empty and scores["points_sex"].isna().all()
+    assert np.allclose(scores["total_points"], scores["points_age"])
+    assert np.allclose(scores["probability"], m.predict_proba(X.head(6))[:, 1], rtol=0, atol=1e-14)
