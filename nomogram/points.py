@@ -444,6 +444,12 @@ class Nomogram:
             return f"Nomogram predicting {joined} {self.outcome_name or 'survival'}"
         if self.model_kind == "logistic" and self.outcome_name is not None:
             return f"Nomogram predicting the risk of {self.outcome_name}"
+        if self.model_kind == "logistic" and len(labels) == 1 and labels[0] == "Risk":
+            return "Nomogram predicting risk"
+        if survival and len(survival) == len(labels):
+            times = [_format_number(f.time) for f in survival]
+            joined = times[0] if len(times) == 1 else ", ".join(times[:-1]) + " and " + times[-1]
+            return f"Nomogram predicting {self.outcome_name or 'survival'} at time {joined}"
         if self.outcome_name is not None:
             return f"Nomogram predicting {self.outcome_name}"
         return "Nomogram: " + ", ".join(labels) if labels else "Nomogram"
