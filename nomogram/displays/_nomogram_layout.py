@@ -2,8 +2,8 @@
 
 * :func:`axis_branches` cuts a continuous predictor axis whose points turn
   back (a U-shaped spline) into monotone *branches*, found on a fine grid of
-  the predictor (not only at the ticks) with each turning point refined by
-  Brent's method; a run whose points span less than ``min_span`` is merged
+  the predictor (not only at the ticks) with each turning point refined on a
+  finer grid around it; a run whose points span less than ``min_span`` is merged
   into its neighbour (a reader cannot see the difference).
 * :func:`tick_priority` orders an axis' candidate ticks for labelling: both
   ends first, then the "nicest" values (multiples of 10, 5, 2 steps...).
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Branch", "axis_branches", "tick_priority", "select_labels", "choose_ticks", "format_bound"]
+__all__ = ["Branch", "axis_branches", "tick_priority", "select_labels", "choose_ticks", "place_levels", "format_bound"]
 
 _NICE = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
 
@@ -73,7 +73,7 @@ def _runs(p, tol):
     return runs
 
 
-def axis_branches(values, points, fun, *, min_span: float, n_grid: int = 1201) -> list[Branch]:
+def axis_branches(values, points, fun, *, min_span: float, n_grid: int = 801) -> list[Branch]:
     """Monotone branches of a continuous predictor axis.
 
     Parameters
@@ -147,14 +147,11 @@ def axis_branches(values, points, fun, *, min_span: float, n_grid: int = 1201) -
 
 
 def _refine_turn(fun, grid, i, direction):
-    """The extremum near grid point ``i`` (a maximum when the run before it rises)."""
-    from scipy.optimize import minimize_scalar
-
+    """The extremum near grid point ``i`` (a maximum when the run before it rises), to 1/400 of a grid step."""
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-    sign = -1.0 if direction > 0 else 1.0
-    res = minimize_scalar(lambda v: sign * float(fun(np.array([v]))[0]), bounds=(a, b), method="bounded",
-                          options={"xatol": 1e-10 * max(1.0, abs(b - a))})
-    return float(res.x)
+    fine = np.linspace(a, b, 801)
+    p = np.asarray(fun(fine), dtype=float)
+    return float(fine[int(np.argmax(p) if direction > 0 else np.argmin(p))])
 
 
 def tick_priority(values) -> list[int]:
@@ -274,6 +271,43 @@ def choose_ticks(values, points, centers, widths, gap: float, *, levels: int = 1
         remaining.remove(pick)
         keep(pick)
     return kept
+
+
+def place_levels(centers, widths, sides, gap: float, *, max_lines: int = 4) -> dict:
+    """Where each level label of a categorical axis goes: (side, line).
+
+    Levels are taken in order of their position; each goes to its preferred
+    side (rms: alternately below and above), else the other side, else one
+    line further out on either, and so on, wherever it does not overlap a
+    label already placed on that line. A level is never left out: past
+    ``max_lines`` it goes on a new line of its preferred side.
+
+    Returns
+    -------
+    dict of {int: (int, int)}
+        Level index -> (side, line): side -1 below, +1 above; line 0 nearest the axis.
+    """
+    lines = {}
+    out = {}
+    order = np.argsort(np.asarray(centers, dtype=float), kind="stable")
+    for i in order:
+        lo, hi = centers[i] - widths[i] / 2.0, centers[i] + widths[i] / 2.0
+        pref = int(sides[i])
+        k = 0
+        while True:
+            tries = [(pref, k), (-pref, k)] if k < max_lines else [(pref, k)]
+            done = False
+            for key in tries:
+                used = lines.setdefault(key, [])
+                if all(hi + gap <= a or lo - gap >= b for a, b in used):
+                    used.append((lo, hi))
+                    out[int(i)] = key
+                    done = True
+                    break
+            if done:
+                break
+            k += 1
+    return out
 
 
 def format_bound(v: float, values) -> str:

@@ -68,7 +68,7 @@ import pandas as pd
 
 from .._pretty import pretty
 from ..points import Nomogram, _format_number
-from ._nomogram_layout import Branch, axis_branches, choose_ticks, format_bound
+from ._nomogram_layout import Branch, axis_branches, choose_ticks, format_bound, place_levels
 
 __all__ = ["NomogramDisplay", "rms_label_sides", "PUBLICATION_RC"]
 
@@ -242,7 +242,7 @@ class NomogramDisplay:
              label_wrap: int = 24, linewidth: float | None = None, color: str = "black",
              patient_color: str = "#b2182b", fontfamily: str | None = None, compact: bool = False,
              conf_int=None, conf_lp: str = "representative", col_conf=("black", "0.6"),
-             label_lines: int = 2, min_span: float | None = None) -> "NomogramDisplay":
+             label_lines: int | None = None, min_span: float | None = None) -> "NomogramDisplay":
         """Draw the nomogram.
 
         Parameters
@@ -286,7 +286,8 @@ class NomogramDisplay:
             Font family of all text (e.g. ``"Arial"``, ``"serif"``); default from rcParams.
         compact : bool, default False
             Tighter rows (for many predictors): 0.33 instead of 0.45 inch per row,
-            and categorical levels labelled below their axis first.
+            one line of tick labels, and categorical levels labelled below their
+            axis first.
         conf_int : float or sequence of float or True, optional
             Confidence levels of the linear-predictor bars (rms ``conf.int``;
             True is ``(0.7, 0.9)``). Needs a nomogram with the coefficients'
@@ -295,10 +296,10 @@ class NomogramDisplay:
             Which settings get bars (rms ``conf.lp``; :meth:`Nomogram.lp_confidence_points`).
         col_conf : sequence of colors, default ("black", "0.6")
             Colour of each level's bar segment, innermost first (rms ``col.conf``).
-        label_lines : {1, 2}, default 2
+        label_lines : {1, 2}, optional
             Lines of tick labels a continuous predictor or outcome axis may use:
             with 2, a tick whose label does not fit below the axis may have it
-            above (each side in monotone order).
+            above (each side in monotone order). Default 2, and 1 in ``compact`` mode.
         min_span : float, optional
             A turn of a continuous axis whose points change by less than this is
             not drawn as a branch; default ``0.005 * maxscale`` (half a point).
@@ -314,6 +315,8 @@ class NomogramDisplay:
         for name, v in (("fontsize", fontsize), ("branch_space", branch_space), ("ia_space", ia_space)):
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
                 raise ValueError(f"The '{name}' parameter of {caller} must be a positive number. Got {v!r} instead.")
+        if label_lines is None:
+            label_lines = 1 if compact else 2
         if label_lines not in (1, 2):
             raise ValueError(f"The 'label_lines' parameter of {caller} must be 1 or 2. Got {label_lines!r} instead.")
         if conf_lp not in ("representative", "all"):
@@ -368,8 +371,7 @@ class NomogramDisplay:
             xs += [float(v) for v in self._patient_x(patient_pts, to_x_bottom).values()]
         left_edge, right_edge = min(xs), max(xs)
 
-        def measure(s, size):
-            return _text_size(ax, renderer, s, size, text_kw)
+        measure = _measurer(ax, renderer, text_kw)
 
         names = {r.label: _wrap(r.label, label_wrap) for r in rows}
         name_w = max(measure(s, fontsize)[0] for s in names.values())
@@ -379,7 +381,7 @@ class NomogramDisplay:
                 for b, br in enumerate(r.branches):
                     tags[(r.label, b)] = f"{format_bound(br.lo, r.values)}\u2013{format_bound(br.hi, r.values)}"
         tag_w = max([measure(s, tick_fs)[0] for s in tags.values()], default=0.0)
-        digit_w, line_h = measure("0123456789", tick_fs)
+        line_h = measure("0123456789Afgjpqy|", tick_fs)[1]  # a full line: ascenders and descenders
         tick_w = max(measure(t, tick_fs)[0] for t in ["100"] + [t for r in rows for t in r.texts])
         patient_texts = self._patient_texts(patient_pts, patient_lim, rows) if patient_pts is not None else {}
         patient_w = max([measure(s, tick_fs)[0] for s in patient_texts.values()], default=0.0)
@@ -404,9 +406,11 @@ class NomogramDisplay:
         for r in rows:
             widths[r.label] = np.array([measure(t, tick_fs)[0] if t else 0.0 for t in r.texts])
         for r in rows:
-            if r.discrete:
-                continue
             centers = (np.asarray(r.points, dtype=float) * r.to_x - x0) * s
+            if r.discrete:
+                sides = np.full(len(r.points), _BELOW) if compact else rms_label_sides(r.points, True)
+                r.kept = [place_levels(centers, widths[r.label], sides, gap)]
+                continue
             lines = label_lines if r.kind in ("predictor", "outcome") else 1
             pts = np.asarray(r.points, dtype=float)
             tol = 0.0025 * (maxscale if r.kind == "predictor" else float(np.ptp(pts)) if len(pts) else 1.0)
@@ -425,11 +429,11 @@ class NomogramDisplay:
             if r.kind == "ruler":
                 r.above, r.below = base + lh, 0.5 * tl
             elif r.discrete:
-                n_lab = len([t for t in r.texts if t])
-                r.above = base + lh if n_lab > 1 and not compact else 0.5 * tl
-                r.below = base + lh
-                if compact and n_lab > 2:
-                    r.above = base + lh
+                placed = r.kept[0].values()
+                n_above = max([k + 1 for sd, k in placed if sd == _ABOVE], default=0)
+                n_below = max([k + 1 for sd, k in placed if sd == _BELOW], default=0)
+                r.above = base + n_above * lh if n_above else 0.5 * tl
+                r.below = base + n_below * lh if n_below else 0.5 * tl
             else:
                 two = any(v > 0 for k in r.kept for v in k.values())
                 r.above = base + lh if two else 0.5 * tl
@@ -465,7 +469,7 @@ class NomogramDisplay:
         self._pending_connectors = []  # folds of branched axes, drawn last (around every text)
         if title_text:
             t = ax.text(x0, y_top - 0.12, title_text, ha="left", va="top", fontsize=title_fs, color=color,
-                        gid="title", **text_kw)
+                        gid="title", linespacing=1.0, **text_kw)
             self._occupied.append(t.get_window_extent(renderer))
         for r in rows:
             y = r.ys[0]
@@ -479,7 +483,7 @@ class NomogramDisplay:
             self._grid(col_grid, np.asarray(ruler.points, dtype=float), minor_ruler, 0.0, pred_rows[-1].ys[-1])
         for r in rows:
             if r.discrete:
-                self._draw_discrete(r, compact)
+                self._draw_discrete(r, lh)
             else:
                 self._draw_continuous(r, tags, minor_ruler if r.kind == "ruler" else self._minor(r), base, lh)
         if levels:
@@ -593,7 +597,7 @@ class NomogramDisplay:
                 tag = ax.annotate(tags[(r.label, b)], xy=(self._left_edge, y), xytext=(-0.5 * st["fs"], 0),
                                   textcoords="offset points", ha="right", va="center", fontsize=st["tick_fs"],
                                   color="0.25", fontstyle="italic", gid=f"{r.gid}-branch{b}", zorder=3,
-                                  annotation_clip=False, **st["text_kw"])
+                                  annotation_clip=False, linespacing=1.0, **st["text_kw"])
                 self._occupied.append(tag.get_window_extent(self._renderer))
             placed = {}
             for i in sorted(kept, key=lambda i: kept[i]):
@@ -628,22 +632,25 @@ class NomogramDisplay:
                     markersize=tl / 2, markeredgewidth=st["lw"] * 0.8, color=st["color"], gid=f"{r.gid}-minor",
                     zorder=2, clip_on=False)
 
-    def _draw_discrete(self, r, compact):
-        """Levels (or few values): rms sides (below/above alternately), moved out when they collide."""
+    def _draw_discrete(self, r, lh):
+        """Levels (or few values) where :func:`place_levels` put them (rms sides, moved out when crowded)."""
         ax, st = self.ax_, self._style
         row = self._row_record(r)
         y = r.ys[0]
         x = np.asarray(r.points, dtype=float) * r.to_x
         ax.plot([x.min(), x.max()], [y, y], color=st["color"], lw=st["lw"], solid_capstyle="butt",
                 gid=f"{r.gid}-line", zorder=2)
-        sides = rms_label_sides(r.points, True)
-        if compact:
-            sides = np.full(len(x), _BELOW)
-        placed = self._place_labels(x, y, r.texts, sides, gid=r.gid)
-        row["labels"] = {i: t for i, (t, _) in placed.items()}
-        row["sides"] = {i: side for i, (_, side) in placed.items()}
+        base = 0.42 * st["fs"] + 0.2 * st["tick_fs"]
+        plan = r.kept[0]
+        for i, (side, level) in sorted(plan.items()):
+            if not r.texts[i]:
+                continue
+            t = self._tick_label(r.texts[i], x[i], y, side * (base + level * lh), f"{r.gid}-label{i}")
+            self._occupied.append(t.get_window_extent(self._renderer))
+            row["labels"][i] = t
+            row["sides"][i] = side
         row["ticks"] = x
-        tick_side = np.array([placed[i][1] if i in placed else sides[i] for i in range(len(x))])
+        tick_side = np.array([plan.get(i, (_BELOW, 0))[0] for i in range(len(x))])
         tl = 0.42 * st["fs"]
         for side, marker in ((_BELOW, 3), (_ABOVE, 2)):
             sel = tick_side == side
@@ -654,41 +661,12 @@ class NomogramDisplay:
         row["branches"].append({"y": y, "values": (None, None), "x": (float(x.min()), float(x.max())),
                                 "direction": 0, "tag": None})
 
-    def _place_labels(self, x, y, texts, sides, *, gid):
-        """Levels: preferred side, then the other, then one and two lines further out."""
-        st, r = self._style, self._renderer
-        base = 0.42 * st["fs"] + 0.2 * st["tick_fs"]
-        step = 1.1 * st["tick_fs"]
-        gap = 0.3 * st["tick_fs"] * self.figure_.dpi / 72.0
-        order = list(np.argsort(np.asarray(x), kind="stable"))
-        placed = {}
-        for i in order:
-            if not texts[i]:
-                continue
-            pref = int(sides[i])
-            tries = [(pref, 0), (-pref, 0), (pref, 1), (-pref, 1), (pref, 2), (-pref, 2)]
-            chosen = None
-            for side, level in tries:
-                t = self._tick_label(texts[i], x[i], y, side * (base + level * step), f"{gid}-label{i}")
-                bb = t.get_window_extent(r)
-                if not self._collides(bb, gap):
-                    chosen = (t, side, bb)
-                    break
-                t.remove()
-            if chosen is None:  # a level is never left out: draw it where rms would
-                t = self._tick_label(texts[i], x[i], y, pref * base, f"{gid}-label{i}")
-                chosen = (t, pref, t.get_window_extent(r))
-            t, side, bb = chosen
-            self._occupied.append(bb)
-            placed[i] = (t, side)
-        return placed
-
     def _tick_label(self, text, x, y, offset, gid):
         st = self._style
         return self.ax_.annotate(
             text, xy=(x, y), xytext=(0, offset), textcoords="offset points", ha="center",
             va="bottom" if offset > 0 else "top", fontsize=st["tick_fs"], color=st["color"],
-            annotation_clip=False, gid=gid, zorder=3, **st["text_kw"])
+            annotation_clip=False, gid=gid, zorder=3, linespacing=1.0, **st["text_kw"])
 
     def _collides(self, bb, gap=0.0):
         """Does ``bb`` (display units), widened by ``gap`` on each side, overlap a drawn text?"""
@@ -822,7 +800,7 @@ class NomogramDisplay:
 
         def column_text(s, y, gid, bold=False):
             t = ax.text(x_col, y, s, ha="left", va="center", fontsize=st["tick_fs"], color=c, gid=gid,
-                        fontweight="bold" if bold else "normal", zorder=5, **st["text_kw"])
+                        fontweight="bold" if bold else "normal", zorder=5, linespacing=1.0, **st["text_kw"])
             self._occupied.append(t.get_window_extent(self._renderer))
             return t
 
@@ -959,6 +937,32 @@ def _text_size(ax, renderer, s, fontsize, text_kw):
     bb = t.get_window_extent(renderer)
     t.remove()
     return bb.width, bb.height
+
+
+def _measurer(ax, renderer, text_kw):
+    """``measure(s, size) -> (width, height)`` in pixels, as the drawn Text's extent, cached.
+
+    Widths of one-line plain strings come straight from the renderer's text
+    metrics (what ``Text`` uses); heights are one full line (``linespacing=1``).
+    """
+    from matplotlib.font_manager import FontProperties
+
+    cache, heights = {}, {}
+
+    def measure(s, size):
+        key = (s, float(size))
+        if key not in cache:
+            if not s or "\n" in s or "$" in s:
+                cache[key] = _text_size(ax, renderer, s, size, text_kw)
+            else:
+                if key[1] not in heights:
+                    heights[key[1]] = _text_size(ax, renderer, "0123456789Afgjpqy|", size, text_kw)[1]
+                prop = FontProperties(size=size, family=text_kw.get("fontfamily"))
+                w, _, _ = renderer.get_text_width_height_descent(s, prop, ismath=False)
+                cache[key] = (w, heights[key[1]])
+        return cache[key]
+
+    return measure
 
 
 def _wrap(label, width):
