@@ -28,6 +28,7 @@ __all__ = [
     "check_thresholds",
     "check_columns",
     "renamed_parameter",
+    "renamed_attribute",
     "survival_outcome",
 ]
 
@@ -458,3 +459,29 @@ def survival_outcome(func):
         raise TypeError(f"survival_outcome: {adapter.name} has no parameter 'y'.")
     adapter.survival_position = adapter.params.index("y")
     return wrapper
+
+
+def renamed_attribute(old: str, new: str, *, since: str = RENAMED_SINCE, warn: bool = True) -> property:
+    """A read-only property ``old`` of a result class that returns attribute ``new``.
+
+    With ``warn`` (default) reading it raises a :class:`FutureWarning` naming
+    the new attribute; ``warn=False`` makes a documented alias (``B``, ``u``).
+
+    Examples
+    --------
+    >>> class Result:
+    ...     n_boot = 200
+    ...     B = renamed_attribute("B", "n_boot", warn=False)
+    >>> Result().B
+    200
+    """
+
+    def get(self):
+        if warn:
+            warnings.warn(
+                f"{type(self).__name__}.{old} was renamed {new} in nomofuse {since}; read .{new} instead.",
+                FutureWarning, stacklevel=2,
+            )
+        return getattr(self, new)
+
+    return property(get, doc=f"Old name of :attr:`{new}`." if warn else f"Alias of :attr:`{new}`.")
