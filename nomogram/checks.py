@@ -302,8 +302,11 @@ class _ArgumentAdapter:
         self.func = func
         self.renames: list[tuple[str, str, Callable | None, bool, str]] = []
         self.survival_position: int | None = None
-        params = list(inspect.signature(func).parameters)
+        sig = inspect.signature(func).parameters
+        params = list(sig)
         self.params = params
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self.positional = [p for p in params if sig[p].kind in positional]
         self.name = func.__qualname__.replace(".<locals>", "")
         if self.name.endswith(".__init__"):
             self.name = self.name[: -len(".__init__")]
@@ -353,8 +356,10 @@ class _ArgumentAdapter:
             args = tuple(args[:i]) + ((time, event),) + tuple(args[i:])
         else:
             args = tuple(args[:i]) + ((args[i], args[i + 1]),) + tuple(args[i + 2:])
-        call = self.name + "(" + ", ".join(self.params[:i] + ["y"] + self.params[i + 1:i + 2]) + ", ...)"
-        old = self.name + "(" + ", ".join(self.params[:i] + ["time", "event"] + self.params[i + 1:i + 2]) + ", ...)"
+        before = [p for p in self.positional[:i] if p not in ("self", "cls")]
+        after = self.positional[i + 1:i + 2]
+        call = self.name + "(" + ", ".join(before + ["y"] + after + ["..."]) + ")"
+        old = self.name + "(" + ", ".join(before + ["time", "event"] + after + ["..."]) + ")"
         warnings.warn(
             f"{old} with separate time and event arrays is deprecated since nomofuse "
             f"{RENAMED_SINCE}; pass the survival outcome as one argument: {call} with "

@@ -112,8 +112,8 @@ def _curves(y_bin, time, event, models, thresholds, t, prevalence, harm):
         s = km_survival_at(time, event, t)
         if np.isnan(s):
             raise ValueError(
-                f"decision_curve: no follow-up reaches time={t} (largest observed time is "
-                f"{time.max():g}); choose an earlier time."
+                f"decision_curve: no follow-up reaches horizon={t} (largest observed time is "
+                f"{time.max():g}); choose an earlier horizon."
             )
         pos_rate = 1.0 - s if prevalence is None else float(prevalence)
     odds = thresholds / (1 - thresholds)

@@ -126,8 +126,8 @@ class DecisionCurveDisplay:
         ax.set_xlim(float(res.thresholds.min()), float(res.thresholds.max()))
         ax.set_xlabel("Threshold probability")
         ax.set_ylabel(_YLABELS[stat].format(nper=res.nper))
-        if res.time is not None:
-            ax.set_title(f"Decision curve at t = {res.time:g}")
+        if res.horizon is not None:
+            ax.set_title(f"Decision curve at t = {res.horizon:g}")
         ax.legend(frameon=False)
         self.ax_ = ax
         self.figure_ = ax.figure
