@@ -105,7 +105,7 @@ __all__: list[str] = [
 # Habitats, feature stability (ICC), ComBat harmonisation and the imaging signature.
 from .habitats import HABITAT_FEATURES, HabitatModel  # noqa: E402
 from nomogram.features import ComBat  # noqa: E402
-from nomogram.features import ImagingSignature, lasso_cox_path, lasso_logistic_path  # noqa: E402
+from .signature import ImagingSignature, lasso_cox_path, lasso_logistic_path  # noqa: E402
 from nomogram.features import ICC_KINDS, FeatureStability, feature_icc, intraclass_correlation  # noqa: E402
 
 __all__ += [
