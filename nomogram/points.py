@@ -335,6 +335,10 @@ class Nomogram:
                 return a
         raise KeyError(f"No axis labelled '{label}'; axes: {[a.label for a in self.axes]}.")
 
+    def summary(self) -> pd.DataFrame:
+        """Every tick of every axis: columns ``axis, kind, value, tick_label, points`` (as :meth:`table`)."""
+        return self.table()
+
     def table(self) -> pd.DataFrame:
         """Every tick of every axis as a long table (axis, value, tick label, points)."""
         rows = []
