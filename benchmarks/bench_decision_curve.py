@@ -66,7 +66,7 @@ def main(argv=None):
     horizon = 1825.0
 
     def ours_dca():
-        return decision_curve((time_, event), {"cox": risk}, thresholds, time=horizon).net_benefit("cox")
+        return decision_curve(np.column_stack([time_, event]), {"cox": risk}, thresholds, horizon=horizon).net_benefit("cox")
 
     def loop_dca():
         nb = np.empty(len(thresholds))
@@ -87,7 +87,7 @@ def main(argv=None):
     score = fit.linear_predictor
 
     def ours_maxstat():
-        return maxstat_cutoff(time_, event, score).cutoff
+        return maxstat_cutoff(np.column_stack([time_, event]), score).cutoff
 
     def loop_maxstat():
         # baseline: the standardized log-rank statistic at every admissible cut-point
@@ -98,7 +98,7 @@ def main(argv=None):
             m = int((score <= c).sum())
             if m < max(1, int(np.floor(0.1 * n))) or m > int(np.floor(0.9 * n)):
                 continue
-            stat = logrank_test(time_, event, score <= c).chisq
+            stat = logrank_test(np.column_stack([time_, event]), score <= c).chisq
             if stat > best:
                 best, cut = stat, c
         return cut

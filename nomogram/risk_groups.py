@@ -11,6 +11,7 @@ the log-rank test (``survdiff``), the Cox hazard ratio between groups
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -439,7 +440,8 @@ def risk_groups(
     *,
     horizon: float | None = None,
     landmarks: Sequence[float] | None = None,
-    year: float = 365.25,
+    time_unit: str = "days",
+    year: float | None = None,
     labels: tuple[str, str] = ("low", "high"),
     minprop: float = 0.1,
     maxprop: float = 0.9,
@@ -472,9 +474,11 @@ def risk_groups(
     horizon : float, optional
         Time of the ROC for ``"youden"`` (old name: ``t``).
     landmarks : sequence of float, optional
-        Times for landmark survival. Default ``(1, 2, 3) * year``.
-    year : float, default 365.25
-        Length of a year in the unit of ``time`` (365.25 for days, 12 for months).
+        Times for landmark survival. Default 1, 2 and 3 years in ``time_unit``.
+    time_unit : {"days", "weeks", "months", "years"}, default "days"
+        Unit of the survival times (a year is 365.25 days, 365.25 / 7 weeks, 12 months).
+    year : float, optional
+        Deprecated: the length of a year in the unit of the times; pass ``time_unit``.
     labels : (str, str), default ("low", "high")
     minprop, maxprop : float
         Smallest and largest fraction of patients below the cut-point for ``"maxstat"``.
@@ -528,6 +532,16 @@ def risk_groups(
             f"{caller}: cutoff must be 'median', 'youden', 'maxstat' or a number; got "
             f"{type(cutoff).__name__} {cutoff!r}."
         )
+    units = {"days": 365.25, "weeks": 365.25 / 7, "months": 12.0, "years": 1.0}
+    check_option(time_unit, units, name="time_unit", caller=caller)
+    if year is not None:
+        warnings.warn(
+            f"The 'year' parameter of {caller} is deprecated since nomofuse 0.2; pass "
+            "time_unit='days', 'weeks', 'months' or 'years' (or landmarks=[...] in the unit of the times).",
+            FutureWarning, stacklevel=3,
+        )
+    else:
+        year = units[time_unit]
     landmarks = (np.array([1.0, 2.0, 3.0]) * year) if landmarks is None else np.asarray(landmarks, float)
     return RiskGroups(
         time=time,

@@ -152,3 +152,15 @@ def test_result_summaries_are_tables(gbsg2):
     s = rg.maxstat.summary()
     assert s.shape == (1, 6) and s.loc[0, "cutoff"] == rg.cutoff
     assert rg.summary().shape[0] == 2
+
+
+def test_time_unit_sets_default_landmarks_and_year_warns(gbsg2):
+    y = gbsg2[["time", "cens"]]
+    months = y.assign(time=y["time"] / (365.25 / 12))
+    rg = risk_groups(months, gbsg2.score, time_unit="months")
+    np.testing.assert_array_equal(rg.landmark_times, [12.0, 24.0, 36.0])
+    with pytest.warns(FutureWarning, match="pass time_unit="):
+        old = risk_groups(months, gbsg2.score, year=12)
+    np.testing.assert_array_equal(old.landmark_times, rg.landmark_times)
+    with pytest.raises(ValueError, match="The 'time_unit' parameter of risk_groups must be one of"):
+        risk_groups(y, gbsg2.score, time_unit="decades")
