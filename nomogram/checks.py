@@ -30,6 +30,7 @@ __all__ = [
     "renamed_parameter",
     "renamed_attribute",
     "survival_outcome",
+    "warn_deprecated",
 ]
 
 #: Release in which the old parameter names of the vocabulary in CONTRIBUTING.md started to warn.
@@ -323,11 +324,8 @@ class _ArgumentAdapter:
                 )
             if warn:
                 how = f"{new}=1 - {old}" if convert is _one_minus else f"{new}="
-                warnings.warn(
-                    f"The '{old}' parameter of {self.name} was renamed '{new}' in nomofuse {since}; "
-                    f"pass {how} instead (the old name will stop working in a later release).",
-                    FutureWarning, stacklevel=3,
-                )
+                warn_deprecated(f"The '{old}' parameter of {self.name} was renamed '{new}'",
+                                f"pass {how} instead", since=since, stacklevel=3)
             kwargs[new] = convert(value) if convert is not None else value
         if self.survival_position is not None:
             args, kwargs = self._survival(args, kwargs)
@@ -360,13 +358,26 @@ class _ArgumentAdapter:
         after = self.positional[i + 1:i + 2]
         call = self.name + "(" + ", ".join(before + ["y"] + after + ["..."]) + ")"
         old = self.name + "(" + ", ".join(before + ["time", "event"] + after + ["..."]) + ")"
-        warnings.warn(
-            f"{old} with separate time and event arrays is deprecated since nomofuse "
-            f"{RENAMED_SINCE}; pass the survival outcome as one argument: {call} with "
-            "y = pd.DataFrame({'time': time, 'event': event}) (or an (n, 2) array).",
-            FutureWarning, stacklevel=4,
-        )
+        warn_deprecated(f"{old} with separate time and event arrays was deprecated",
+                        f"pass the survival outcome as one argument: {call} with "
+                        "y = pd.DataFrame({'time': time, 'event': event}) (or an (n, 2) array)",
+                        stacklevel=4)
         return args, kwargs
+
+
+def warn_deprecated(change: str, instead: str, *, since: str = RENAMED_SINCE, stacklevel: int = 2) -> None:
+    """The one deprecation warning of nomofuse.
+
+    Emits the :class:`FutureWarning` (shown to users by default)
+    ``"<change> in nomofuse <since>; <instead> (the old form will stop working
+    in a later release)."``, e.g. ``change="The 'conf_int' parameter of
+    val_prob was renamed 'conf_level'"``, ``instead="pass conf_level= instead"``.
+    :func:`renamed_parameter`, :func:`survival_outcome` and
+    :func:`renamed_attribute` use it; so does any other change of a public
+    call (a method renamed, a calling form replaced).
+    """
+    warnings.warn(f"{change} in nomofuse {since}; {instead} (the old form will stop working in a later "
+                  "release).", FutureWarning, stacklevel=stacklevel + 1)
 
 
 def _one_minus(value):
@@ -483,10 +494,8 @@ def renamed_attribute(old: str, new: str, *, since: str = RENAMED_SINCE, warn: b
 
     def get(self):
         if warn:
-            warnings.warn(
-                f"{type(self).__name__}.{old} was renamed {new} in nomofuse {since}; read .{new} instead.",
-                FutureWarning, stacklevel=2,
-            )
+            warn_deprecated(f"{type(self).__name__}.{old} was renamed {new}", f"read .{new} instead",
+                            since=since, stacklevel=2)
         return getattr(self, new)
 
     return property(get, doc=f"Old name of :attr:`{new}`." if warn else f"Alias of :attr:`{new}`.")

@@ -11,7 +11,6 @@ the log-rank test (``survdiff``), the Cox hazard ratio between groups
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from .checks import (
     renamed_attribute,
     renamed_parameter,
     survival_outcome,
+    warn_deprecated,
 )
 from ._cph_fit import fit_cox
 from ._kaplan_meier import KaplanMeier, kaplan_meier, km_survival_at_subsets
@@ -535,11 +535,8 @@ def risk_groups(
     units = {"days": 365.25, "weeks": 365.25 / 7, "months": 12.0, "years": 1.0}
     check_option(time_unit, units, name="time_unit", caller=caller)
     if year is not None:
-        warnings.warn(
-            f"The 'year' parameter of {caller} is deprecated since nomofuse 0.2; pass "
-            "time_unit='days', 'weeks', 'months' or 'years' (or landmarks=[...] in the unit of the times).",
-            FutureWarning, stacklevel=3,
-        )
+        warn_deprecated(f"The 'year' parameter of {caller} was deprecated", "pass time_unit='days', 'weeks', 'months' or "
+                        "'years' (or landmarks=[...] in the unit of the times)", stacklevel=3)
     else:
         year = units[time_unit]
     landmarks = (np.array([1.0, 2.0, 3.0]) * year) if landmarks is None else np.asarray(landmarks, float)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..checks import check_survival_y, survival_outcome
+from ..checks import check_survival_y, survival_outcome, warn_deprecated
 from .._kaplan_meier import KaplanMeier, kaplan_meier
 from ..risk_groups import RiskGroups
 
@@ -90,10 +89,8 @@ class KaplanMeierDisplay:
     @classmethod
     def from_risk_groups(cls, result: RiskGroups, **kwargs):
         """Deprecated name of :meth:`from_result`."""
-        warnings.warn(
-            "KaplanMeierDisplay.from_risk_groups was renamed from_result in nomofuse 0.2; call "
-            "KaplanMeierDisplay.from_result(result, ...) instead.", FutureWarning, stacklevel=2,
-        )
+        warn_deprecated("KaplanMeierDisplay.from_risk_groups was renamed from_result",
+                        "call KaplanMeierDisplay.from_result(result, ...)")
         return cls.from_result(result, **kwargs)
 
     @classmethod

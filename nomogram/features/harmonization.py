@@ -20,12 +20,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..checks import RENAMED_SINCE, check_columns, check_dataframe, check_is_fitted, check_option
+from ..checks import check_columns, check_dataframe, check_is_fitted, check_option, warn_deprecated
 from ..exceptions import ConvergenceError, StatisticalWarning
 
 from ..model_io import ModelFileMixin, ModelReader, register_model_format
 
 __all__ = ["ComBat"]
+
+_COLUMNS_INSTEAD = ("put the batch (and covariate) columns in X and construct "
+                    "ComBat(batch='<column>', covariates=[...]), which also fits inside a Pipeline")
 
 
 class ComBat(ModelFileMixin, TransformerMixin, BaseEstimator):
@@ -193,12 +196,8 @@ class ComBat(ModelFileMixin, TransformerMixin, BaseEstimator):
                     f"{caller}: ComBat needs each row's batch. Put the batch column in X and "
                     "construct ComBat(batch='<column>') (covariates=[...] for preserved columns)."
                 )
-            warnings.warn(
-                f"{caller}(X, batch, covariates) with separate batch labels is deprecated since "
-                f"nomofuse {RENAMED_SINCE}; put the batch (and covariate) columns in X and construct "
-                "ComBat(batch='<column>', covariates=[...]) so it fits inside a Pipeline.",
-                FutureWarning, stacklevel=3,
-            )
+            warn_deprecated(f"{caller}(X, batch, covariates) with separate batch labels was deprecated", _COLUMNS_INSTEAD,
+                            stacklevel=3)
             return X, batch, covariates
         if batch is not None or covariates is not None:
             raise TypeError(
@@ -513,12 +512,8 @@ class ComBat(ModelFileMixin, TransformerMixin, BaseEstimator):
                 warnings.simplefilter("ignore", FutureWarning)
                 self.fit(X, batch=batch, covariates=covariates)
                 out = self.transform(X, batch, covariates)
-            warnings.warn(
-                f"ComBat.fit_transform(X, batch, covariates) with separate batch labels is deprecated "
-                f"since nomofuse {RENAMED_SINCE}; put the batch (and covariate) columns in X and construct "
-                "ComBat(batch='<column>', covariates=[...]) so it fits inside a Pipeline.",
-                FutureWarning, stacklevel=2,
-            )
+            warn_deprecated("ComBat.fit_transform(X, batch, covariates) with separate batch labels was deprecated",
+                            _COLUMNS_INSTEAD)
             return out
         return self.fit(X).transform(X)
 

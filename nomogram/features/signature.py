@@ -10,7 +10,7 @@ test data leaks into it. It is modality-free; :class:`imaging.ImagingSignature`
 same estimator under their modality's name. The steps:
 
 1. optional ICC filter (features reproducible between readers, from a
-   precomputed table, see :func:`imaging.stability.feature_icc`);
+   precomputed table, see :func:`nomogram.features.feature_icc`);
 2. variance filter (constant features out);
 3. z-scoring with the training means and standard deviations;
 4. Spearman redundancy filter (of a pair with ``|rho|`` above the threshold,

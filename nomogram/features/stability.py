@@ -15,14 +15,13 @@ for single measurements, computed from the two-way ANOVA of an
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_option, renamed_parameter
+from ..checks import check_option, renamed_parameter, warn_deprecated
 
 __all__ = [
     "ICC_KINDS",
@@ -273,8 +272,7 @@ class FeatureStability:
     @property
     def alpha(self) -> float:
         """Deprecated: ``1 - conf_level``."""
-        warnings.warn("FeatureStability.alpha is deprecated since nomofuse 0.2; read conf_level "
-                      "(alpha = 1 - conf_level).", FutureWarning, stacklevel=2)
+        warn_deprecated("FeatureStability.alpha was deprecated", "read conf_level (alpha = 1 - conf_level)")
         return 1 - self.conf_level
 
     def stable_features(self, threshold: float = 0.75, kind: str = "ICC(3,1)",

@@ -130,7 +130,7 @@ def test_bad_method_and_model(gbsg2, logistic_model):
         validate(logistic_model, X, y, method="bot")
     with pytest.raises(TypeError, match="fitted LogisticNomogram or CoxNomogram"):
         validate(object(), X, y)
-    with pytest.raises(ValueError, match="B <= n/2"):
+    with pytest.raises(ValueError, match="n_boot <= n/2"):
         validate(logistic_model, X, y, n_boot=400, method="crossvalidation")
     from nomogram import LogisticNomogram, NotFittedError
 
