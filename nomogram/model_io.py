@@ -102,8 +102,9 @@ MAX_MODEL_DEPTH = 32
 #: The format name of the first nomogram-model files (``format_version`` 1).
 LEGACY_FORMAT = "nomofuse-model"
 #: Modules ``load_model`` may import to find the loader of a format's package (never a name from the file).
-_IMPORTABLE = {"nomogram": ("nomogram", "nomogram.features"), "imaging": ("imaging",),
-               "pathology": ("pathology",), "fusion": ("fusion",)}
+_IMPORTABLE = {"nomogram": ("nomogram", "nomogram.features"),
+               "imaging": ("imaging", "imaging.signature", "imaging.habitats"),
+               "pathology": ("pathology",), "fusion": ("fusion", "fusion.models")}
 
 
 # --------------------------------------------------------------------------- registry
