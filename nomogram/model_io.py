@@ -53,8 +53,10 @@ key                        content
                            ``baseline_survival`` ``{"time": [...], "survival": [...]}`` and
                            ``baseline_hazard_variance`` ``{"V0": [...], "A": [[...]]}``
                            (for ``survest`` standard errors)
-``nomogram``               the default nomogram's axes (for reading; the loaded model
-                           recomputes them)
+``nomogram``               the default nomogram as its specification
+                           (``Nomogram.to_spec``, format ``nomofuse.nomogram.NomogramSpec``:
+                           axes, points and outcome mappings, for other programs to
+                           read; the loaded model recomputes it)
 =========================  ===============================================================
 
 Floats are written with ``repr`` precision, so predictions after a round trip
@@ -110,15 +112,16 @@ _IMPORTABLE = {"nomogram": ("nomogram", "nomogram.features"),
 # --------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class _Entry:
-    loader: Callable[[dict, str], object]
+    loader: Callable[..., object]
     unsigned_versions: tuple[int, ...]
+    wants_path: bool = False
 
 
 _REGISTRY: dict[str, _Entry] = {}
 
 
-def register_model_format(format: str, loader: Callable[[dict, str], object], *,
-                          unsigned_versions=(), replace: bool = False) -> None:
+def register_model_format(format: str, loader: Callable[..., object], *,
+                          unsigned_versions=(), wants_path: bool = False, replace: bool = False) -> None:
     """Make :func:`load_model` read files whose ``"format"`` is ``format``.
 
     Parameters
@@ -133,6 +136,11 @@ def register_model_format(format: str, loader: Callable[[dict, str], object], *,
     unsigned_versions : tuple of int
         Versions written before checksums existed; only these load without a
         ``sha256`` field.
+    wants_path : bool, default False
+        The loader is called as ``loader(data, source, path)`` with the
+        :class:`~pathlib.Path` of the file read (None when the model came as
+        JSON text or a dict): for a model whose JSON names companion files
+        beside it (a network's weights).
     replace : bool, default False
         Registering a format twice with another loader is an error unless True.
     """
@@ -140,7 +148,7 @@ def register_model_format(format: str, loader: Callable[[dict, str], object], *,
         raise ValueError(
             f"register_model_format: format must be 'nomofuse.<package>.<Class>'; got {format!r}."
         )
-    entry = _Entry(loader, tuple(int(v) for v in unsigned_versions))
+    entry = _Entry(loader, tuple(int(v) for v in unsigned_versions), bool(wants_path))
     old = _REGISTRY.get(format)
     if old is not None and old != entry and not replace:
         if getattr(old.loader, "__qualname__", None) != getattr(loader, "__qualname__", None):
@@ -217,21 +225,29 @@ class ModelFileMixin:
     source)``; defining the class registers the format
     (``_model_unsigned_versions`` lists versions written before checksums).
     A subclass that sets no ``_model_format`` of its own is written under its
-    parent's format unless it overrides it.
+    parent's format unless it overrides it. A class whose file names
+    companion files beside it (a network's weights) sets
+    ``_model_wants_path = True``; its ``_from_model_dict(data, source, path)``
+    then receives the file's path (None for JSON text).
     """
 
     _model_format: str | None = None
     _model_version: int = 1
     _model_unsigned_versions: tuple[int, ...] = ()
+    #: True when ``_from_model_dict(data, source, path)`` needs the file's path (companion files).
+    _model_wants_path: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("_model_format"):
             register_model_format(cls._model_format, cls._load_model_dict,
-                                  unsigned_versions=cls._model_unsigned_versions, replace=True)
+                                  unsigned_versions=cls._model_unsigned_versions,
+                                  wants_path=cls._model_wants_path, replace=True)
 
     @classmethod
-    def _load_model_dict(cls, data: dict, source: str):
+    def _load_model_dict(cls, data: dict, source: str, path=None):
+        if cls._model_wants_path:
+            return cls._from_model_dict(data, source, path)
         return cls._from_model_dict(data, source)
 
     def _model_header(self) -> dict:
@@ -406,11 +422,16 @@ def load_model(source, *, verify: bool = True, max_bytes: int = MAX_MODEL_BYTES)
     >>> m.to_json("model.json"); same = load_model("model.json")  # doctest: +SKIP
     """
     text, name = _read_text(source, max_bytes)
-    return model_from_dict(_parse(text, name), source=name, verify=verify)
+    path = None if isinstance(source, (bytes, bytearray)) or _is_text(source) else Path(os.fspath(source))
+    return model_from_dict(_parse(text, name), source=name, verify=verify, path=path)
 
 
-def model_from_dict(data: dict, source: str = "<dict>", *, verify: bool = True):
-    """Build the fitted object a parsed model file describes (see :func:`load_model`)."""
+def model_from_dict(data: dict, source: str = "<dict>", *, verify: bool = True, path=None):
+    """Build the fitted object a parsed model file describes (see :func:`load_model`).
+
+    ``path`` is the file the dictionary was read from, for formats whose
+    loader finds companion files beside it (``wants_path``).
+    """
     if not isinstance(data, dict):
         raise ModelFileError(f"{source}: a model file holds a JSON object; got {type(data).__name__}.")
     fmt = data.get("format")
@@ -445,12 +466,14 @@ def model_from_dict(data: dict, source: str = "<dict>", *, verify: bool = True):
                 "or damaged. Re-export the model, or load_model(..., verify=False) if the edit was "
                 "intended."
             )
+    if entry.wants_path:
+        return _call_loader(entry.loader, data, source, fmt, path)
     return _call_loader(entry.loader, data, source, fmt)
 
 
-def _call_loader(loader, data, source, fmt):
+def _call_loader(loader, data, source, fmt, *path):
     try:
-        return loader(data, source)
+        return loader(data, source, *path)
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
@@ -641,7 +664,7 @@ def _nomogram_model_dict(model) -> dict:
             },
         }
     try:
-        out["nomogram"] = model.nomogram().to_dict()
+        out["nomogram"] = model.nomogram().to_spec()
     except ValueError:
         out["nomogram"] = None
     return out

@@ -197,6 +197,13 @@ def _results(models):
                                         categorical=["grade"]), None, False),
         "RegressionTable": (nomogram.regression_table(df, "event", ["age", "size", "grade"]), None, False),
         "Nomogram": (lm.nomogram(), None, True),
+        "AnovaResult": (nomogram.anova(lm), (5, 3), True),  # age, its nonlinearity, size, grade, TOTAL
+        "AnovaResult(cox)": (nomogram.anova(cm), (5, 3), True),
+        "EffectsResult": (nomogram.effects(lm), (8, 8), True),
+        "EffectsResult(cox)": (nomogram.effects(cm, conf_level=0.9), (8, 8), True),
+        "PartialEffects": (nomogram.partial_effects(lm, "age"), (200, 7), True),
+        "PartialEffects(cox)": (nomogram.partial_effects(cm, ["age", "grade"], scale="survival", horizon=730.0),
+                                (203, 7), True),
         "ConcordanceResult": (metrics.harrell_c(SURV, lp), (1, None), False),
         "ConcordanceComparison": (metrics.compare_concordance(SURV, lp, risk2), (1, None), False),
         "CutoffResult": (metrics.cutoff_metrics(Y, p, n_boot=20, random_state=0), None, False),
@@ -215,7 +222,8 @@ def _results(models):
 
 RESULT_NAMES = ["CalibrationResult", "CalibrationResult(cox)", "ValProbResult", "ValidationResult",
                 "DecisionCurveResult", "RiskGroups", "MaxstatResult", "KaplanMeier", "LogRankResult",
-                "TableOne", "RegressionTable", "Nomogram", "ConcordanceResult",
+                "TableOne", "RegressionTable", "Nomogram", "AnovaResult", "AnovaResult(cox)", "EffectsResult",
+                "EffectsResult(cox)", "PartialEffects", "PartialEffects(cox)", "ConcordanceResult",
                 "ConcordanceComparison", "CutoffResult", "DelongTestResult", "MulticlassResult",
                 "ReclassificationResult", "SurvivalNriResult", "SurvivalIdiResult", "RocCurve",
                 "RocAucResult", "TimeDependentAucResult", "FeatureStability"]
@@ -229,7 +237,12 @@ def results(models):
 
 
 def check_result(result, shape, draws: bool) -> None:
-    """summary() is a DataFrame (of ``shape``; None entries unchecked); plot() returns a Display."""
+    """summary() is a DataFrame (of ``shape``; None entries unchecked); plot() returns a Display.
+
+    The Display's ``ax_`` is an Axes, or an array of Axes for a display with one
+    panel per predictor (``PartialEffectDisplay``); ``plot(ax=...)`` draws on
+    the Axes given (as many as the panels).
+    """
     s = result.summary()
     assert isinstance(s, pd.DataFrame), type(s)
     assert len(s) > 0
@@ -246,9 +259,13 @@ def check_result(result, shape, draws: bool) -> None:
 
         disp = result.plot()
         assert type(disp).__name__.endswith("Display")
-        assert disp.figure_ is disp.ax_.figure
-        fig, ax = plt.subplots()
-        assert result.plot(ax=ax).ax_ is ax
+        panels = np.atleast_1d(np.asarray(disp.ax_, dtype=object)).ravel()
+        assert all(a.figure is disp.figure_ for a in panels)
+        n = len([a for a in panels if a.get_visible()])
+        fig, ax = plt.subplots(1, n, squeeze=False)
+        given = ax[0, 0] if n == 1 else ax[0]
+        drawn = np.atleast_1d(np.asarray(result.plot(ax=given).ax_, dtype=object)).ravel()
+        assert list(drawn[:n]) == list(ax[0]), "plot(ax=...) draws on the Axes given"
         plt.close("all")
 
 
@@ -256,6 +273,30 @@ def check_result(result, shape, draws: bool) -> None:
 def test_result_contract(results, name):
     result, shape, draws = results[name]
     check_result(result, shape, draws)
+
+
+@pytest.mark.parametrize("kind", ["logistic", "cox"])
+def test_nomogram_is_a_model_file_through_its_spec(models, kind, tmp_path):
+    """``Nomogram.to_json`` writes its NomogramSpec (checksummed); ``load_model`` gives a Nomogram back."""
+    import json
+
+    nom = models[kind == "cox"].nomogram()
+    path = nom.to_json(tmp_path / "nomogram.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["format"] == "nomofuse.nomogram.NomogramSpec" and data["version"] == 1 and "sha256" in data
+    assert {k: v for k, v in data.items() if k != "sha256"} == json.loads(json.dumps(nom.to_spec()))
+    back = load_model(path)
+    assert type(back) is nomogram.Nomogram
+    pd.testing.assert_frame_equal(back.points(X), nom.points(X))
+    # a bare specification (no checksum, e.g. written by another program) loads too
+    bare = json.dumps(nom.to_spec())
+    pd.testing.assert_frame_equal(load_model(bare).points(X), nom.points(X))
+    # an edited, checksummed file is refused
+    data["maxscale"] = 50.0
+    with pytest.raises(nomogram.ModelFileError, match="sha256"):
+        load_model(json.dumps(data))
+    # the model's own file carries its default nomogram as a spec
+    assert json.loads(models[kind == "cox"].to_json())["nomogram"] == json.loads(json.dumps(nom.to_spec()))
 
 
 def test_every_result_class_is_covered(results):
