@@ -106,7 +106,8 @@ LEGACY_FORMAT = "nomofuse-model"
 #: Modules ``load_model`` may import to find the loader of a format's package (never a name from the file).
 _IMPORTABLE = {"nomogram": ("nomogram", "nomogram.features"),
                "imaging": ("imaging", "imaging.signature", "imaging.habitats"),
-               "pathology": ("pathology",), "fusion": ("fusion", "fusion.models")}
+               "pathology": ("pathology",), "fusion": ("fusion.models.labels", "fusion.models.network",
+                                                            "fusion.models.group")}
 
 
 # --------------------------------------------------------------------------- registry
@@ -441,8 +442,8 @@ def model_from_dict(data: dict, source: str = "<dict>", *, verify: bool = True, 
             raise ModelFileError(f"{source}: field '{bad}' holds a non-finite number (NaN or infinity).")
         return _call_loader(_legacy_nomogram_model, data, source, fmt)
     if not isinstance(fmt, str) or not fmt.startswith("nomofuse."):
-        raise ModelFileError(f"{source}: not a nomofuse model file (field 'format' must be "
-                             f"'nomofuse.<package>.<Class>'; got {fmt!r}).")
+        raise ModelFileError(f"{source}: not a nomofuse model file: format {fmt!r} (field 'format' must be "
+                             "'nomofuse.<package>.<Class>').")
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise ModelFileError(f"{source}: field 'version' must be an integer; got {version!r}.")

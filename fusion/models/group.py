@@ -36,7 +36,14 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator
 
 from nomogram import CoxNomogram, LogisticNomogram
-from nomogram.checks import check_binary_y, check_dataframe, check_is_fitted, check_option, check_survival_y
+from nomogram.checks import (
+    check_binary_y,
+    check_columns,
+    check_dataframe,
+    check_is_fitted,
+    check_option,
+    check_survival_y,
+)
 from nomogram.exceptions import ConvergenceError, StatisticalWarning
 from nomogram.model_io import ModelFileMixin, ModelReader, model_from_dict, model_to_dict
 
@@ -424,6 +431,10 @@ class NomogramGroup(ModelFileMixin, BaseEstimator):
         return keys
 
     def _per_group(self, X, fn, width):
+        check_is_fitted(self, "models_")
+        if isinstance(X, pd.DataFrame):
+            needed = [self.by] + list(dict.fromkeys(f for k in self.models_ for f in self.factors_[k]))
+            check_columns(X, needed, caller=type(self).__name__)
         keys = self.route(X)
         out = np.full((len(X), width), np.nan)
         for k in keys.unique():

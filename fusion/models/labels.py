@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from nomogram.checks import check_dataframe, check_is_fitted, check_option
+from nomogram.checks import check_columns, check_dataframe, check_is_fitted, check_option
 from nomogram.exceptions import StatisticalWarning
 from nomogram.features import Signature
 from nomogram.model_io import ModelFileMixin, ModelReader, model_from_dict
@@ -150,9 +150,7 @@ class ModalityLabel(ModelFileMixin, TransformerMixin, BaseEstimator):
             cols = list(self.feature_names_in_)
         Xs = X.copy()
         Xs.columns = [str(c) for c in X.columns]
-        missing = [c for c in cols if c not in Xs.columns]
-        if missing:
-            raise ValueError(f"{caller}: X lacks feature column(s) {missing[:5]} the label was fitted on.")
+        check_columns(Xs, cols, caller=caller, what="feature column(s)")
         keep = cols + ([self.size_column] if self.size_column in Xs.columns and self.size_column not in cols else [])
         Xs = Xs[keep]
         bad = [c for c in cols if not pd.api.types.is_numeric_dtype(Xs[c])]
@@ -279,6 +277,26 @@ class ModalityLabel(ModelFileMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_in_")
         P, _ = self._features(X, groups, caller, fitting=False)
         return pd.DataFrame({self.name: self._score(self.model_, self.constant_, P)}, index=P.index)
+
+    def summary(self) -> pd.DataFrame:
+        """What the label uses: one row per feature it was fitted on.
+
+        Columns ``weight`` (the signature's coefficient for ``"lasso"``, 0 for a
+        feature it dropped; XGBoost's total gain for ``"xgboost"``, 0 for a
+        feature no tree splits on; 0 everywhere for a constant label) and
+        ``used`` (bool).
+        """
+        check_is_fitted(self, "feature_names_in_")
+        names = [str(c) for c in self.feature_names_in_]
+        weight = pd.Series(0.0, index=pd.Index(names, name="feature"))
+        if self.model_ is not None and self.method == "lasso":
+            coef = self.model_.coef_
+            weight.loc[[str(c) for c in coef.index]] = coef.to_numpy(dtype=float)
+        elif self.model_ is not None:
+            gain = self.model_.get_score(importance_type="total_gain")  # keys f0, f1, ... in column order
+            for key, value in gain.items():
+                weight.iloc[int(key[1:])] = float(value)
+        return pd.DataFrame({"weight": weight, "used": weight != 0})
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray([self.name], dtype=object)
