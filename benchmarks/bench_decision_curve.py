@@ -4,7 +4,7 @@ Data: the real GBSG2 cohort (tests/reference/data/gbsg2.csv) resampled with
 replacement to ``--n`` patients; the risk is a 5-year Cox risk.
 
 * survival net benefit at 99 thresholds: ours (all thresholds at once,
-  :func:`nomogram._kaplan_meier.km_survival_at_subsets`) against a direct
+  :func:`nomogram._survival.km_survival_at`) against a direct
   transcription of dcurves (a Kaplan–Meier fit per threshold on the
   test-positive subset, as ``dca()`` does with ``survfit``);
 * ``maxstat_cutoff`` (one cumulative sum over sorted scores) against the
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nomogram._cph_fit import baseline_hazard, fit_cox  # noqa: E402
-from nomogram._kaplan_meier import km_survival_at  # noqa: E402
+from nomogram._survival import km_survival_at  # noqa: E402
 from nomogram._logrank import logrank_test  # noqa: E402
 from nomogram.decision_curve import decision_curve, default_thresholds  # noqa: E402
 from nomogram.risk_groups import maxstat_cutoff  # noqa: E402
@@ -73,7 +73,7 @@ def main(argv=None):
         for i, pt in enumerate(thresholds):
             m = risk >= pt
             q = m.mean()
-            r = 0.0 if not m.any() else 1 - km_survival_at(time_[m], event[m], horizon)
+            r = 0.0 if not m.any() else 1 - float(km_survival_at(time_[m], event[m], horizon)[0])
             nb[i] = r * q - (1 - r) * q * pt / (1 - pt)
         return nb
 

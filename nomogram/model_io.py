@@ -28,8 +28,12 @@ statistic) are written as ``null``.
 
 Older files still load: the ``nomofuse-model`` scheme (``format_version``
 1, ``model_type`` ``LogisticNomogram``/``CoxNomogram``) and version-1 files of
-``nomofuse.imaging.ComBat``, ``nomofuse.imaging.ImagingSignature`` and
-``nomofuse.imaging.HabitatModel``, all written before checksums existed.
+``nomofuse.imaging.ComBat``, ``nomofuse.imaging.ImagingSignature``,
+``nomofuse.imaging.HabitatModel`` and ``nomofuse.fusion.ModalityLabel`` /
+``EarlyFusion`` / ``NomogramGroup``, all written before checksums existed.
+A nomogram's specification (``nomofuse.nomogram.NomogramSpec``, see
+:mod:`nomogram.points`) is a model file too; written by another program it may
+lack the checksum.
 
 Nomogram models (``nomofuse.nomogram.LogisticNomogram`` / ``CoxNomogram``,
 version 1) hold:
