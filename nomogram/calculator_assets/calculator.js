@@ -173,6 +173,9 @@
 
   function numericRange(p) { return p.range ? p.range : null; }
 
+  // a range end as a reader wants it (the check itself uses the exact value)
+  function short(v) { return String(Number(Number(v).toPrecision(6))); }
+
   function idFor(name) { return "in-" + name.replace(/[^A-Za-z0-9_-]/g, "_"); }
 
   function renderForm() {
@@ -199,7 +202,7 @@
         if (state[p.name] === undefined) state[p.name] = p.adjust !== undefined && p.adjust !== null ? String(p.adjust) : "";
         input.value = state[p.name];
         var hint = el("span", {id: id + "-hint", "class": "hint"},
-                      r ? "training range " + r[0] + " \u2013 " + r[1] : "");
+                      r ? "training range " + short(r[0]) + " \u2013 " + short(r[1]) : "");
         row.appendChild(input);
         row.appendChild(hint);
         row.appendChild(el("span", {"class": "flag", id: id + "-flag", role: "status"}));
@@ -330,7 +333,7 @@
       input.setAttribute("aria-invalid", isOut || isMissing ? "true" : "false");
       input.classList.toggle("out-of-range", isOut);
       var r = numericRange(p);
-      flag.textContent = isOut ? "Outside the training range (" + r[0] + " \u2013 " + r[1] +
+      flag.textContent = isOut ? "Outside the training range (" + short(r[0]) + " \u2013 " + short(r[1]) +
                                  "): the prediction extrapolates." : (isMissing ? "Enter a number." : "");
     });
     var banner = document.getElementById("status");
