@@ -12,7 +12,9 @@ browser serves the whole module and each model's page is loaded once.
 
 A screenshot of each page (desktop, and the logistic one at phone width) and the
 measured largest differences are saved under ``$NOMOFUSE_TEST_ARTIFACTS``
-(default ``test-artifacts/`` at the repository root).
+(default ``artifacts/`` in pytest's base temporary folder). Without Playwright or
+Chromium the module is skipped, unless ``NOMOFUSE_REQUIRE_BROWSER=1`` (set by
+``.ci/run``, which installs Debian's chromium), which makes it fail.
 """
 
 import json
@@ -27,11 +29,21 @@ import pytest
 from scipy.special import expit
 from scipy.stats import norm
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = os.environ.get("NOMOFUSE_CHROMIUM", "/usr/bin/chromium")
+def _unavailable(reason):
+    # .ci/run sets NOMOFUSE_REQUIRE_BROWSER=1: there a missing browser is a failure, not a skip
+    if os.environ.get("NOMOFUSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser test required (NOMOFUSE_REQUIRE_BROWSER=1) but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+try:
+    import playwright.sync_api as playwright_api
+except ImportError:
+    _unavailable("playwright is not installed (pip install playwright; the [test] extra has it)")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)", allow_module_level=True)
+    _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)")
 
 from lifelines.datasets import load_gbsg2  # noqa: E402
 
@@ -43,18 +55,23 @@ from nomogram.exceptions import StatisticalWarning  # noqa: E402
 
 ATOL = 1e-9
 N_PATIENTS = 50
-ARTIFACTS = Path(os.environ.get("NOMOFUSE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 MAX_DIFF = {}
+ARTIFACTS = None  # set by the browser fixture
 
 
 # ------------------------------------------------------------------ browser and pages
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
+    """One Chromium for the module; screenshots and measured differences go to the artifact folder:
+    ``$NOMOFUSE_TEST_ARTIFACTS``, or ``artifacts/`` in pytest's base temporary folder."""
+    global ARTIFACTS
+    base = os.environ.get("NOMOFUSE_TEST_ARTIFACTS")
+    ARTIFACTS = Path(base) if base else tmp_path_factory.getbasetemp() / "artifacts"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "calculator_max_differences.json").write_text(json.dumps(MAX_DIFF, indent=1))
 
 
@@ -154,7 +171,6 @@ def _compare(name, got: dict, want: dict):
 
 
 def _screenshot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
