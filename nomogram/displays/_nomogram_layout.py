@@ -11,9 +11,9 @@
   beside the labels already kept (on one or two label lines): first both
   ends, then, while reading the axis by straight-line interpolation between
   the kept ticks would be off by more than ``tol`` points somewhere, the tick
-  where it is off most (the knee of a skewed spline axis), then the nicest
-  values. A tick whose label does not fit is not drawn at all, so every drawn
-  tick is labelled.
+  where it is off most (the knee of a skewed spline axis; it may take the
+  second line), then the nicest values (first line only). A tick whose label
+  does not fit is not drawn at all, so every drawn tick is labelled.
 """
 
 from __future__ import annotations
@@ -248,9 +248,9 @@ def choose_ticks(values, points, centers, widths, gap: float, *, levels: int = 1
     lines = [[] for _ in range(levels)]
     kept = {}
 
-    def keep(i):
+    def keep(i, n_lines=levels):
         lo, hi = centers[i] - widths[i] / 2.0, centers[i] + widths[i] / 2.0
-        for k in range(levels):
+        for k in range(n_lines):
             if all(hi + gap <= a or lo - gap >= b for a, b in lines[k]):
                 lines[k].append((lo, hi))
                 kept[i] = k
@@ -260,16 +260,16 @@ def choose_ticks(values, points, centers, widths, gap: float, *, levels: int = 1
         keep(i)
     remaining = nice[2:]
     while remaining:
-        pick = remaining[0]
+        pick, lines_allowed = remaining[0], 1  # the nicest values: on the first line only
         ref = sorted(kept, key=lambda i: values[i])
         if np.isfinite(tol) and len(ref) >= 2:
             rem = np.array(remaining)
             err = np.abs(points[rem] - np.interp(values[rem], values[ref], points[ref]))
             j = int(np.argmax(err))
-            if err[j] > tol:
-                pick = remaining[j]
+            if err[j] > tol:  # a tick that makes the axis readable where it bends: any line
+                pick, lines_allowed = remaining[j], levels
         remaining.remove(pick)
-        keep(pick)
+        keep(pick, lines_allowed)
     return kept
 
 
