@@ -40,6 +40,10 @@ Format ``"nomofuse.nomogram.NomogramSpec"``, version 1::
 
     {"format": "nomofuse.nomogram.NomogramSpec", "version": 1,
      "model_kind": "logistic" | "cox",
+     "title": "Nomogram predicting ...",   # Nomogram.title (information; recomputed on reading)
+     "outcome_name": null | str,     # what is predicted ("recurrence-free survival")
+     "time_unit": null | "days" | "weeks" | "months" | "years",
+     "variance": null | V,           # for confidence limits (below)
      "maxscale": 100.0,
      "points_per_unit": sc,          # points per unit of linear predictor
      "intercept": a,                 # linear predictor at 0 total points
@@ -51,8 +55,11 @@ Format ``"nomofuse.nomogram.NomogramSpec"``, version 1::
 
 A predictor ``P`` is ``{"name", "type", "columns", "coef", "discrete"}`` plus
 ``"levels"`` (type ``"categorical"``) or ``"values"`` (numeric: its distinct
-training values when at most 10, else null) and ``"knots"`` (type
-``"rcs"``). Its
+training values when at most 10, else null) and ``"range"`` (numeric: the
+training minimum and maximum, which a calculator flags values outside of),
+``"knots"`` (type ``"rcs"``) and ``"adjust"`` (the datadist 'Adjust to'
+value: median or most frequent level; summary statistics, never a patient
+row). Its
 contribution to the linear predictor is :math:`f(x) = \\sum_c b_c(x)\\,
 \\mathrm{coef}_c` over its basis columns:
 
@@ -90,6 +97,20 @@ risk :math:`1 / (1 + e^{-LP})`; ``{"label", "type": "survival", "time": t,
 where LP is already centred (``decision_function``: :math:`X\\beta` minus the
 model's centre, folded into the intercept) and :math:`S_0(t)` is the model's
 baseline survival at its centre; ``null`` (NaN) past the model's follow-up.
+A survival outcome also holds ``"hazard_variance"`` :math:`V_0(t)` and
+``"hazard_covariance"`` :math:`A(t)` (one per design column), rms
+``survest``'s pieces of the cumulative hazard's variance.
+
+Confidence limits (:meth:`Nomogram.confidence_limits`) need
+``V = {"columns", "covariance", "center"}``: the coefficients' covariance
+matrix in the order of ``columns`` (``"Intercept"`` first for a logistic
+model, then every predictor's columns and the interaction's) and, for a Cox
+model, the training means ``center`` of those columns. With :math:`z` a
+patient's design row in that order (1 for the intercept; minus ``center``),
+:math:`se = \\sqrt{z^\\top V z}`; the risk's limits are
+:math:`\\mathrm{expit}(LP \\mp q\\, se)` and survival's
+:math:`S \\exp(\\mp q\\, se_H)`, :math:`se_H = e^{LP}\\sqrt{V_0(t) + u^\\top V u}`,
+:math:`u = -\\log S_0(t)\\, z - A(t)`, capped at 1 (rms ``survest``, log scale).
 Non-finite numbers are written as ``null``. ``tests/nomogram/models/
 test_nomogram_spec.py`` holds a pure-Python evaluator of this format.
 

@@ -192,6 +192,9 @@ class NomogramDisplay:
         ``nomogram.points(patient)`` when a patient was drawn.
     patient_limits_ : pandas.DataFrame or None
         ``nomogram.confidence_limits(patient)`` when a patient and ``conf_int`` were given.
+    conf_points_ : pandas.DataFrame
+        With ``conf_int``: the linear predictors and standard errors of the bars
+        (:meth:`Nomogram.lp_confidence_points`).
 
     Examples
     --------
