@@ -16,7 +16,8 @@ turns into a message and an exit status:
   with 141, as a process killed by SIGPIPE would;
 * Ctrl-C ends it with 130;
 * warnings are shown as one line each, ``nomofuse <command>: warning: ...``
-  (with ``--debug``, Python's usual form with file and line).
+  (with ``--debug``, Python's usual form with file and line); deprecation
+  notices of libraries are hidden unless ``--debug``.
 
 :class:`ArgumentParser` exits with 64 (not argparse's 2) when the command line
 itself is not understood, so that 2 keeps its one meaning: some cases failed.
@@ -182,6 +183,9 @@ def guarded(body: Callable[[], int], *, prog: str | Callable[[], str],
                 _say(f"{_prog()}: warning: {' '.join(str(message).split())}")
 
         warnings.showwarning = show
+        if not _debug():  # a library's notice to developers is nothing a user can act on
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+                warnings.filterwarnings("ignore", category=category)
         try:
             status = body()
             sys.stdout.flush()  # inside the guard: a closed pipe is seen here, not at exit
