@@ -199,7 +199,8 @@ def run_isolated(spec: CaseSpec, task: Task, ctx) -> tuple:
 
 
 def run_dask(spec: CaseSpec, tasks: Iterable[Task], scheduler,
-             prepare: Callable[[], CaseSpec] | None = None) -> Iterator[tuple[Task, tuple]]:
+             prepare: Callable[[], CaseSpec] | None = None,
+             on_start: Callable[[], None] = lambda: None) -> Iterator[tuple[Task, tuple]]:
     """Run tasks on a Dask cluster; yields (task, outcome) as they finish.
 
     Each case is one Dask task with a unique key (``pure=False``), so a case
@@ -212,11 +213,13 @@ def run_dask(spec: CaseSpec, tasks: Iterable[Task], scheduler,
     worker initialiser runs once per worker process, before its first case.
 
     The client is created only when a case must be computed, so a fully
-    cached run never contacts the scheduler.
+    cached run never contacts the scheduler. ``on_start`` is called once the
+    client is connected (or when there is nothing to compute).
     """
     pending = iter(tasks)
     first = next(pending, None)
     if first is None:
+        on_start()
         return
     if prepare is not None:
         spec = prepare()
@@ -233,10 +236,15 @@ def run_dask(spec: CaseSpec, tasks: Iterable[Task], scheduler,
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(
                 f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: "
-                f"{exc}); start it (dask scheduler) or fix the address. Cases finished so far "
-                "are cached.") from exc
+                f"{exc}); start it (dask scheduler) or fix the address. No case was computed."
+            ) from exc
+        except ValueError as exc:  # an address distributed cannot parse
+            raise ValueError(
+                f"the Dask scheduler address {scheduler!r} is not one distributed understands "
+                f"({exc}); give it as 'tcp://HOST:PORT'.") from exc
     else:
         client = scheduler
+    on_start()
     futures: dict = {}
     try:
         for task in itertools.chain([first], pending):

@@ -417,8 +417,7 @@ def run_cohort(
             if jobs > 1:
                 notes.append(f"jobs={jobs} is ignored with a Dask scheduler: the cluster's "
                              "workers run the cases.")
-            bar.start()
-            outcomes = run_dask(spec, plan(), scheduler, prepare=prepare)
+            outcomes = run_dask(spec, plan(), scheduler, prepare=prepare, on_start=bar.start)
         else:
             tasks = plan()
             workers = 1
