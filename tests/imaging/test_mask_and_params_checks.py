@@ -132,3 +132,26 @@ def test_parameter_files_are_checked_for_shape_then_by_pyradiomics(tmp_path):
     assert read_params("CT")["setting"]["binWidth"] == 25
     with pytest.raises(ValueError, match="'ring_mm' parameter of extract_case"):
         check_settings(params=SMALL, regions=("lesion", "ring"), ring_mm=[5, -1])
+
+
+def test_every_mask_entry_point_uses_the_one_checker(pair):
+    """Siblings: agreement, RECIST and habitats refuse what extract_case refuses."""
+    from imaging import HabitatModel, axial_diameters, dice, segmentation_agreement
+
+    image, mask = pair
+    m, img = read_mask(mask), sitk.ReadImage(str(image))
+    assert dice(m, m) == 1.0
+    with pytest.raises(LabelError):
+        dice(m, m, label=1.5)  # both regions empty: the agreement would be a perfect 1.0
+    prob = sitk.Cast(m, sitk.sitkFloat32) * 0.7
+    with pytest.raises(ImageReadError, match="non-integer values.*first segmentation"):
+        segmentation_agreement(prob, m)
+    with pytest.raises(ImageReadError, match="distinct non-zero values"):
+        axial_diameters(img)  # the image given as the mask
+    with pytest.raises(LabelError):
+        axial_diameters(m, label=0.5)
+    arr = sitk.GetArrayFromImage(img).astype(float)
+    with pytest.raises(ImageReadError, match="distinct non-zero values"):
+        HabitatModel(n_habitats=2).fit([(arr, arr)])
+    with pytest.raises(LabelError):
+        HabitatModel(n_habitats=2, label=1.5).fit([(arr, sitk.GetArrayFromImage(m))])
