@@ -56,7 +56,8 @@ import SimpleITK as sitk
 from .exceptions import EmptyRegionError, ImagingError, RadiomicsParamsError, _where
 from .geometry import check_image_mask_geometry, resample_mask_to_image
 from .io import as_label_image, check_label, read_image, read_mask
-from .presets import DEFAULT_PRESET, PARAMS_DIR, PRESETS, preset_path, read_params  # noqa: F401
+from .presets import (DEFAULT_PRESET, MAX_PARAMS_BYTES, PARAMS_DIR, PRESETS,  # noqa: F401
+                      preset_path, read_params)
 from .regions import lesion_region, organ_soil, peritumoral_ring, region_name, ring_name
 
 __all__ = [
@@ -469,8 +470,32 @@ def _schema_problems(exc: Exception) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_extractor(params) -> RadiomicsExtractor:
+def _cached_extractor(params, content: str = "") -> RadiomicsExtractor:
     return RadiomicsExtractor(params)
+
+
+def _extractor_for(params) -> RadiomicsExtractor:
+    """A :class:`RadiomicsExtractor` for ``params``, reused while the parameter file is unchanged.
+
+    The reuse is keyed by the file's *content*, not only its name: a file
+    edited between two runs in one process (or in a worker forked from it)
+    never reuses the settings read before the edit.
+    """
+    if isinstance(params, RadiomicsExtractor):
+        return params
+    if isinstance(params, Mapping):
+        return RadiomicsExtractor(params)
+    name = os.fspath(params) if isinstance(params, os.PathLike) else params
+    content = ""
+    if isinstance(name, str) and name not in PRESETS and os.path.isfile(name):
+        import hashlib
+
+        try:
+            with open(name, "rb") as fh:
+                content = hashlib.sha256(fh.read(MAX_PARAMS_BYTES + 1)).hexdigest()
+        except OSError:
+            content = ""  # read_params reports it
+    return _cached_extractor(name, content)
 
 
 def check_settings(*, params=DEFAULT_PRESET, regions: Sequence[str] = ("lesion",),
@@ -487,9 +512,7 @@ def check_settings(*, params=DEFAULT_PRESET, regions: Sequence[str] = ("lesion",
     RadiomicsParamsError, ValueError
         Naming the file or the setting and the fix.
     """
-    if not isinstance(params, RadiomicsExtractor):
-        params = RadiomicsExtractor(params) if isinstance(params, Mapping) else _cached_extractor(
-            os.fspath(params) if isinstance(params, os.PathLike) else params)
+    params = _extractor_for(params)
     regions = (regions,) if isinstance(regions, str) else tuple(regions)
     bad = [r for r in regions if r not in REGIONS]
     if bad:
@@ -570,12 +593,7 @@ def extract_case(case_id, image, mask, *, params=DEFAULT_PRESET, regions: Sequen
     >>> row = extract_case("case_001", "ct.nrrd", "seg.nrrd", params="CT",
     ...                    regions=("lesion", "ring"), ring_mm=5)   # doctest: +SKIP
     """
-    if isinstance(params, RadiomicsExtractor):
-        ext = params
-    elif isinstance(params, Mapping):
-        ext = RadiomicsExtractor(params)
-    else:
-        ext = _cached_extractor(os.fspath(params) if isinstance(params, os.PathLike) else params)
+    ext = _extractor_for(params)
     return ext.extract_case(case_id, image, mask, regions=regions, label=label,
                             organ_mask=organ_mask, ring_mm=ring_mm, ring_within=ring_within,
                             resample_mask=resample_mask, **pet)

@@ -155,3 +155,14 @@ def test_every_mask_entry_point_uses_the_one_checker(pair):
         HabitatModel(n_habitats=2).fit([(arr, arr)])
     with pytest.raises(LabelError):
         HabitatModel(n_habitats=2, label=1.5).fit([(arr, sitk.GetArrayFromImage(m))])
+
+
+def test_an_edited_parameter_file_is_read_again_in_the_same_process(pair, tmp_path):
+    """Sibling of the stale-cache class: extractors are reused by file content, not by name."""
+    image, mask = pair
+    f = tmp_path / "p.yaml"
+    f.write_text("imageType: {Original: {}}\nfeatureClass: {glcm: [Contrast]}\nsetting: {binWidth: 25}\n")
+    first = extract_case("c1", image, mask, params=str(f))
+    f.write_text("imageType: {Original: {}}\nfeatureClass: {glcm: [Contrast]}\nsetting: {binWidth: 5}\n")
+    second = extract_case("c1", image, mask, params=str(f))
+    assert first["lesion_original_glcm_Contrast"] != second["lesion_original_glcm_Contrast"]
