@@ -48,7 +48,6 @@ import logging
 import numbers
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk

@@ -321,7 +321,7 @@ class CohortCommand:
                        debug=bool(getattr(args, "debug", False)))
 
     def _run(self, args: argparse.Namespace) -> int:
-        from ..cohort import OutputLock, check_manifest, check_output_path, run_cohort
+        from ..cohort import OutputLock, check_manifest, check_output_path
 
         if args.jobs < 1:
             raise UsageError(f"The '--jobs' option must be >= 1. Got {args.jobs} instead.")

@@ -105,6 +105,9 @@ def one_line(exc: BaseException) -> str:
         text = f"cannot access{where}{target}: {exc.strerror}"
         fix = _OS_FIXES.get(type(exc))
         return f"{text}; {fix}" if fix else text
+    if isinstance(exc, MemoryError):
+        return ("out of memory" + (f" ({exc})" if str(exc) else "") + "; run fewer cases at once "
+                "(a smaller --jobs) or on a machine with more memory")
     text = str(exc)
     if not text:
         text = type(exc).__name__
