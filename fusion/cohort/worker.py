@@ -158,7 +158,10 @@ def die_with_parent(parent_pid: int) -> None:
 
     * on Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills this
       process the moment its parent ends (with the ``fork`` and ``spawn``
-      start methods the parent is the run), even while it runs native code;
+      start methods the parent is the run), even while it runs native code.
+      Strictly, the signal comes when the parent *thread* that started the
+      worker ends: the pool is started, and shut down, by the thread running
+      :func:`fusion.cohort.run_cohort`, which outlives its workers;
     * everywhere, a daemon thread that checks every
       :data:`PARENT_POLL_SECONDS` that the parent process has not changed
       (``os.getppid()``: an orphan is adopted by another process) and that
