@@ -12,7 +12,8 @@ Where things are
 ``fusion.cli``             the ``nomofuse`` entry point (parser, ``--version``, ``--debug``);
                            exit statuses and one-line errors in ``commands.exit_status``
 ``fusion.exceptions``      ``UsageError``, ``OutputError``, ``OutputLockedError``
-``fusion.models``          (to come) labels, fusion models, per-cancer groups, predict
+``fusion.models``          per-modality labels (cross-fitted), the early-fusion network,
+                           per-cancer nomogram groups, model comparison, screening (predict)
 ``fusion.study``           (to come) the study file and ``nomofuse run``
 =========================  ================================================================
 

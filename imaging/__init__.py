@@ -59,9 +59,9 @@ _LAZY = {
     "HabitatModel": ".habitats", "HABITAT_FEATURES": ".habitats",
     # modality-free feature engineering, kept here under their former names
     "ComBat": "nomogram.features",
-    "ImagingSignature": "nomogram.features",
-    "lasso_logistic_path": "nomogram.features",
-    "lasso_cox_path": "nomogram.features",
+    "ImagingSignature": ".signature",
+    "lasso_logistic_path": ".signature",
+    "lasso_cox_path": ".signature",
     "feature_icc": "nomogram.features",
     "intraclass_correlation": "nomogram.features",
     "FeatureStability": "nomogram.features",
