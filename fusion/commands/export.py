@@ -12,8 +12,9 @@ MODEL.json is a model file written by ``to_json``: a ``LogisticNomogram``,
 (one chart per cancer type, a multi-page PDF, and a calculator with a
 cancer-type selector). See :mod:`fusion.exports`.
 
-Exit status: 0 when everything asked was written, 1 otherwise (the message
-says what is wrong).
+Exit status: 0 when everything asked was written, 1 when the input or an
+option is unusable (one line says what is wrong and the fix), as every
+``nomofuse`` command (:mod:`fusion.commands.exit_status`).
 """
 
 from __future__ import annotations
@@ -92,40 +93,40 @@ def _numbers(text, option):
 
 
 def run(args) -> int:
+    """Export; a user error raises ``ValueError``/``OSError``, which the command line prints as one line
+    (:func:`fusion.commands.exit_status.guarded`, exit status 1)."""
     from pathlib import Path
 
-    from nomogram import ModelFileError, load_model
+    from nomogram import load_model
 
     if not any([args.chart, args.html, args.points_table, args.formulas]):
-        print("nomofuse export: nothing to write; give --chart, --html, --points-table or --formulas.",
-              file=sys.stderr)
-        return 1
+        raise ValueError("nothing to write; give --chart, --html, --points-table or --formulas.")
     try:
         model = load_model(args.model)
-    except (OSError, ValueError, ModelFileError) as err:
-        print(f"nomofuse export: cannot read the model: {err}", file=sys.stderr)
-        return 1
+    except (OSError, ValueError) as err:
+        from .exit_status import one_line
+
+        raise ValueError(f"cannot read the model: {one_line(err)}") from err
+    import pandas as pd
+
+    from fusion.exports import export_model
+
+    patient = None
+    if args.patient:
+        patient = pd.read_csv(Path(args.patient)).iloc[[0]]
+    conf_int = _numbers(args.conf_int, "--conf-int")
+    options = {"fontsize": args.font_size, "compact": args.compact}
+    if args.font_family:
+        options["fontfamily"] = args.font_family
+    if conf_int is not None:
+        options["conf_int"] = conf_int
     try:
-        import pandas as pd
-
-        from fusion.exports import export_model
-
-        patient = None
-        if args.patient:
-            patient = pd.read_csv(Path(args.patient)).iloc[[0]]
-        conf_int = _numbers(args.conf_int, "--conf-int")
-        options = {"fontsize": args.font_size, "compact": args.compact}
-        if args.font_family:
-            options["fontfamily"] = args.font_family
-        if conf_int is not None:
-            options["conf_int"] = conf_int
         summary = export_model(model, chart=args.chart, html=args.html, points_table=args.points_table,
                                formulas=args.formulas, cutoff=_numbers(args.cutoff, "--cutoff"),
                                outcome_name=args.outcome_name, time_unit=args.time_unit, patient=patient,
                                dpi=args.dpi, chart_options=options, conf_level=args.conf_level)
-    except (OSError, ValueError, TypeError, KeyError) as err:
-        print(f"nomofuse export: {err}", file=sys.stderr)
-        return 1
+    except TypeError as err:  # a model file of another kind (a label, a network): the user's input
+        raise ValueError(str(err)) from err
     for line in summary.lines():
         print(line)
     return 0
