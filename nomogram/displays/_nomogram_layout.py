@@ -12,8 +12,10 @@
   ends, then, while reading the axis by straight-line interpolation between
   the kept ticks would be off by more than ``tol`` points somewhere, the tick
   where it is off most (the knee of a skewed spline axis; it may take the
-  second line), then the nicest values (first line only). A tick whose label
-  does not fit is not drawn at all, so every drawn tick is labelled.
+  second line), then the finest evenly spaced grid of round values (every 1,
+  2, 5, 10... steps) whose labels all fit on the first line (when none does,
+  as on a skewed axis, the roundest values one by one where they fit). A tick
+  whose label does not fit is not drawn at all, so every drawn tick is labelled.
 """
 
 from __future__ import annotations
@@ -258,18 +260,43 @@ def choose_ticks(values, points, centers, widths, gap: float, *, levels: int = 1
 
     for i in nice[:2]:  # both ends
         keep(i)
-    remaining = nice[2:]
-    while remaining:
-        pick, lines_allowed = remaining[0], 1  # the nicest values: on the first line only
+    remaining = [i for i in nice[2:]]
+    # 1. where straight-line reading between kept ticks is off by more than tol: the worst tick, any line
+    while remaining and np.isfinite(tol):
         ref = sorted(kept, key=lambda i: values[i])
-        if np.isfinite(tol) and len(ref) >= 2:
-            rem = np.array(remaining)
-            err = np.abs(points[rem] - np.interp(values[rem], values[ref], points[ref]))
-            j = int(np.argmax(err))
-            if err[j] > tol:  # a tick that makes the axis readable where it bends: any line
-                pick, lines_allowed = remaining[j], levels
-        remaining.remove(pick)
-        keep(pick, lines_allowed)
+        if len(ref) < 2:
+            break
+        rem = np.array(remaining)
+        err = np.abs(points[rem] - np.interp(values[rem], values[ref], points[ref]))
+        j = int(np.argmax(err))
+        if err[j] <= tol:
+            break
+        pick = remaining.pop(j)
+        keep(pick)
+    # 2. the finest evenly spaced grid of round values whose labels all fit on the first line
+    vals = values[remaining] if remaining else np.array([])
+    u = np.unique(values[cand])
+    step = float(np.min(np.diff(u))) if len(u) > 1 else 1.0
+    for m in _NICE:
+        q = vals / (m * step)
+        grid = [i for i, on in zip(remaining, np.abs(q - np.round(q)) < 1e-6) if on]
+        if not grid:
+            continue
+        trial = list(lines[0])
+        fits = True
+        for i in grid:
+            lo, hi = centers[i] - widths[i] / 2.0, centers[i] + widths[i] / 2.0
+            if any(not (hi + gap <= a or lo - gap >= b) for a, b in trial):
+                fits = False
+                break
+            trial.append((lo, hi))
+        if fits:
+            for i in grid:
+                keep(i, 1)
+            break
+    else:  # no even grid fits (a skewed axis): the roundest values one by one, where they fit
+        for i in remaining:
+            keep(i, 1)
     return kept
 
 
