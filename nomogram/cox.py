@@ -10,6 +10,7 @@ from .checks import check_is_fitted, check_option, check_survival_y
 from ._cph_fit import baseline_hazard, baseline_hazard_variance, fit_cox
 from ._indexes import gini_mean_difference, harrell_c_survival
 from ._model_base import NomogramModelBase, penalty_matrix
+from ._rms_statistics import r2_measures
 
 __all__ = ["CoxNomogram"]
 
@@ -54,7 +55,9 @@ class CoxNomogram(NomogramModelBase):
         standard error of the cumulative hazard used by :meth:`survest`.
     stats_ : pandas.Series
         ``Obs``, ``Events``, ``Model L.R.``, ``d.f.``, ``P``, ``Score``,
-        ``Score P``, ``R2``, ``Dxy``, ``C``, ``g``, ``gr``.
+        ``Score P``, ``R2``, ``R2(n)``, ``R2(p,n)``, ``R2(m)``, ``R2(p,m)`` (m = the
+        number of events; rms prints ``R2(686)``, ``R2(9,686)``, ``R2(299)``...),
+        ``Dxy``, ``C``, ``g``, ``gr``.
 
     References
     ----------
@@ -128,6 +131,8 @@ class CoxNomogram(NomogramModelBase):
                 "Score": fit.score_test,
                 "Score P": float(stats.chi2.sf(fit.score_test, df)),
                 "R2": float((1 - np.exp(-lr / n)) / (1 - np.exp(2 * fit.loglik_null / n))),
+                # rms cph: R2Measures(LR, number of coefficients, n, events)
+                **r2_measures(lr, df, n, int(event.sum())),
                 "C": c,
                 "Dxy": 2 * c - 1,
                 "g": g,
