@@ -15,7 +15,8 @@ taken together, under the same machine load):
    encoding into the HDF5, pooling) on that slide, tiles/s.
 4. Peak RSS of a fresh process running :func:`pathology.slide_features` on a
    small slide and on one of 4x its area, and RSS after each of 20 slides
-   run one after another in one process (``ru_maxrss`` and the current RSS).
+   run one after another in one process (``VmHWM`` and ``VmRSS`` of /proc/self/status;
+   ``ru_maxrss`` would report the parent's peak, which Linux carries across fork + exec).
    A small encoder is used here (what is measured is reading, tiling and
    writing, not the model).
 
@@ -41,23 +42,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 _RSS = r"""
-import json, os, resource, sys, time
+import json, os, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathology.encoders import EncoderConfig, register_encoder
 from pathology.cohort import slide_features
 register_encoder(EncoderConfig(name="bench_small", timm_name="resnet18", feature_dim=256,
                                truncate="layer3", input_size=64))
-def rss_mb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def status_mb(field):
+    # VmHWM (peak) and VmRSS (now) of this process image; unlike ru_maxrss, VmHWM is not
+    # inherited from the parent across fork + exec.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
 out = []
 for path in sys.argv[3:]:
     t = time.perf_counter()
     row = slide_features(os.path.basename(path), path, out_dir=sys.argv[2], encoder="bench_small",
                          random_init=True, num_workers=1, batch_size=32)
     out.append({"slide": os.path.basename(path), "n_tiles": row["n_tiles"],
-                "seconds": time.perf_counter() - t, "rss_mb": rss_mb(),
-                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+                "seconds": time.perf_counter() - t, "rss_mb": status_mb("VmRSS"),
+                "max_rss_mb": status_mb("VmHWM")})
 print(json.dumps(out))
 """
 
@@ -76,31 +81,13 @@ def _rss_run(slides, out_dir):
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--work", default=None, help="scratch folder (default: a temporary one)")
-    ap.add_argument("--encoder", default="resnet50_trunc")
-    ap.add_argument("--side-um", type=float, default=1700.0,
-                    help="side of the throughput slide in µm at 0.5 µm/px (default 1700: ~200 tiles)")
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--readers", type=int, default=1)
-    ap.add_argument("--json", default=None, help="also write the results here")
-    args = ap.parse_args(argv)
-
+def _throughput(args, work, results):
     import numpy as np
     import openslide
 
     from pathology import (check_slide, create_encoder, encode_tiles, forward_rate, read_tile,
                            slide_features, tile_grid, tissue_mask)
-    from pathology.inference import available_cores
 
-    work = Path(args.work or tempfile.mkdtemp(prefix="bench_slides_"))
-    work.mkdir(parents=True, exist_ok=True)
-    results = {"cores": available_cores(), "load_before": os.getloadavg()}
-    print(f"cores available: {results['cores']}, load average {os.getloadavg()[0]:.2f}")
-
-    # ---------------------------------------------------------- throughput
     slide = _write(work / "throughput.tif", args.side_um)
     info = check_slide(slide)
     grid = tile_grid(info, tissue_mask(slide, info), target_mpp=0.5, tile_size=224)
@@ -133,7 +120,35 @@ def main(argv=None) -> int:
     results.update({"encoder": args.encoder, "n_tiles": len(grid), "forward_tiles_per_s": fwd,
                     "end_to_end_tiles_per_s": e2e, "ratio_of_medians": ratio, "splits": splits,
                     "slide_features_tiles_per_s": row["n_tiles"] / sf_s})
-    del tiles, enc
+
+    wait = sum(sp["wait_s"] for sp in splits) / sum(sp["seconds"] for sp in splits)
+    print(f"share of end-to-end time the model waited for tiles: {wait:.3%}")
+    results["wait_share"] = wait
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", default=None, help="scratch folder (default: a temporary one)")
+    ap.add_argument("--encoder", default="resnet50_trunc")
+    ap.add_argument("--side-um", type=float, default=1700.0,
+                    help="side of the throughput slide in µm at 0.5 µm/px (default 1700: ~200 tiles)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--readers", type=int, default=1)
+    ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--memory-only", action="store_true", help="skip the throughput part")
+    args = ap.parse_args(argv)
+
+    from pathology.inference import available_cores
+
+    work = Path(args.work or tempfile.mkdtemp(prefix="bench_slides_"))
+    work.mkdir(parents=True, exist_ok=True)
+    results = {"cores": available_cores(), "load_before": os.getloadavg()}
+    print(f"cores available: {results['cores']}, load average {os.getloadavg()[0]:.2f}")
+
+    # ---------------------------------------------------------- throughput
+    if not args.memory_only:
+        _throughput(args, work, results)
 
     # ---------------------------------------------------------- memory
     small = _write(work / "small.tif", 1500.0, seed=1)
