@@ -46,7 +46,7 @@ def safe_name(slide_id) -> str:
 def _file_sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
+        while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
 

@@ -21,10 +21,10 @@ _PEAK = textwrap.dedent("""
     p = write_synthetic_slide(sys.argv[1] + "/s.tif", width=int(side / 0.5), height=int(side / 0.5),
                               mpp=0.5, levels=[1, 4], tissue=((0.1, 0.1, 0.9, 0.9),))
     slide_features("warm", p, out_dir=sys.argv[1], encoder="mem_test", random_init=True,
-                   tile_size=64, num_workers=0, batch_size=16)
+                   tile_size=128, num_workers=0, batch_size=16)
     tracemalloc.start()
     row = slide_features("s", p, out_dir=sys.argv[1], encoder="mem_test", random_init=True,
-                         tile_size=64, num_workers=0, batch_size=16)
+                         tile_size=128, num_workers=0, batch_size=16)
     print(row["n_tiles"], tracemalloc.get_traced_memory()[1])
 """)
 
