@@ -93,13 +93,20 @@ class SlidesCommand(CohortCommand):
                             help="torch device (default: cuda when available, else cpu)")
 
     def setup(self, args, cases):
-        from pathology.encoders import EncoderError, encoder_config, weights_sha256
+        from pathology.encoders import encoder_config, list_encoders, weights_sha256
         from pathology.inference import available_cores
 
-        try:
+        # No model is built here: this process forks the workers, and one that has run torch
+        # must not fork workers that run torch (GNU OpenMP is not fork-safe).
+        if args.encoder in list_encoders():
             cfg = encoder_config(args.encoder)
-        except EncoderError as exc:
-            raise UsageError(str(exc)) from exc
+        else:
+            import timm
+
+            if not timm.is_model(args.encoder):
+                raise UsageError(f"The '--encoder' option must be a registered encoder {list_encoders()} "
+                                 f"or a timm model name. Got {args.encoder!r} instead.")
+            cfg = None
         if args.weights is None and not args.random_init:
             raise UsageError(
                 f"--encoder {args.encoder} needs --weights PATH (a local checkpoint; nomofuse never "
@@ -131,7 +138,7 @@ class SlidesCommand(CohortCommand):
             stain = {"path": str(sp.resolve()), "text": sp.read_text(encoding="utf-8")}
         out = Path(args.out)
         out_dir = Path(args.features_dir or out.with_name(out.stem + "_h5")).resolve()
-        target = args.mpp if args.mpp is not None else (cfg.mpp or 0.5)
+        target = args.mpp if args.mpp is not None else ((cfg.mpp if cfg else None) or 0.5)
         several = args.jobs if args.scheduler is None else 1
         kwargs = {"out_dir": str(out_dir), "encoder": args.encoder, "weights": weights,
                   "random_init": bool(args.random_init), "weights_sha256": args.weights_sha256,
@@ -145,7 +152,7 @@ class SlidesCommand(CohortCommand):
                if k not in ("weights", "weights_sha256", "stain_reference", "batch_size", "num_workers",
                             "num_threads", "device")}
         key.update({"weights_sha256": digest, "stain": None if stain is None else stain["text"],
-                    "encoder_config": repr(cfg)})
+                    "encoder_config": repr(cfg) if cfg else f"timm:{args.encoder}"})
         return CohortJob(kwargs=kwargs, key_params=key, versions=self.versions(VERSIONED))
 
     def run(self, args) -> int:

@@ -1,19 +1,40 @@
-"""``nomofuse slides``: a cohort with a truncated slide and one without µm/px finishes the rest."""
+"""``nomofuse slides``: a cohort with a truncated slide and one without µm/px finishes the rest.
+
+The command runs in a fresh process, as from the shell: the cohort runner forks its workers,
+and a process that has already run torch (this test session) must not fork workers that run
+torch again (GNU OpenMP is not fork-safe).
+"""
+
+import subprocess
+import sys
+import textwrap
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 
-from fusion.commands.slides import COMMAND
-from pathology.encoders import EncoderConfig, register_encoder
 from pathology.synthetic import write_synthetic_slide
+
+_MAIN = textwrap.dedent("""
+    import sys
+    from pathology.encoders import EncoderConfig, register_encoder
+    register_encoder(EncoderConfig(name="test_cli_resnet18_trunc", timm_name="resnet18",
+                                   feature_dim=256, truncate="layer3", input_size=48))
+    from fusion.commands.slides import COMMAND
+    sys.exit(COMMAND.main(sys.argv[1:]))
+""")
+
+
+def _main(args):
+    res = subprocess.run([sys.executable, "-c", _MAIN, *map(str, args)], capture_output=True, text=True,
+                         timeout=900)
+    return res.returncode, SimpleNamespace(out=res.stdout, err=res.stderr)
 
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    register_encoder(EncoderConfig(name="test_cli_resnet18_trunc", timm_name="resnet18", feature_dim=256,
-                                   truncate="layer3", input_size=48), overwrite=True)
     d = tmp_path_factory.mktemp("cohort")
     rows = []
     for i, (mpp, kind) in enumerate([(0.25, "tiff"), (0.2631, "svs"), (0.5, "tiff")]):
@@ -31,14 +52,14 @@ def cohort(tmp_path_factory):
 
 
 def _run(d, *extra):
-    return COMMAND.main(["--manifest", str(d / "slides.csv"), "--out", str(d / "out" / "slides.parquet"),
-                         "--encoder", "test_cli_resnet18_trunc", "--random-init", "--tile", "48",
-                         "--quiet", *extra])
+    return _main(["--manifest", d / "slides.csv", "--out", d / "out" / "slides.parquet",
+                  "--encoder", "test_cli_resnet18_trunc", "--random-init", "--tile", "48", "--quiet", *extra])
 
 
-def test_cohort_finishes_the_rest_and_names_both_failures(cohort, capsys):
-    assert _run(cohort) == 2
-    report = capsys.readouterr().out
+def test_cohort_finishes_the_rest_and_names_both_failures(cohort):
+    code, io = _run(cohort)
+    assert code == 2, io.err
+    report = io.out
     table = pd.read_parquet(cohort / "out" / "slides.parquet")
     assert list(table["slide_id"]) == ["s0", "s1", "s2"]
     assert list(table.columns[:2]) == ["slide_id", "patient_id"]
@@ -62,22 +83,22 @@ def test_cohort_finishes_the_rest_and_names_both_failures(cohort, capsys):
                                rtol=1e-5)
 
 
-def test_rerun_reuses_the_cache_and_recomputes_a_deleted_feature_file(cohort, capsys):
-    assert _run(cohort) == 2
+def test_rerun_reuses_the_cache_and_recomputes_a_deleted_feature_file(cohort):
+    code, io = _run(cohort)
+    assert code == 2, io.err
     table = pd.read_parquet(cohort / "out" / "slides.parquet")
-    out = capsys.readouterr().out
-    assert "0 computed, 3 from cache" in out
+    assert "0 computed, 3 from cache" in io.out
     h5 = table.loc[1, "h5"]
     import os
     os.unlink(h5)
-    assert _run(cohort) == 2
-    out = capsys.readouterr().out
-    assert "1 computed, 2 from cache" in out
+    code, io = _run(cohort)
+    assert code == 2, io.err
+    assert "1 computed, 2 from cache" in io.out
     with h5py.File(h5, "r") as f:
         assert f["features"].shape[0] == table.loc[1, "n_tiles"]
 
 
-def test_random_init_must_be_asked_for(cohort, capsys):
-    code = COMMAND.main(["--manifest", str(cohort / "slides.csv"), "--out", str(cohort / "x.parquet"),
-                         "--encoder", "test_cli_resnet18_trunc"])
-    assert code == 1 and "--random-init" in capsys.readouterr().err
+def test_random_init_must_be_asked_for(cohort):
+    code, io = _main(["--manifest", cohort / "slides.csv", "--out", cohort / "x.parquet",
+                      "--encoder", "test_cli_resnet18_trunc"])
+    assert code == 1 and "--random-init" in io.err
