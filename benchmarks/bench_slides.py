@@ -137,6 +137,7 @@ def main(argv=None) -> int:
     ap.add_argument("--readers", type=int, default=1)
     ap.add_argument("--json", default=None, help="also write the results here")
     ap.add_argument("--memory-only", action="store_true", help="skip the throughput part")
+    ap.add_argument("--throughput-only", action="store_true", help="skip the memory part")
     args = ap.parse_args(argv)
 
     from pathology.inference import available_cores
@@ -149,6 +150,10 @@ def main(argv=None) -> int:
     # ---------------------------------------------------------- throughput
     if not args.memory_only:
         _throughput(args, work, results)
+    if args.throughput_only:
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1))
+        return 0
 
     # ---------------------------------------------------------- memory
     small = _write(work / "small.tif", 1500.0, seed=1)
