@@ -243,7 +243,8 @@ def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol):
     with np.errstate(divide="ignore", invalid="ignore"):
         pp = sw1 / sumw
         beta[:, 0] = np.where(status == OK, np.log(pp / (1 - pp)), 0.0)
-        dev0 = -2.0 * (np.where(sw1 > 0, sw1 * np.log(sw1 / sumw), 0.0) + np.where(sw0 > 0, sw0 * np.log(sw0 / sumw), 0.0))
+        dev0 = -2.0 * (np.where(sw1 > 0, sw1 * np.log(sw1 / sumw), 0.0)
+                       + np.where(sw0 > 0, sw0 * np.log(sw0 / sumw), 0.0))
     oldl = np.full(B, 1e30)
     delta = np.zeros((B, k))
     curstp = np.ones(B)
