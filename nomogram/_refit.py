@@ -145,33 +145,79 @@ class Refits:
 
 
 # --------------------------------------------------------------------------- logistic
-def _gram(Z: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``Z' diag(v_b) Z`` for every row ``v_b`` (``Z`` shared (n, k) or one per row (B, n, k))."""
-    if Z.ndim == 3:
-        return np.einsum("bn,bni,bnj->bij", v, Z, Z)
-    k = Z.shape[1]
-    iu0, iu1 = np.triu_indices(k)
-    flat = v @ (Z[:, iu0] * Z[:, iu1])
-    out = np.empty((v.shape[0], k, k))
-    out[:, iu0, iu1] = flat
-    out[:, iu1, iu0] = flat
-    return out
+class _Gram:
+    """``Z' diag(v_b) Z`` for every row ``v_b``: one matrix product with the column products of ``Z``.
+
+    ``Z`` is shared (n, k) or one per row (B, n, k) (then an ``einsum``, or
+    the three sums of a recalibration design ``[1, x_b]``).
+    """
+
+    def __init__(self, Z: np.ndarray):
+        self.Z = Z
+        self.k = Z.shape[-1]
+        self.iu = np.triu_indices(self.k)
+        self.Q = None if Z.ndim == 3 else Z[:, self.iu[0]] * Z[:, self.iu[1]]
+
+    def __call__(self, v: np.ndarray, rows=None) -> np.ndarray:
+        if self.Q is None:
+            Z = self.Z if rows is None else self.Z[rows]
+            if self.k == 2:  # [1, x_b]: the three sums directly
+                x = Z[:, :, 1]
+                vx = v * x
+                s0, s1, s2 = v.sum(axis=1), vx.sum(axis=1), np.einsum("bn,bn->b", vx, x)
+                return np.stack([np.stack([s0, s1], axis=1), np.stack([s1, s2], axis=1)], axis=1)
+            return np.einsum("bn,bni,bnj->bij", v, Z, Z)
+        flat = v @ self.Q
+        out = np.empty((v.shape[0], self.k, self.k))
+        out[:, self.iu[0], self.iu[1]] = flat
+        out[:, self.iu[1], self.iu[0]] = flat
+        return out
 
 
-def _llogit(Z, y, W, P, beta):
+def _llogit(Z, y, W, P, beta, gram=None, rows=None):
     """-2 log L (penalised), score and information of ``lrmfit``'s ``LLOGIT`` for each row of ``beta``.
 
     Probabilities come from the linear predictor clipped to [-30, 30]
     (Fortran ``lprob``), which is also what keeps them strictly inside (0, 1).
+    ``Z`` is (n, k) or (B, n, k) (then ``rows`` selects its resamples);
+    without ``gram`` only -2 log L is computed.
     """
-    eta = beta @ Z.T if Z.ndim == 2 else np.einsum("bnk,bk->bn", Z, beta)
-    p = 1.0 / (1.0 + np.exp(-np.clip(eta, -30.0, 30.0)))
-    ll = np.einsum("bn,bn->b", W, np.where(y > 0, np.log(p), np.log(1.0 - p)))
-    pen = 0.5 * np.einsum("bi,ij,bj->b", beta, P, beta)
-    r = W * (y - p)
-    grad = (r @ Z if Z.ndim == 2 else np.einsum("bn,bnk->bk", r, Z)) - beta @ P
-    info = _gram(Z, W * p * (1.0 - p)) + P
-    return -2.0 * (ll - pen), grad, info
+    if Z.ndim == 3 and rows is not None:
+        Z = Z[rows]
+    if Z.ndim == 2:
+        eta = beta @ Z.T
+    elif Z.shape[2] == 2:  # [1, x_b]
+        eta = beta[:, :1] + beta[:, 1:] * Z[:, :, 1]
+    else:
+        eta = np.einsum("bnk,bk->bn", Z, beta)
+    # p = 1 / (1 + exp(-clip(eta))), in place (the operations of Fortran lprob)
+    p = np.clip(eta, -30.0, 30.0, out=eta if eta.flags.writeable and eta.base is None else None)
+    np.negative(p, out=p)
+    np.exp(p, out=p)
+    p += 1.0
+    np.reciprocal(p, out=p)
+    q = 1.0 - p                                          # 1 - p, then the probability of the outcome seen
+    event = y > 0
+    lq = np.where(event, p, q)
+    np.log(lq, out=lq)
+    ll = np.einsum("bn,bn->b", W, lq)
+    dev = -2.0 * (ll - 0.5 * np.einsum("bi,ij,bj->b", beta, P, beta))
+    if gram is None:
+        return dev, None, None
+    v = lq
+    np.multiply(p, q, out=v)
+    v *= W
+    r = np.subtract(y, p, out=q)
+    r *= W
+    if Z.ndim == 2:
+        grad = r @ Z
+    elif Z.shape[2] == 2:
+        grad = np.stack([r.sum(axis=1), np.einsum("bn,bn->b", r, Z[:, :, 1])], axis=1)
+    else:
+        grad = np.einsum("bn,bnk->bk", r, Z)
+    grad = grad - beta @ P
+    info = gram(v, rows) + P
+    return dev, grad, info
 
 
 def _first_negligible_column(V: np.ndarray, tol: float):
@@ -197,8 +243,8 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
     Parameters
     ----------
     Z : ndarray of shape (n, k) or (B, n, k)
-        Design *with* the intercept column first (one design per resample
-        when 3-D, as for the test-sample recalibration ``[1, lp_b]``).
+        Design *with* the intercept column (of ones) first; one design per
+        resample when 3-D, as for the test-sample recalibration ``[1, lp_b]``.
     y : ndarray of shape (n,)
         0/1 outcome.
     W : ndarray of shape (B, n)
@@ -222,16 +268,17 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
     status = np.zeros(B, dtype=np.int64)
     column = np.full(B, -1)
     n_iter = np.zeros(B, dtype=np.int64)
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, n * k))
+    gram = _Gram(Z) if Z.ndim == 2 else None
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, n * (k if Z.ndim == 3 else 1)))
     for s in range(0, B, chunk):
         e = min(B, s + chunk)
         Zc = Z[s:e] if Z.ndim == 3 else Z
-        out = _lrm_fit_chunk(Zc, y, W[s:e], P, maxit, eps, tol)
+        out = _lrm_fit_chunk(Zc, y, W[s:e], P, maxit, eps, tol, gram or _Gram(Zc))
         beta[s:e], dev[s:e], dev0[s:e], status[s:e], column[s:e], n_iter[s:e] = out
     return Refits(beta, dev, dev0, status, column, n_iter)
 
 
-def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol):
+def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol, gram):
     B = W.shape[0]
     k = Z.shape[-1]
     sumw = W.sum(axis=1)
@@ -256,7 +303,7 @@ def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol):
             break
         n_iter[a] = it
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            d, u, V = _llogit(Z if Z.ndim == 2 else Z[a], y, W[a], P, beta[a])
+            d, u, V = _llogit(Z, y, W[a], P, beta[a], gram, a)
         stop = (np.max(np.abs(u), axis=1) < 1e-9) & (np.abs(d - oldl[a]) < 0.1 * eps)
         worse = ~stop & (d > oldl[a])
         if it == 1:  # lrmfit gives up when the start is already worse (only with non-finite values)
@@ -292,7 +339,7 @@ def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol):
     dev = np.full(B, np.nan)
     if fitted.size:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            dev[fitted] = _llogit(Z if Z.ndim == 2 else Z[fitted], y, W[fitted], P, beta[fitted])[0]
+            dev[fitted] = _llogit(Z, y, W[fitted], P, beta[fitted], rows=fitted)[0]
     nc = np.flatnonzero(status == NOT_CONVERGED)
     if nc.size and k > 1:
         Zs = Z if Z.ndim == 2 else Z[nc]
