@@ -3,19 +3,25 @@
 rms ``predab.resample`` refits the model once per resample on a copy of the
 resampled rows. Here a resample is a vector of *frequency weights* on the
 original rows (a bootstrap sample is a multinomial count vector, a
-cross-validation training set a 0/1 vector), and all ``B`` refits run at once:
+cross-validation training set a 0/1 vector), and all ``B`` refits run at once.
+This module holds the resample plans (:func:`resample_plan`), the batched Cox
+partial likelihood (:func:`cox_loglik_terms`, :func:`cox_slope_batch`) and the
+batched indexes; the refits ``validate``/``calibrate`` keep or leave out, with
+rms's iterations and failure rules, are :mod:`nomogram._refit`'s.
 
-* logistic models: Newton–Raphson vectorised across resamples, warm-started at
-  the original coefficients (2-4 iterations), with the ``B`` information
-  matrices built by batched matrix products and solved by one batched
-  ``numpy.linalg.solve``. For the binomial likelihood frequency weights are
-  exactly equivalent to copied rows.
-* Cox models: Newton–Raphson on the Efron (or Breslow) partial likelihood with
-  the risk-set sums for all resamples formed by one reverse cumulative sum.
-  Efron's correction is applied to *copies*: a row drawn ``c`` times
-  contributes ``c`` tied deaths, each with weight 1, exactly as the copied
-  rows of R's bootstrap sample do (this is not what ``coxph(weights=)``
-  computes, so the generic weighted fitter cannot be reused).
+* Cox models: the Efron (or Breslow) partial likelihood with the risk-set sums
+  for all resamples formed by one reverse cumulative sum. Efron's correction
+  is applied to *copies*: a row drawn ``c`` times contributes ``c`` tied
+  deaths, each with weight 1, exactly as the copied rows of R's bootstrap
+  sample do (this is not what ``coxph(weights=)`` computes, so the generic
+  weighted fitter cannot be reused). For the binomial likelihood frequency
+  weights are exactly equivalent to copied rows.
+* :func:`logistic_newton_batch` and :func:`cox_newton_batch` fit the exact
+  maximum-likelihood estimates of all resamples (warm-started at the original
+  coefficients, iterated to a tight tolerance). They are *not* rms's refits
+  (rms stops earlier and fails some fits, see :mod:`nomogram._refit`) and
+  serve as cross-checks of the batched likelihoods against the one-at-a-time
+  fitters.
 
 The accuracy indexes are computed from weighted formulas that equal the
 unweighted formula on the expanded (copied) sample: Harrell's censored-data
