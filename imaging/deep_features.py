@@ -178,10 +178,13 @@ class DeepFeatureExtractor:
         Linear interpolation; outside the image the window minimum (or the image minimum).
         """
         from .geometry import check_image_mask_geometry
+        from .io import as_label_image, check_label
 
+        label = check_label(label, case_id=case_id)  # int(1.5) would silently pick label 1
+        mask = as_label_image(mask, case_id=case_id)
         check_image_mask_geometry(image, mask, case_id=case_id)
         stats = sitk.LabelShapeStatisticsImageFilter()
-        stats.Execute(sitk.Cast(mask == int(label), sitk.sitkUInt8))
+        stats.Execute(sitk.Cast(mask == label, sitk.sitkUInt8))
         if 1 not in stats.GetLabels():
             raise EmptyRegionError(f"Label {label} is absent from the mask{_where(None, case_id)}.")
         centre = np.asarray(stats.GetCentroid(1))

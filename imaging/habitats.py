@@ -67,6 +67,13 @@ def _as_arrays(image, mask, label, case_id):
         )
     if img.ndim not in (2, 3):
         raise ValueError(f"HabitatModel expects a 2-D or 3-D image{_where(None, case_id)}; got {img.ndim}-D.")
+    from .io import as_label_image, check_label
+
+    # the one mask checker: no probability map, no image given as the mask
+    as_label_image(mask if isinstance(mask, sitk.Image) else sitk.GetImageFromArray(
+        m.astype(np.uint8) if m.dtype == bool else m), case_id=case_id)
+    if label is not None:
+        label = check_label(label, case_id=case_id)
     lesion = (m > 0) if label is None else (m == label)
     if not lesion.any():
         raise EmptyRegionError(

@@ -120,6 +120,11 @@ def axial_diameters(mask: sitk.Image, label: int | None = None, *, case_id=None)
     EmptyRegionError
         The lesion is empty.
     """
+    from .io import as_label_image, check_label
+
+    mask = as_label_image(mask, case_id=case_id)
+    if label is not None:
+        label = check_label(label, case_id=case_id)
     arr = sitk.GetArrayViewFromImage(mask)
     m = arr > 0 if label is None else arr == label
     if m.ndim == 2:

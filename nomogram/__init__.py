@@ -11,6 +11,7 @@ from .cox import CoxNomogram
 from .logistic import LogisticNomogram
 from .model_io import load_model, register_model_format, save_model
 from .points import Axis, Nomogram
+from .points_formulas import PointsFormulas, points_formulas, points_table
 from .validation import ValidationResult, validate
 from .decision_curve import DecisionCurveResult, decision_curve
 from .risk_groups import RiskGroups, maxstat_cutoff, risk_groups, time_dependent_roc
@@ -41,6 +42,9 @@ __all__ = [
     "CoxNomogram",
     "LogisticNomogram",
     "Nomogram",
+    "PointsFormulas",
+    "points_formulas",
+    "points_table",
     "ConvergenceError",
     "ModelFileError",
     "NotFittedError",

@@ -45,6 +45,13 @@ class NomogramModelBase(ModelFileMixin, BaseEstimator):
         self.interaction = interaction
         self.penalty = penalty
 
+    def _check_outcome_text(self) -> None:
+        """``outcome_name`` (and ``time_unit``, Cox) are labels for charts: checked at fit."""
+        from .points import _check_outcome_text
+
+        _check_outcome_text(getattr(self, "outcome_name", None), getattr(self, "time_unit", None),
+                            type(self).__name__)
+
     # -- design ------------------------------------------------------------
     def _learn_design(self, X):
         if self.penalty is None or float(self.penalty) < 0:

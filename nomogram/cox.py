@@ -36,6 +36,13 @@ class CoxNomogram(NomogramModelBase):
         converged maximum (rms ``cph(eps=1e-10)``); the two differ by far less
         than a standard error.
     max_iter : int, default 30
+    outcome_name : str, optional
+        What the survival is of, as charts and calculators say it
+        (``"recurrence-free survival"``): survival axes read "3-year
+        recurrence-free survival". Stored in the model file; no effect on the fit.
+    time_unit : {"days", "weeks", "months", "years"}, optional
+        Unit of the survival times (and of ``times``): axes then read "3-year
+        survival" instead of "S(1095)". Stored in the model file.
 
     Attributes
     ----------
@@ -74,12 +81,14 @@ class CoxNomogram(NomogramModelBase):
     _model_format = "nomofuse.nomogram.CoxNomogram"
 
     def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, times=None,
-                 ties="efron", eps=1e-4, max_iter=30):
+                 ties="efron", eps=1e-4, max_iter=30, outcome_name=None, time_unit=None):
         super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
         self.times = times
         self.ties = ties
         self.eps = eps
         self.max_iter = max_iter
+        self.outcome_name = outcome_name
+        self.time_unit = time_unit
 
     def fit(self, X: pd.DataFrame, y) -> "CoxNomogram":
         """Fit the model.
@@ -95,6 +104,7 @@ class CoxNomogram(NomogramModelBase):
         """
         caller = f"{type(self).__name__}.fit"
         check_option(self.ties, {"efron", "breslow"}, name="ties", caller=type(self).__name__)
+        self._check_outcome_text()
         design = self._learn_design(X)
         time, event = check_survival_y(y, n=len(X), caller=caller)
         Xd = design.transform(X, caller=caller)

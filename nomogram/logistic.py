@@ -40,6 +40,10 @@ class LogisticNomogram(NomogramModelBase):
         convergence (relative change below 1e-11); the two differ by far less
         than a standard error (about 1e-6 relative at worst in our checks).
     max_iter : int, default 30
+    outcome_name : str, optional
+        The event, as charts and calculators say it (``"recurrence or death"``):
+        the risk axis reads "Risk of recurrence or death". Stored in the model
+        file; no effect on the fit.
 
     Attributes
     ----------
@@ -81,10 +85,12 @@ class LogisticNomogram(NomogramModelBase):
     _intercept = True
     _model_format = "nomofuse.nomogram.LogisticNomogram"
 
-    def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, eps=0.025, max_iter=30):
+    def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, eps=0.025, max_iter=30,
+                 outcome_name=None):
         super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
         self.eps = eps
         self.max_iter = max_iter
+        self.outcome_name = outcome_name
 
     def fit(self, X: pd.DataFrame, y) -> "LogisticNomogram":
         """Fit the model.
@@ -100,6 +106,7 @@ class LogisticNomogram(NomogramModelBase):
         -------
         self
         """
+        self._check_outcome_text()
         design = self._learn_design(X)
         yv = check_binary_y(y, n=len(X), caller=f"{type(self).__name__}.fit")
         Xd = design.transform(X, caller=f"{type(self).__name__}.fit")

@@ -40,6 +40,10 @@ Format ``"nomofuse.nomogram.NomogramSpec"``, version 1::
 
     {"format": "nomofuse.nomogram.NomogramSpec", "version": 1,
      "model_kind": "logistic" | "cox",
+     "title": "Nomogram predicting ...",   # Nomogram.title (information; recomputed on reading)
+     "outcome_name": null | str,     # what is predicted ("recurrence-free survival")
+     "time_unit": null | "days" | "weeks" | "months" | "years",
+     "variance": null | V,           # for confidence limits (below)
      "maxscale": 100.0,
      "points_per_unit": sc,          # points per unit of linear predictor
      "intercept": a,                 # linear predictor at 0 total points
@@ -51,8 +55,11 @@ Format ``"nomofuse.nomogram.NomogramSpec"``, version 1::
 
 A predictor ``P`` is ``{"name", "type", "columns", "coef", "discrete"}`` plus
 ``"levels"`` (type ``"categorical"``) or ``"values"`` (numeric: its distinct
-training values when at most 10, else null) and ``"knots"`` (type
-``"rcs"``). Its
+training values when at most 10, else null) and ``"range"`` (numeric: the
+training minimum and maximum, which a calculator flags values outside of),
+``"knots"`` (type ``"rcs"``) and ``"adjust"`` (the datadist 'Adjust to'
+value: median or most frequent level; summary statistics, never a patient
+row). Its
 contribution to the linear predictor is :math:`f(x) = \\sum_c b_c(x)\\,
 \\mathrm{coef}_c` over its basis columns:
 
@@ -90,6 +97,20 @@ risk :math:`1 / (1 + e^{-LP})`; ``{"label", "type": "survival", "time": t,
 where LP is already centred (``decision_function``: :math:`X\\beta` minus the
 model's centre, folded into the intercept) and :math:`S_0(t)` is the model's
 baseline survival at its centre; ``null`` (NaN) past the model's follow-up.
+A survival outcome also holds ``"hazard_variance"`` :math:`V_0(t)` and
+``"hazard_covariance"`` :math:`A(t)` (one per design column), rms
+``survest``'s pieces of the cumulative hazard's variance.
+
+Confidence limits (:meth:`Nomogram.confidence_limits`) need
+``V = {"columns", "covariance", "center"}``: the coefficients' covariance
+matrix in the order of ``columns`` (``"Intercept"`` first for a logistic
+model, then every predictor's columns and the interaction's) and, for a Cox
+model, the training means ``center`` of those columns. With :math:`z` a
+patient's design row in that order (1 for the intercept; minus ``center``),
+:math:`se = \\sqrt{z^\\top V z}`; the risk's limits are
+:math:`\\mathrm{expit}(LP \\mp q\\, se)` and survival's
+:math:`S \\exp(\\mp q\\, se_H)`, :math:`se_H = e^{LP}\\sqrt{V_0(t) + u^\\top V u}`,
+:math:`u = -\\log S_0(t)\\, z - A(t)`, capped at 1 (rms ``survest``, log scale).
 Non-finite numbers are written as ``null``. ``tests/nomogram/models/
 test_nomogram_spec.py`` holds a pure-Python evaluator of this format.
 
@@ -115,9 +136,10 @@ from scipy.special import expit
 
 from ._design import Design, Term, format_level
 from ._pretty import pretty
+from ._survival import step_function_at
 from .model_io import ModelFileMixin
 
-__all__ = ["Axis", "Nomogram", "SPEC_FORMAT", "SPEC_VERSION"]
+__all__ = ["Axis", "Nomogram", "SPEC_FORMAT", "SPEC_VERSION", "TIME_UNITS", "horizon_text", "survival_label"]
 
 #: ``"format"`` and ``"version"`` of :meth:`Nomogram.to_spec` (module docstring).
 SPEC_FORMAT = "nomofuse.nomogram.NomogramSpec"
@@ -206,7 +228,8 @@ class Nomogram(ModelFileMixin):
     """
 
     def __init__(self, axes, scale, intercept, maxscale, outcome_functions, model_kind,
-                 term_ranges, partners, design=None, coef=None):
+                 term_ranges, partners, design=None, coef=None, *, outcome_name=None, time_unit=None,
+                 variance=None):
         self.axes = axes
         self.scale = float(scale)
         self.intercept = float(intercept)
@@ -218,11 +241,16 @@ class Nomogram(ModelFileMixin):
         self._design = design  # the model's Design and coefficients: all points() needs
         self._coef = coef
         self._model = None
+        self.outcome_name = outcome_name
+        self.time_unit = time_unit
+        # the coefficients' covariance for confidence limits: {"columns", "covariance", "center"}
+        self._variance = variance
 
     # ------------------------------------------------------------------ build
     @classmethod
     def from_model(cls, model, *, values=None, interact=None, lp=True, lp_at=None, fun=None,
-                   fun_at=None, funlabel=None, times=None, maxscale=100.0, nint=10):
+                   fun_at=None, funlabel=None, times=None, maxscale=100.0, nint=10, outcome_name=None,
+                   time_unit=None):
         """Compute the nomogram of a fitted :class:`LogisticNomogram` or :class:`CoxNomogram`.
 
         Parameters
@@ -248,6 +276,15 @@ class Nomogram(ModelFileMixin):
         maxscale : float, default 100
         nint : int, default 10
             Number of intervals asked of ``pretty``.
+        outcome_name : str, optional
+            What the model predicts, as a chart should say it: the event of a
+            logistic model (``"recurrence or death"``: axis "Risk of recurrence
+            or death") or the survival quantity of a Cox model (``"recurrence-free
+            survival"``: axis "3-year recurrence-free survival"). Default: the
+            model's ``outcome_name`` if it has one.
+        time_unit : {"days", "weeks", "months", "years"}, optional
+            Unit of the Cox model's times; survival axes are then labelled "3-year
+            survival" instead of "S(1095)". Default: the model's ``time_unit``.
 
         Returns
         -------
@@ -267,6 +304,11 @@ class Nomogram(ModelFileMixin):
                 f"predictors are {design.predictors}."
             )
         base = -model.center_ if is_cox else float(coef["Intercept"])
+        if outcome_name is None:
+            outcome_name = getattr(model, "outcome_name", None)
+        if time_unit is None:
+            time_unit = getattr(model, "time_unit", None)
+        outcome_name, time_unit = _check_outcome_text(outcome_name, time_unit, "nomogram")
 
         # --- which predictor gets axes, and which are folded into interaction lines
         inter = design.interaction
@@ -344,7 +386,7 @@ class Nomogram(ModelFileMixin):
                              points=(lp_at - intercept) * sc, tick_labels=[_format_number(v) for v in lp_at]))
 
         # --- outcome axes
-        outcomes = _outcome_functions(model, is_cox, fun, funlabel, times)
+        outcomes = _outcome_functions(model, is_cox, fun, funlabel, times, outcome_name, time_unit)
         if fun_at is not None and not (len(fun_at) and isinstance(fun_at[0], (list, tuple, np.ndarray))):
             fun_at = [fun_at] * len(outcomes)
         xseq = np.linspace(lp_at.min(), lp_at.max(), 1000)
@@ -356,8 +398,14 @@ class Nomogram(ModelFileMixin):
                              points=(w[keep] - intercept) * sc,
                              tick_labels=[_format_number(v) for v in fat[keep]]))
 
+        cov = getattr(model, "cov_", None)
+        variance = None
+        if cov is not None:
+            variance = {"columns": list(cov.columns), "covariance": cov.to_numpy(dtype=float),
+                        "center": model.means_.reindex(cov.columns).to_numpy(dtype=float) if is_cox else None}
         nom = cls(axes, sc, intercept, maxscale, outcomes, "cox" if is_cox else "logistic",
-                  {k: tuple(v) for k, v in ranges.items()}, partner_of, design=design, coef=coef)
+                  {k: tuple(v) for k, v in ranges.items()}, partner_of, design=design, coef=coef,
+                  outcome_name=outcome_name, time_unit=time_unit, variance=variance)
         nom._model = model
         return nom
 
@@ -388,6 +436,175 @@ class Nomogram(ModelFileMixin):
         for label, f in self._outcomes:
             df[label] = f(df["Linear Predictor"].to_numpy())
         return df
+
+    def predictor_points(self, axis, values) -> np.ndarray:
+        """Points of a predictor axis at any ``values`` (not only its ticks).
+
+        Parameters
+        ----------
+        axis : Axis or str
+            A predictor axis of this nomogram (or its label); an interaction
+            axis is evaluated at its partner's level.
+        values : array-like
+            Predictor values.
+
+        Returns
+        -------
+        ndarray of float
+            :math:`(X\\beta_v(x) - R_{v,1}) \\cdot sc`, the points this axis gives.
+        """
+        if isinstance(axis, str):
+            axis = self.axis(axis)
+        if axis.kind != "predictor" or axis.predictor not in self._term_ranges:
+            raise ValueError(f"Nomogram.predictor_points: '{axis.label}' is not a predictor axis of this nomogram.")
+        lo = self._term_ranges[axis.predictor][0]
+        xb = _contribution(self._design, self._coef, axis.predictor, list(values), dict(axis.condition))
+        return (xb - lo) * self.scale
+
+    @property
+    def title(self) -> str:
+        """What the chart predicts: "Nomogram predicting 3-year and 5-year overall survival"."""
+        labels = [label for label, _ in self._outcomes]
+        survival = [f for _, f in self._outcomes if isinstance(f, _SurvivalOutcome)]
+        if self.model_kind == "cox" and survival and self.time_unit is not None:
+            horizons = [horizon_text(f.time, self.time_unit) for f in survival]
+            joined = horizons[0] if len(horizons) == 1 else ", ".join(horizons[:-1]) + " and " + horizons[-1]
+            return f"Nomogram predicting {joined} {self.outcome_name or 'survival'}"
+        if self.model_kind == "logistic" and self.outcome_name is not None:
+            return f"Nomogram predicting the risk of {self.outcome_name}"
+        if self.model_kind == "logistic" and len(labels) == 1 and labels[0] == "Risk":
+            return "Nomogram predicting risk"
+        if survival and len(survival) == len(labels):
+            times = [_format_number(f.time) for f in survival]
+            joined = times[0] if len(times) == 1 else ", ".join(times[:-1]) + " and " + times[-1]
+            return f"Nomogram predicting {self.outcome_name or 'survival'} at time {joined}"
+        if self.outcome_name is not None:
+            return f"Nomogram predicting {self.outcome_name}"
+        return "Nomogram: " + ", ".join(labels) if labels else "Nomogram"
+
+    @property
+    def outcome_labels(self) -> list[str]:
+        """Labels of the outcome axes (and outcome columns of :meth:`points`)."""
+        return [label for label, _ in self._outcomes]
+
+    def has_variance(self) -> bool:
+        """Whether the nomogram carries the coefficients' covariance (for confidence limits)."""
+        return self._variance is not None
+
+    def _centred_design(self, X, caller):
+        if self._variance is None:
+            raise ValueError(
+                f"{caller}: this nomogram has no covariance of the coefficients, which confidence limits "
+                "need; build it from the fitted model (model.nomogram()) or from a spec written with "
+                "'variance'."
+            )
+        Z = self._design.transform(X, caller=caller)
+        var = self._variance
+        if var["columns"] and var["columns"][0] == "Intercept":
+            Z = np.column_stack([np.ones(len(Z)), Z])
+        if var["center"] is not None:
+            Z = Z - np.asarray(var["center"], dtype=float)
+        return Z
+
+    def lp_standard_error(self, X: pd.DataFrame) -> np.ndarray:
+        """Standard error of each patient's linear predictor (rms ``predict(se.fit=TRUE)``).
+
+        :math:`\\sqrt{z^\\top V z}` with :math:`V` the coefficients' covariance and
+        :math:`z` the patient's design row: with a leading 1 for a logistic
+        model's intercept; minus the training means for a Cox model (rms
+        centres ``cph`` predictions).
+        """
+        Z = self._centred_design(X, "Nomogram.lp_standard_error")
+        V = np.asarray(self._variance["covariance"], dtype=float)
+        return np.sqrt(np.einsum("ij,jk,ik->i", Z, V, Z))
+
+    def confidence_limits(self, X: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+        """Confidence limits of each patient's predicted outcome(s).
+
+        Logistic risk: :math:`\\mathrm{expit}(LP \\mp z\\, se)`. Cox survival at
+        :math:`t` (rms ``survest``, ``conf.type = "log"``):
+        :math:`S \\exp(\\mp z\\, se_H)` with
+        :math:`se_H = e^{LP} \\sqrt{V_0(t) + q^\\top V q}`,
+        :math:`q = H_0(t)\\, z - A(t)`, the upper limit capped at 1.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+        conf_level : float, default 0.95
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``Linear Predictor SE`` and, per outcome axis, ``<label> lower`` and
+            ``<label> upper``; indexed like ``X``.
+
+        References
+        ----------
+        rms ``predict.lrm(se.fit=TRUE)``; rms ``survest.cph``.
+        """
+        from scipy.stats import norm
+
+        caller = "Nomogram.confidence_limits"
+        if not (isinstance(conf_level, (int, float)) and 0 < float(conf_level) < 1):
+            raise ValueError(f"The 'conf_level' parameter of {caller} must be in (0, 1). Got {conf_level!r} instead.")
+        Z = self._centred_design(X, caller)
+        V = np.asarray(self._variance["covariance"], dtype=float)
+        se = np.sqrt(np.einsum("ij,jk,ik->i", Z, V, Z))
+        lp = self.points(X)["Linear Predictor"].to_numpy()
+        z = float(norm.ppf(0.5 + float(conf_level) / 2))
+        out = {"Linear Predictor SE": se}
+        for label, f in self._outcomes:
+            if isinstance(f, _RiskOutcome):
+                out[f"{label} lower"], out[f"{label} upper"] = expit(lp - z * se), expit(lp + z * se)
+            elif isinstance(f, _SurvivalOutcome) and f.hazard_variance is not None:
+                H = -np.log(f.baseline_survival)
+                q = H * Z - f.hazard_covariance
+                se_h = np.exp(lp) * np.sqrt(f.hazard_variance + np.einsum("ij,jk,ik->i", q, V, q))
+                s = f(lp)
+                out[f"{label} lower"], out[f"{label} upper"] = s * np.exp(-z * se_h), np.minimum(1.0, s * np.exp(z * se_h))
+            else:
+                raise ValueError(f"{caller}: the outcome axis '{label}' has no variance data (a nomogram "
+                                 "built with fun=, or a spec written without it).")
+        return pd.DataFrame(out, index=X.index)
+
+    def lp_confidence_points(self, conf_lp: str = "representative") -> pd.DataFrame:
+        """Linear predictors and their standard errors where rms draws ``conf.int`` bars.
+
+        rms ``nomogram(conf.int=, conf.lp=)``: every setting of every predictor
+        axis (the axis' values, other predictors at their 'Adjust to' values)
+        gives a linear predictor and its standard error; ``"all"`` returns every
+        setting, ``"representative"`` the mean linear predictor and median
+        standard error of each tenth of the settings sorted by linear predictor
+        (equal-count groups; rms groups with ``cut2(g = 10)``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lp`` and ``se``, sorted by ``lp``.
+        """
+        if conf_lp not in ("representative", "all"):
+            raise ValueError("The 'conf_lp' parameter of Nomogram.lp_confidence_points must be one of "
+                             f"{{'representative', 'all'}}. Got {conf_lp!r} instead.")
+        frames = []
+        for a in self.axes:
+            if a.kind != "predictor":
+                continue
+            rows = self._design.adjust_frame(len(a.values))
+            rows[a.predictor] = pd.Series(list(a.values), dtype=object) if any(
+                isinstance(v, str) for v in a.values) else np.asarray(a.values, dtype=float)
+            for k, v in a.condition.items():
+                rows[k] = [v] * len(rows)
+            frames.append(rows)
+        settings = pd.concat(frames, ignore_index=True)
+        lp = self.points(settings)["Linear Predictor"].to_numpy()
+        se = self.lp_standard_error(settings)
+        order = np.argsort(lp, kind="stable")
+        lp, se = lp[order], se[order]
+        if conf_lp == "representative":
+            groups = [g for g in np.array_split(np.arange(len(lp)), min(10, len(lp))) if len(g)]
+            lp = np.array([lp[g].mean() for g in groups])
+            se = np.array([np.median(se[g]) for g in groups])
+        return pd.DataFrame({"lp": lp, "se": se})
 
     def total_points_to_lp(self, total):
         """Linear predictor for given total points: ``intercept + total / scale``."""
@@ -481,6 +698,10 @@ class Nomogram(ModelFileMixin):
                 entry["levels"] = [_py(v) for v in term.levels]
             else:
                 entry["values"] = None if term.values is None else _floats(term.values)
+                if term.low is not None and term.high is not None:
+                    entry["range"] = [_finite_or_none(term.low), _finite_or_none(term.high)]
+            if term.adjust is not None:
+                entry["adjust"] = _py(term.adjust) if term.kind == "categorical" else _finite_or_none(term.adjust)
             predictors.append(entry)
         interaction = None
         if design.interaction:
@@ -495,10 +716,20 @@ class Nomogram(ModelFileMixin):
                 pts = (_contribution(design, coef, name, term.levels, {}) - lo) * self.scale
                 col["level_points"] = [[_py(lv), _finite_or_none(p)] for lv, p in zip(term.levels, pts)]
             columns.append(col)
+        variance = None
+        if self._variance is not None:
+            var = self._variance
+            variance = {"columns": list(var["columns"]),
+                        "covariance": [_floats(r) for r in np.asarray(var["covariance"], dtype=float)],
+                        "center": None if var["center"] is None else _floats(var["center"])}
         return {
             "format": SPEC_FORMAT,
             "version": SPEC_VERSION,
             "model_kind": self.model_kind,
+            "title": self.title,
+            "outcome_name": self.outcome_name,
+            "time_unit": self.time_unit,
+            "variance": variance,
             "maxscale": self.maxscale,
             "points_per_unit": self.scale,
             "intercept": self.intercept,
@@ -545,10 +776,14 @@ class Nomogram(ModelFileMixin):
             if kind not in ("linear", "rcs", "categorical"):
                 raise ValueError(f"{caller}: predictor '{p.get('name')}' has unknown type {kind!r}; "
                                  "expected 'linear', 'rcs' or 'categorical'.")
+            low, high = (_nan_floats(p["range"]) if p.get("range") is not None else (None, None))
+            adjust = p.get("adjust")
             terms.append(Term(name=p["name"], kind=kind, columns=list(p["columns"]),
                               knots=list(p["knots"]) if kind == "rcs" else None,
                               levels=list(p["levels"]) if kind == "categorical" else None,
-                              values=None if p.get("values") is None else _nan_floats(p["values"])))
+                              values=None if p.get("values") is None else _nan_floats(p["values"]),
+                              adjust=None if adjust is None else (adjust if kind == "categorical" else float(adjust)),
+                              low=low, high=high))
             coefs.update(zip(p["columns"], _nan_floats(p["coef"])))
         design = Design(terms=terms)
         inter = spec.get("interaction")
@@ -561,8 +796,15 @@ class Nomogram(ModelFileMixin):
         partners = {q["predictor"]: q["partner"] for q in spec["points"] if q.get("partner") is not None}
         outcomes = [(o["label"], _outcome_from_spec(o, caller)) for o in spec["outcomes"]]
         axes = [Axis.from_dict({**a, "points": _nan_floats(a["points"])}) for a in spec["axes"]]
+        variance = spec.get("variance")
+        if variance is not None:
+            variance = {"columns": list(variance["columns"]),
+                        "covariance": np.array([_nan_floats(r) for r in variance["covariance"]], dtype=float),
+                        "center": None if variance.get("center") is None else np.array(_nan_floats(variance["center"]))}
+        outcome_name, time_unit = _check_outcome_text(spec.get("outcome_name"), spec.get("time_unit"), caller)
         return cls(axes, spec["points_per_unit"], spec["intercept"], spec["maxscale"], outcomes,
-                   spec["model_kind"], ranges, partners, design=design, coef=coef)
+                   spec["model_kind"], ranges, partners, design=design, coef=coef,
+                   outcome_name=outcome_name, time_unit=time_unit, variance=variance)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -646,25 +888,39 @@ class _RiskOutcome:
 
 
 class _SurvivalOutcome:
-    """Cox survival at ``time``: :math:`S_0(t)^{\\exp(LP)}` for the centred LP (data: t and S0(t))."""
+    """Cox survival at ``time``: :math:`S_0(t)^{\\exp(LP)}` for the centred LP (data: t and S0(t)).
 
-    def __init__(self, time: float, baseline_survival: float):
+    ``hazard_variance`` :math:`V_0(t)` and ``hazard_covariance`` :math:`A(t)`
+    (one per design column) are rms ``survest``'s pieces of the variance of the
+    cumulative hazard; None when the nomogram has no confidence limits.
+    """
+
+    def __init__(self, time: float, baseline_survival: float, hazard_variance=None, hazard_covariance=None):
         self.time = float(time)
         self.baseline_survival = float(baseline_survival)
+        self.hazard_variance = None if hazard_variance is None else float(hazard_variance)
+        self.hazard_covariance = None if hazard_covariance is None else np.asarray(hazard_covariance, dtype=float)
 
     def __call__(self, lp):
         return self.baseline_survival ** np.exp(np.asarray(lp, dtype=float))
 
     def to_spec(self) -> dict:
-        return {"type": "survival", "time": self.time,
-                "baseline_survival": _finite_or_none(self.baseline_survival)}
+        d = {"type": "survival", "time": self.time, "baseline_survival": _finite_or_none(self.baseline_survival)}
+        if self.hazard_variance is not None:
+            d["hazard_variance"] = _finite_or_none(self.hazard_variance)
+            d["hazard_covariance"] = _floats(self.hazard_covariance)
+        return d
 
 
 def _outcome_from_spec(o: dict, caller: str):
     if o.get("type") == "logistic":
         return _RiskOutcome()
     if o.get("type") == "survival":
-        return _SurvivalOutcome(o["time"], _nan_float(o["baseline_survival"]))
+        hv = o.get("hazard_variance", None) if "hazard_variance" in o else None
+        hc = o.get("hazard_covariance")
+        return _SurvivalOutcome(o["time"], _nan_float(o["baseline_survival"]),
+                                None if "hazard_variance" not in o else _nan_float(hv),
+                                None if hc is None else _nan_floats(hc))
     raise ValueError(f"{caller}: outcome '{o.get('label')}' has unknown type {o.get('type')!r}; "
                      "expected 'logistic' or 'survival'.")
 
@@ -698,7 +954,7 @@ def _axis_spec(axis: Axis) -> dict:
     return d
 
 
-def _outcome_functions(model, is_cox, fun, funlabel, times):
+def _outcome_functions(model, is_cox, fun, funlabel, times, outcome_name=None, time_unit=None):
     if fun is not None:
         funs = list(fun) if isinstance(fun, (list, tuple)) else [fun]
         if funlabel is None:
@@ -707,7 +963,8 @@ def _outcome_functions(model, is_cox, fun, funlabel, times):
             labels = [funlabel] * len(funs) if isinstance(funlabel, str) else list(funlabel)
         return list(zip(labels, funs))
     if not is_cox:
-        return [(funlabel if isinstance(funlabel, str) else "Risk", _RiskOutcome())]
+        default = "Risk" if outcome_name is None else f"Risk of {outcome_name}"
+        return [(funlabel if isinstance(funlabel, str) else default, _RiskOutcome())]
     times = times if times is not None else model.times
     if times is None:
         return []
@@ -718,6 +975,68 @@ def _outcome_functions(model, is_cox, fun, funlabel, times):
             f"nomogram: times {beyond} are past the model's last follow-up time {model.max_time_:g}, "
             "where survival is undefined (rms survest gives NA). Choose times within follow-up."
         )
-    labels = list(funlabel) if funlabel is not None else [f"S({_format_number(t)})" for t in times]
-    # S0(t) at the centre: survival_at at LP 0 (NaN past follow-up)
-    return [(lab, _SurvivalOutcome(t, model.survival_at(0.0, [t])[0, 0])) for lab, t in zip(labels, times)]
+    if funlabel is not None:
+        labels = [funlabel] * len(times) if isinstance(funlabel, str) else list(funlabel)
+    else:
+        labels = [survival_label(t, time_unit, outcome_name) for t in times]
+    # S0(t) at the centre: survival_at at LP 0 (NaN past follow-up); with the
+    # baseline hazard's variance pieces at t (rms survest) for confidence limits
+    out = []
+    pieces = getattr(model, "baseline_hazard_variance_", None)
+    for lab, t in zip(labels, times):
+        v0 = a = None
+        if pieces is not None:
+            bt = model.baseline_survival_["time"].to_numpy()
+            arr = pieces.to_numpy(dtype=float)
+            row = step_function_at(bt, arr.T, np.array([float(t)]), tol=1e-6, before=0.0)[:, 0]
+            v0, a = float(row[0]), row[1:].copy()
+        out.append((lab, _SurvivalOutcome(t, model.survival_at(0.0, [t])[0, 0], v0, a)))
+    return out
+
+
+#: Time units a survival axis can be labelled in, and their length in days.
+TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0, "years": 365.25}
+
+
+def horizon_text(time, time_unit=None) -> str:
+    """A model time as a chart says it: ``1095`` days -> ``"3-year"``.
+
+    Parameters
+    ----------
+    time : float
+    time_unit : {"days", "weeks", "months", "years"} or None
+        None: the bare number (``"1095"``).
+
+    Returns
+    -------
+    str
+        Whole years when ``time`` is within 0.5 % of a whole number of years
+        (365.25 days; 1095 and 1096 days are both 3 years), else whole months
+        (within 0.5 %), else the time in its own unit (``"100-day"``).
+    """
+    t = float(time)
+    if time_unit is None:
+        return _format_number(t)
+    days = t * TIME_UNITS[time_unit]
+    for unit, name in ((365.25, "year"), (365.25 / 12.0, "month")):
+        n = round(days / unit)
+        if n >= 1 and abs(days / unit - n) <= 0.005 * n:
+            return f"{n}-{name}"
+    return f"{_format_number(t)}-{time_unit[:-1]}"
+
+
+def survival_label(time, time_unit=None, outcome_name=None) -> str:
+    """Label of a survival axis: ``"3-year survival"``, ``"3-year overall survival"`` or ``"S(1095)"``."""
+    if time_unit is None:
+        return f"S({_format_number(time)})" if outcome_name is None else f"{outcome_name} at {_format_number(time)}"
+    return f"{horizon_text(time, time_unit)} {outcome_name or 'survival'}"
+
+
+def _check_outcome_text(outcome_name, time_unit, caller):
+    if outcome_name is not None and (not isinstance(outcome_name, str) or not outcome_name.strip()):
+        raise ValueError(f"The 'outcome_name' parameter of {caller} must be a non-empty str or None. "
+                         f"Got {outcome_name!r} instead.")
+    if time_unit is not None and time_unit not in TIME_UNITS:
+        raise ValueError(f"The 'time_unit' parameter of {caller} must be one of {set(TIME_UNITS)} or None. "
+                         f"Got {time_unit!r} instead.")
+    return (None if outcome_name is None else outcome_name.strip()), time_unit

@@ -53,8 +53,10 @@ def run(args) -> int:
     written = []
 
     models = {
-        "logistic": LogisticNomogram(splines={"age": 4, "tsize": 3}).fit(X, data["cens"]),
-        "cox": CoxNomogram(splines={"age": 4, "tsize": 3}, times=[1095, 1825]).fit(X, data[["time", "cens"]]),
+        "logistic": LogisticNomogram(splines={"age": 4, "tsize": 3},
+                                     outcome_name="recurrence or death").fit(X, data["cens"]),
+        "cox": CoxNomogram(splines={"age": 4, "tsize": 3}, times=[1095, 1825], time_unit="days",
+                           outcome_name="recurrence-free survival").fit(X, data[["time", "cens"]]),
     }
     patient = X.iloc[[0]]
     for name, model in models.items():
@@ -66,7 +68,7 @@ def run(args) -> int:
         display = nom.plot(patient=patient)
         for ext in ("png", "svg", "pdf"):
             path = out / f"{name}_nomogram.{ext}"
-            display.figure_.savefig(path, dpi=300 if ext == "png" else None, bbox_inches="tight")
+            display.savefig(path)  # 300 dpi PNG; text as text in SVG, TrueType in PDF
             written.append(path)
         json_path = model.to_json(out / f"{name}_model.json")
         reloaded = load_model(json_path)
@@ -76,9 +78,10 @@ def run(args) -> int:
         s = model.stats_
         print(f"{name:8s}: n={int(s['Obs'])}, events={int(s['Events'])}, LR chi2={s['Model L.R.']:.1f} "
               f"on {s['d.f.']:.0f} d.f., C={s['C']:.3f}")
-    pts = models["cox"].nomogram().points(patient)
-    print(f"patient {patient.index[0]}: total points {pts['Total Points'].iloc[0]:.1f}, "
-          f"S(1095)={pts['S(1095)'].iloc[0]:.3f}, S(1825)={pts['S(1825)'].iloc[0]:.3f}")
+    cox_nomogram = models["cox"].nomogram()
+    pts = cox_nomogram.points(patient)
+    outcomes = ", ".join(f"{label} {pts[label].iloc[0]:.3f}" for label in cox_nomogram.outcome_labels)
+    print(f"patient {patient.index[0]}: total points {pts['Total Points'].iloc[0]:.1f}, {outcomes}")
     print(f"wrote {len(written)} files to {out.resolve()}:")
     for path in written:
         print(f"  {path.name}")

@@ -197,6 +197,7 @@ def _results(models):
                                         categorical=["grade"]), None, False),
         "RegressionTable": (nomogram.regression_table(df, "event", ["age", "size", "grade"]), None, False),
         "Nomogram": (lm.nomogram(), None, True),
+        "PointsFormulas": (nomogram.points_formulas(lm.nomogram()), (None, 13), False),
         "AnovaResult": (nomogram.anova(lm), (5, 3), True),  # age, its nonlinearity, size, grade, TOTAL
         "AnovaResult(cox)": (nomogram.anova(cm), (5, 3), True),
         "EffectsResult": (nomogram.effects(lm), (8, 8), True),
@@ -222,7 +223,7 @@ def _results(models):
 
 RESULT_NAMES = ["CalibrationResult", "CalibrationResult(cox)", "ValProbResult", "ValidationResult",
                 "DecisionCurveResult", "RiskGroups", "MaxstatResult", "KaplanMeier", "LogRankResult",
-                "TableOne", "RegressionTable", "Nomogram", "AnovaResult", "AnovaResult(cox)", "EffectsResult",
+                "TableOne", "RegressionTable", "Nomogram", "PointsFormulas", "AnovaResult", "AnovaResult(cox)", "EffectsResult",
                 "EffectsResult(cox)", "PartialEffects", "PartialEffects(cox)", "ConcordanceResult",
                 "ConcordanceComparison", "CutoffResult", "DelongTestResult", "MulticlassResult",
                 "ReclassificationResult", "SurvivalNriResult", "SurvivalIdiResult", "RocCurve",
