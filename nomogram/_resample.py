@@ -421,34 +421,21 @@ class CoxRiskSetsBatch(RiskSets):
 
     The same time order (deaths before censorings at a tied time) and sums;
     only the rows of the data are on axis 1 of every array given to
-    :meth:`at_risk_sum` and :meth:`death_sum`. ``risk_set_count[i]``: the
-    number of event times whose risk set holds sorted row ``i``.
+    :meth:`at_risk_sum` and :meth:`death_sum`.
     """
 
     axis = 1
 
-    def __init__(self, time, event):
-        super().__init__(time, event)
-        self.risk_set_count = np.searchsorted(self.start, np.arange(self.n), side="right")
-
 
 def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: np.ndarray,
                      ties: str, need_info: bool = True):
-    r"""Log partial likelihood, gradient and information for each resample.
+    """Log partial likelihood, gradient and information for each resample.
 
     ``Xs`` (n, p) and ``W`` (B, n) are in time order. A row with frequency ``c``
     counts as ``c`` copies: at an event time with ``d`` copied deaths (d = sum
     of the counts of the deaths there) Efron's correction runs over
-    ``l = 0..d-1`` with unit weights, denominators
-    :math:`S_0 - \tfrac{l}{d} D_0` and means :math:`a_l = (S_1 - \tfrac{l}{d} D_1) / \mathrm{den}_l`.
-
-    The second-moment sums are never formed per event time: with
-    :math:`c_j = \sum_l 1/\mathrm{den}_{jl}` and :math:`e_j = \sum_l (l/d_j)/\mathrm{den}_{jl}`,
-    :math:`\sum_{j,l} (S_{2j} - \tfrac{l}{d_j} D_{2j}) / \mathrm{den}_{jl}
-    = \sum_i r_i x_i x_i' \sum_{t_j \le T_i} c_j - \sum_{i\,\mathrm{dies}} r_i x_i x_i' e_{j(i)}`,
-    one matrix product with the ``p(p+1)/2`` products :math:`x_i x_i'` for all
-    resamples (and likewise the gradient with :math:`x_i`). Only the first
-    moments are summed per event time, for :math:`\sum a_l a_l'`.
+    ``l = 0..d-1`` with unit weights. Second moments are kept as the upper
+    triangle of ``x x'`` (``p(p+1)/2`` columns).
     """
     B = W.shape[0]
     p = Xs.shape[1]
@@ -458,70 +445,62 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     dW = W * rs.event                                   # death copies per row
     ll = np.einsum("ij,ij->i", dW, eta)
     grad = dW @ Xs
-    dr, dg = rs.death_rows, rs.death_group
     S0 = rs.at_risk_sum(r)                              # (B, J)
     d = rs.death_sum(dW)                                # copied deaths per event time
-    rd = r[:, dr]                                       # risk scores of the deaths
-    D0 = np.add.reduceat(rd, rs.group_first, axis=1) if dr.size else np.zeros_like(S0)
-    S1 = rs.at_risk_sum(r[:, :, None] * Xs[None])       # (B, J, p)
-    D1 = (np.add.reduceat(rd[:, :, None] * Xs[dr][None], rs.group_first, axis=1) if dr.size
-          else np.zeros_like(S1))
-    c = np.zeros_like(S0)                               # sum over l of 1/den
-    e = np.zeros_like(S0)                               # sum over l of (l/d)/den
-    outer = np.zeros((B, p, p))                         # sum of a a'
+    D0 = rs.death_sum(r)                                # death_sum reads death rows only
+    rx = r[:, :, None] * Xs[None]                       # (B, n, p)
+    S1 = rs.at_risk_sum(rx)
+    D1 = rs.death_sum(rx)
+    flat = np.zeros((B, len(iu0)))                      # sum of S2/den terms (upper triangle)
+    outer = np.zeros((B, p, p))                         # sum of a a' terms
+    if need_info:
+        rxx = rx[:, :, iu0] * Xs[None, :, iu1]
+        S2 = rs.at_risk_sum(rxx)
+        D2 = rs.death_sum(rxx)
+        del rxx
     if ties == "breslow":
         with np.errstate(divide="ignore", invalid="ignore"):
-            has = d > 0
-            S0s = np.where(has, S0, 1.0)
-            ll -= np.sum(np.where(has, d * np.log(S0s), 0.0), axis=1)
-            c = np.where(has, d / S0s, 0.0)
+            S0s = np.where(d > 0, S0, 1.0)
+            ll -= np.sum(np.where(d > 0, d * np.log(S0s), 0.0), axis=1)
+            a = S1 / S0s[..., None]
+            grad -= np.einsum("bj,bjk->bk", d, a)
             if need_info:
-                a = S1 / S0s[..., None]
-                outer += np.matmul(np.swapaxes(a * np.where(has, d, 0.0)[..., None], 1, 2), a)
-    else:
-        # l = 0: every event time (no Efron correction yet)
-        has = d > 0.5
-        with np.errstate(divide="ignore", invalid="ignore"):
-            S0s = np.where(has, S0, 1.0)
-            ll -= np.sum(np.where(has, np.log(S0s), 0.0), axis=1)
-            c += np.where(has, 1.0 / S0s, 0.0)
+                flat += np.matmul((d / S0s)[:, None, :], S2)[:, 0]
+                outer += np.matmul(np.swapaxes(a * d[..., None], 1, 2), a)
+        return ll, grad, _info_from(flat, outer, iu0, iu1, p, need_info)
+    # l = 0: every event time (no Efron correction yet)
+    has = (d > 0.5).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        S0s = np.where(has > 0, S0, 1.0)
+        ll -= np.sum(has * np.log(S0s), axis=1)
+        a = S1 / S0s[..., None]
+        grad -= np.einsum("bj,bjk->bk", has, a)
+        if need_info:
+            flat += np.matmul((has / S0s)[:, None, :], S2)[:, 0]
+            outer += np.matmul(np.swapaxes(a * has[..., None], 1, 2), a)
+    # l >= 1: only the (resample, time) pairs with more than l copied deaths
+    bi, ji = np.nonzero(d > 1.5)
+    if bi.size:
+        dd = d[bi, ji]
+        s0, d0 = S0[bi, ji], D0[bi, ji]
+        s1, d1 = S1[bi, ji], D1[bi, ji]
+        if need_info:
+            s2, d2 = S2[bi, ji], D2[bi, ji]
+        for l in range(1, int(np.round(dd.max()))):
+            m = dd - l > 0.5
+            if not m.any():
+                break
+            b_ = bi[m]
+            frac = l / dd[m]
+            den = s0[m] - frac * d0[m]
+            ll -= np.bincount(b_, weights=np.log(den), minlength=B)
+            a = (s1[m] - frac[:, None] * d1[m]) / den[:, None]
+            rows, starts = np.unique(b_, return_index=True)   # b_ is sorted (np.nonzero order)
+            grad[rows] -= np.add.reduceat(a, starts, axis=0)
             if need_info:
-                a = S1 / S0s[..., None]
-                outer += np.matmul(np.swapaxes(a * has[..., None], 1, 2), a)
-        # l >= 1: only the (resample, time) pairs with more than l copied deaths
-        bi, ji = np.nonzero(d > 1.5)
-        if bi.size:
-            dd = d[bi, ji]
-            s0, d0 = S0[bi, ji], D0[bi, ji]
-            s1, d1 = S1[bi, ji], D1[bi, ji]
-            for l in range(1, int(np.round(dd.max()))):
-                m = dd - l > 0.5
-                if not m.any():
-                    break
-                b_, j_ = bi[m], ji[m]
-                frac = l / dd[m]
-                den = s0[m] - frac * d0[m]
-                ll -= np.bincount(b_, weights=np.log(den), minlength=B)
-                np.add.at(c, (b_, j_), 1.0 / den)
-                np.add.at(e, (b_, j_), frac / den)
-                if need_info:
-                    a = (s1[m] - frac[:, None] * d1[m]) / den[:, None]
-                    rows, starts = np.unique(b_, return_index=True)   # b_ is sorted (np.nonzero order)
-                    outer[rows] += np.add.reduceat(a[:, :, None] * a[:, None, :], starts, axis=0)
-    # per row: the sum of c over the event times whose risk set holds it; per death: e of its time
-    cr = np.cumsum(c, axis=1)[:, rs.risk_set_count - 1] if c.shape[1] else np.zeros_like(r)
-    cr[:, rs.risk_set_count == 0] = 0.0
-    v = r * cr
-    vd = rd * e[:, dg]
-    grad -= v @ Xs - vd @ Xs[dr]
-    if not need_info:
-        return ll, grad, np.zeros((B, p, p))
-    Q = Xs[:, iu0] * Xs[:, iu1]
-    flat = v @ Q - vd @ Q[dr]
-    info = np.empty((B, p, p))
-    info[:, iu0, iu1] = flat
-    info[:, iu1, iu0] = flat
-    return ll, grad, info - outer
+                flat[rows] += np.add.reduceat((s2[m] - frac[:, None] * d2[m]) / den[:, None], starts, axis=0)
+                outer[rows] += np.add.reduceat(a[:, :, None] * a[:, None, :], starts, axis=0)
+    return ll, grad, _info_from(flat, outer, iu0, iu1, p, need_info)
 
 
 def _info_from(flat, outer, iu0, iu1, p, need_info):
