@@ -22,6 +22,8 @@ from scipy.special import expit, logit
 
 from . import _refit as rfit
 from . import _resample as rsm
+from .exceptions import StatisticalWarning
+from .validation import _cox_refits, check_resampling
 from .checks import (
     check_binary_y,
     check_dataframe,
@@ -34,8 +36,7 @@ from .checks import (
 from ._indexes import binned_c_index, weighted_somers_dxy
 from ._lowess import approx, lowess
 from ._survival import km_steps
-from .exceptions import StatisticalWarning
-from .validation import _cox_refits, _embed_penalty, _model_kind, check_resampling, single_threaded_blas
+from .validation import _embed_penalty, _model_kind, single_threaded_blas
 
 __all__ = ["calibrate", "CalibrationResult", "val_prob", "ValProbResult", "lowess"]
 
