@@ -3,19 +3,25 @@
 rms ``predab.resample`` refits the model once per resample on a copy of the
 resampled rows. Here a resample is a vector of *frequency weights* on the
 original rows (a bootstrap sample is a multinomial count vector, a
-cross-validation training set a 0/1 vector), and all ``B`` refits run at once:
+cross-validation training set a 0/1 vector), and all ``B`` refits run at once.
+This module holds the resample plans (:func:`resample_plan`), the batched Cox
+partial likelihood (:func:`cox_loglik_terms`, :func:`cox_slope_batch`) and the
+batched indexes; the refits ``validate``/``calibrate`` keep or leave out, with
+rms's iterations and failure rules, are :mod:`nomogram._refit`'s.
 
-* logistic models: Newton–Raphson vectorised across resamples, warm-started at
-  the original coefficients (2-4 iterations), with the ``B`` information
-  matrices built by batched matrix products and solved by one batched
-  ``numpy.linalg.solve``. For the binomial likelihood frequency weights are
-  exactly equivalent to copied rows.
-* Cox models: Newton–Raphson on the Efron (or Breslow) partial likelihood with
-  the risk-set sums for all resamples formed by one reverse cumulative sum.
-  Efron's correction is applied to *copies*: a row drawn ``c`` times
-  contributes ``c`` tied deaths, each with weight 1, exactly as the copied
-  rows of R's bootstrap sample do (this is not what ``coxph(weights=)``
-  computes, so the generic weighted fitter cannot be reused).
+* Cox models: the Efron (or Breslow) partial likelihood with the risk-set sums
+  for all resamples formed by one reverse cumulative sum. Efron's correction
+  is applied to *copies*: a row drawn ``c`` times contributes ``c`` tied
+  deaths, each with weight 1, exactly as the copied rows of R's bootstrap
+  sample do (this is not what ``coxph(weights=)`` computes, so the generic
+  weighted fitter cannot be reused). For the binomial likelihood frequency
+  weights are exactly equivalent to copied rows.
+* :func:`logistic_newton_batch` and :func:`cox_newton_batch` fit the exact
+  maximum-likelihood estimates of all resamples (warm-started at the original
+  coefficients, iterated to a tight tolerance). They are *not* rms's refits
+  (rms stops earlier and fails some fits, see :mod:`nomogram._refit`) and
+  serve as cross-checks of the batched likelihoods against the one-at-a-time
+  fitters.
 
 The accuracy indexes are computed from weighted formulas that equal the
 unweighted formula on the expanded (copied) sample: Harrell's censored-data
@@ -592,66 +598,62 @@ def cox_newton_batch(
 
 
 def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: str = "efron",
-                    max_iter: int = 30):
+                    max_iter: int = 30, *, eps: float = 1e-12, full: bool = False):
     """One-covariate Cox fit of ``x_b`` (rms calibration slope) for every row ``b``.
 
-    ``xs`` (B, n) and ``W`` (B, n) are in time order. Returns the slope, the
-    log partial likelihood at 0, at the slope and at 1 (rms's "frozen" fit).
+    ``xs`` (B, n) and ``W`` (B, n) are in time order. The iteration is
+    survival's ``coxfit6`` (:func:`nomogram._refit.coxfit6_batch`) from 0 with
+    relative log-likelihood tolerance ``eps``; rms ``validate.cph`` fits the
+    test-sample slope with ``max_iter=10, eps=1e-4``.
+
+    Returns the slope, the log partial likelihood at 0, at the slope and at 1
+    (rms's "frozen" fit); with ``full=True`` also the pass count (``coxfit6``'s
+    ``iter``; rms's ``coxphFit`` fails the fit when it reaches ``max_iter``).
     """
+    from ._refit import coxfit6_batch
+
     B = xs.shape[0]
+
     # a separate "design" per resample: do the one-dimensional sums directly
-    def terms(beta):
-        eta = beta[:, None] * xs
-        r = W * np.exp(eta)
-        dW = W * rs.event
+    def terms(beta, rows):
+        x, w = xs[rows], W[rows]
+        beta = np.reshape(beta, (len(rows),))
+        eta = beta[:, None] * x
+        r = w * np.exp(eta)
+        dW = w * rs.event
         ll = np.sum(dW * eta, axis=1)
-        g = np.sum(dW * xs, axis=1)
-        h = np.zeros(B)
+        g = np.sum(dW * x, axis=1)
+        h = np.zeros(len(rows))
         S0 = rs.at_risk_sum(r)
-        S1 = rs.at_risk_sum(r * xs)
-        S2 = rs.at_risk_sum(r * xs * xs)
+        S1 = rs.at_risk_sum(r * x)
+        S2 = rs.at_risk_sum(r * x * x)
         d = rs.death_sum(dW)
         D0 = rs.death_sum(r * rs.event)
-        D1 = rs.death_sum(r * xs * rs.event)
-        D2 = rs.death_sum(r * xs * xs * rs.event)
-        if ties == "breslow":
-            with np.errstate(divide="ignore", invalid="ignore"):
+        D1 = rs.death_sum(r * x * rs.event)
+        D2 = rs.death_sum(r * x * x * rs.event)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if ties == "breslow":
                 ll -= np.sum(np.where(d > 0, d * np.log(S0), 0.0), axis=1)
                 a = S1 / S0
-                g -= np.sum(d * a, axis=1)
-                h += np.sum(d * (S2 / S0 - a * a), axis=1)
-            return ll, g, h
-        max_d = int(np.round(d.max()))
-        for l in range(max_d):
-            m = (d - l > 0.5).astype(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                frac = np.where(d > 0, l / d, 0.0)
-                den = np.where(m > 0, S0 - frac * D0, 1.0)
-                a = (S1 - frac * D1) / den
-                ll -= np.sum(m * np.log(den), axis=1)
-                g -= np.sum(m * a, axis=1)
-                h += np.sum(m * ((S2 - frac * D2) / den - a * a), axis=1)
-        return ll, g, h
+                g -= np.sum(np.where(d > 0, d * a, 0.0), axis=1)
+                h += np.sum(np.where(d > 0, d * (S2 / S0 - a * a), 0.0), axis=1)
+            else:
+                for l in range(int(np.round(d.max())) if d.size else 0):
+                    m = d - l > 0.5
+                    frac = np.where(d > 0, l / d, 0.0)
+                    den = np.where(m, S0 - frac * D0, 1.0)
+                    a = (S1 - frac * D1) / den
+                    ll -= np.sum(np.where(m, np.log(den), 0.0), axis=1)
+                    g -= np.sum(np.where(m, a, 0.0), axis=1)
+                    h += np.sum(np.where(m, (S2 - frac * D2) / den - a * a, 0.0), axis=1)
+        return ll, g[:, None], h[:, None, None]
 
-    ll0 = terms(np.zeros(B))[0]
-    ll1 = terms(np.ones(B))[0]
-    beta = np.zeros(B)
-    ll, g, h = terms(beta)
-    for _ in range(max_iter):
-        step = g / h
-        t = np.ones(B)
-        for _ in range(30):
-            nl, ng, nh = terms(beta + t * step)
-            bad = ~(nl >= ll - 1e-12 * np.abs(ll)) | ~np.isfinite(nl)
-            if not bad.any():
-                break
-            t[bad] *= 0.5
-        beta = beta + t * step
-        change = np.abs(nl - ll)
-        ll, g, h = nl, ng, nh
-        if np.all((change <= 1e-12 * np.maximum(1, np.abs(ll))) & (np.abs(t * step) < 1e-9)):
-            break
-    return beta, ll0, ll, ll1
+    rows = np.arange(B)
+    ll1 = terms(np.ones(B), rows)[0]
+    beta, ll, ll0, _, n_iter, _ = coxfit6_batch(terms, B, 1, maxit=max_iter, eps=eps, toler=1e-9)
+    if full:
+        return beta[:, 0], ll0, ll, ll1, n_iter
+    return beta[:, 0], ll0, ll, ll1
 
 
 # --------------------------------------------------------------------------- indexes

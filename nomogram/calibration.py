@@ -20,7 +20,10 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
 
+from . import _refit as rfit
 from . import _resample as rsm
+from .exceptions import StatisticalWarning
+from .validation import _cox_refits, check_resampling
 from .checks import (
     check_binary_y,
     check_dataframe,
@@ -67,6 +70,9 @@ class CalibrationResult:
         Time of the Cox calibration (also readable as ``u``, rms's name).
     n_failed : int
         Resamples whose refit failed (left out, as rms does).
+    failures : pandas.DataFrame
+        The failed resamples by cause, as :attr:`nomogram.ValidationResult.failures`
+        (Cox models also ``fewer than 5 events``: rms does not refit those).
     """
 
     table: pd.DataFrame
@@ -77,6 +83,8 @@ class CalibrationResult:
     n_boot: int
     horizon: float | None = None
     n_failed: int = 0
+    failures: pd.DataFrame = field(default_factory=lambda: rfit.failure_table(np.zeros(0, int), np.zeros(0, int), []),
+                                   repr=False)
 
     B = renamed_attribute("B", "n_boot", warn=False)
     u = renamed_attribute("u", "horizon", warn=False)
@@ -212,26 +220,38 @@ def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot"
     """
     kind = _model_kind(model, "calibrate")
     check_option(method, {"boot", "crossvalidation", ".632"}, name="method", caller="calibrate")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(
-            f"The 'n_boot' parameter of calibrate must be an integer >= 1. Got {n_boot!r} instead."
-        )
-    B, u = n_boot, horizon
     check_dataframe(X, caller="calibrate")
+    B = check_resampling(n_boot, method, len(X), caller="calibrate")
+    if kind == "cox":
+        if horizon is None:
+            raise ValueError(
+                "calibrate: a Cox model is calibrated at one time point; pass horizon= (e.g. "
+                "horizon=1095 for 3 years when times are in days)."
+            )
+        check_option(cmethod, {"KM", "spline"}, name="cmethod", caller="calibrate")
     rng = np.random.default_rng(random_state)
-    if kind == "logistic":
-        with single_threaded_blas():
-            return _calibrate_logistic(model, X, y, int(B), method, rng, predy)
-    if u is None:
-        raise ValueError(
-            "calibrate: a Cox model is calibrated at one time point; pass horizon= (e.g. "
-            "horizon=1095 for 3 years when times are in days)."
-        )
-    check_option(cmethod, {"KM", "spline"}, name="cmethod", caller="calibrate")
+    plan = rsm.resample_plan(method, len(X), B, rng)
+    return _calibrate_on_plan(model, X, y, plan, kind=kind, horizon=horizon, m=m, cuts=cuts, predy=predy,
+                              cmethod=cmethod, pred=pred)
+
+
+def _calibrate_on_plan(model, X, y, plan, *, kind=None, horizon=None, m=150, cuts=None, predy=None, cmethod="KM",
+                       pred=None) -> CalibrationResult:
+    """:func:`calibrate` on given resamples (``plan``: a :class:`nomogram._resample.ResamplePlan`)."""
+    kind = kind or _model_kind(model, "calibrate")
     with single_threaded_blas():
-        if cmethod == "spline":
-            return _calibrate_cox_spline(model, X, y, int(B), method, rng, float(u), pred)
-        return _calibrate_cox(model, X, y, int(B), method, rng, float(u), int(m), cuts)
+        if kind == "logistic":
+            result = _calibrate_logistic(model, X, y, plan, predy)
+        elif cmethod == "spline":
+            result = _calibrate_cox_spline(model, X, y, plan, float(horizon), pred)
+        else:
+            result = _calibrate_cox(model, X, y, plan, float(horizon), int(m), cuts)
+    if len(result.failures):
+        import warnings
+
+        warnings.warn(rfit.failure_message("calibrate", result.failures, result.n_boot), StatisticalWarning,
+                      stacklevel=3)
+    return result
 
 
 def _smooth_at(p, yv, predy):
@@ -254,7 +274,7 @@ def _aggregate(orig, tr, te, method, w632):
     return training, test, optimism, num
 
 
-def _calibrate_logistic(model, X, y, B, method, rng, predy):
+def _calibrate_logistic(model, X, y, plan, predy):
     yv = check_binary_y(y, n=len(X), caller="calibrate")
     n = len(yv)
     if n < 11 and predy is None:
@@ -270,10 +290,11 @@ def _calibrate_logistic(model, X, y, B, method, rng, predy):
     cal_orig = _smooth_at(predicted, yv, predy)
     index_orig = cal_orig - predy
 
-    plan = rsm.resample_plan(method, n, B, rng)
-    beta, _, conv, _ = rsm.logistic_newton_batch(Z, yv, plan.train, penalty=_embed_penalty(model, Z.shape[1], True),
-                                                 init=coef)
-    ok = np.flatnonzero(conv)
+    # refits as rms calibrate.default makes them: lrm.fit(x, y, penalty.matrix, tol=1e-13)
+    fits = rfit.lrm_fit_batch(Z, yv, plan.train, penalty=_embed_penalty(model, Z.shape[1], True), maxit=12,
+                              eps=0.025, tol=1e-13)
+    ok = np.flatnonzero(fits.ok)
+    beta = fits.beta
     tr = np.empty((ok.size, len(predy)))
     te = np.empty((ok.size, len(predy)))
     for r, b in enumerate(ok):
@@ -283,7 +304,7 @@ def _calibrate_logistic(model, X, y, B, method, rng, predy):
         test_rows = np.flatnonzero(plan.test[b] > 0)
         te[r] = _smooth_at(pb[test_rows], yv[test_rows], predy) - predy
     w632 = None if plan.weights_632 is None else plan.weights_632[ok]
-    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    training, test, optimism, num = _aggregate(index_orig, tr, te, plan.method, w632)
     table = pd.DataFrame(
         {
             "predy": predy,
@@ -298,18 +319,22 @@ def _calibrate_logistic(model, X, y, B, method, rng, predy):
         }
     )
     s = np.isfinite(table["predy"] + table["calibrated.corrected"]).to_numpy()
-    err = predicted - approx(predy[s], table["calibrated.corrected"].to_numpy()[s], predicted, ties="mean")
+    if s.sum() >= 2:
+        err = predicted - approx(predy[s], table["calibrated.corrected"].to_numpy()[s], predicted, ties="mean")
+    else:  # no resample kept: no corrected curve
+        err = np.full(n, np.nan)
     ae = np.abs(err[np.isfinite(err)])
     errors = pd.Series(
         {
             "n": float(len(err)),
-            "mean_absolute_error": float(ae.mean()),
-            "mean_squared_error": float(np.mean(ae ** 2)),
-            "quantile90_absolute_error": float(np.quantile(ae, 0.9)),
+            "mean_absolute_error": float(ae.mean()) if ae.size else np.nan,
+            "mean_squared_error": float(np.mean(ae ** 2)) if ae.size else np.nan,
+            "quantile90_absolute_error": float(np.quantile(ae, 0.9)) if ae.size else np.nan,
         }
     )
-    return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="logistic", method=method,
-                             n_boot=B, n_failed=int((~conv).sum()))
+    failures = rfit.failure_table(fits.status, fits.column, list(model.coef_.index[1:]))
+    return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="logistic", method=plan.method,
+                             n_boot=plan.train.shape[0], n_failed=int((~fits.ok).sum()), failures=failures)
 
 
 # --------------------------------------------------------------------------- Cox (KM)
@@ -388,19 +413,20 @@ def _baseline_survival_at(rs, lp_sorted, W, u, ties):
     return np.exp(-H), center
 
 
-def _cox_refits_baseline_at(model, X, time, event, B, method, rng, u):
+def _cox_refits_baseline_at(model, X, time, event, plan, u):
     """Refit a Cox model on every resample; each fit's baseline survival at ``u``.
 
-    The resamples are drawn by :func:`nomogram._resample.resample_plan` and all
-    refitted at once (:func:`nomogram._resample.cox_newton_batch`, warm-started
-    at ``model.coef_``, with the model's penalty and ties). As in rms, a
-    resample with fewer than 5 events in its training sample is not fitted.
+    The refits are rms ``calibrate.cph``'s: ``cph()`` on the training sample
+    (survival's ``coxph.fit`` iteration, ``iter.max = 10``, ``eps = 1e-4``;
+    :func:`nomogram.validation._cox_refits` with ``rule="cph"``), not fitted
+    when the training sample has fewer than 5 events, failed only when a
+    coefficient is singular (a non-converged fit is kept at its last accepted
+    estimate, as ``cph`` keeps it).
 
     Returns
     -------
-    plan : ResamplePlan
     ok : ndarray of int
-        Resamples kept (fit converged and at least 5 training events).
+        Resamples kept.
     s0, center : ndarray of shape (len(ok),)
         Baseline survival at ``u`` and the weighted mean linear predictor it
         is taken at (:func:`_baseline_survival_at`); patient ``i``'s survival
@@ -408,25 +434,22 @@ def _cox_refits_baseline_at(model, X, time, event, B, method, rng, u):
     lp : ndarray of shape (len(ok), n)
         Linear predictors of every patient under each kept fit, in the
         original row order.
+    fits : nomogram._refit.Refits
+        Every refit, with its status.
     """
-    Xc = model.design_matrix(X) - model.means_.to_numpy()
-    rs = rsm.CoxRiskSetsBatch(time, event)
-    Xs = Xc[rs.order]
-    plan = rsm.resample_plan(method, len(time), B, rng)
-    Wtr = plan.train[:, rs.order]
-    beta, _, _, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties,
-                                            penalty=_embed_penalty(model, Xs.shape[1], False),
-                                            init=model.coef_.to_numpy())
-    enough = (plan.train @ event) >= 5          # rms: fewer than 5 events -> no fit
-    ok = np.flatnonzero(conv & enough)
-    lps = beta[ok] @ Xs.T
-    s0, center = _baseline_survival_at(rs, lps, Wtr[ok], u, model.ties)
+    rs, Xs, fits = _cox_refits(model, X, time, event, plan, rule="cph", min_events=5)
+    ok = np.flatnonzero(fits.ok)
+    lps = fits.beta[ok] @ Xs.T
+    Wtr = plan.train[ok][:, rs.order]
+    if ok.size == 0:
+        return ok, np.zeros(0), np.zeros(0), lps, fits
+    s0, center = _baseline_survival_at(rs, lps, Wtr, u, model.ties)
     lp = np.empty_like(lps)
     lp[:, rs.order] = lps
-    return plan, ok, s0, center, lp
+    return ok, s0, center, lp, fits
 
 
-def _cox_optimism_columns(index_orig, tr, te, method, plan, ok):
+def _cox_optimism_columns(index_orig, tr, te, plan, ok):
     """The optimism columns of rms ``calibrate.cph`` from the resampled indexes.
 
     ``tr``/``te`` (len(ok), g) are the training/test indexes of the kept
@@ -435,7 +458,7 @@ def _cox_optimism_columns(index_orig, tr, te, method, plan, ok):
     "mean.optimism", "mean.corrected", "n" (in that order) and the optimism.
     """
     w632 = None if plan.weights_632 is None else plan.weights_632[ok]
-    training, test, optimism, num = _aggregate(index_orig, tr, te, method, w632)
+    training, test, optimism, num = _aggregate(index_orig, tr, te, plan.method, w632)
     columns = {
         "index.orig": index_orig,
         "training": training,
@@ -447,7 +470,7 @@ def _cox_optimism_columns(index_orig, tr, te, method, plan, ok):
     return columns, optimism
 
 
-def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
+def _calibrate_cox(model, X, y, plan, u, m, cuts):
     time, event = check_survival_y(y, n=len(X), caller="calibrate")
     n = len(time)
     lp = model.decision_function(X)
@@ -465,7 +488,7 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
     orig_tab = _groupkm(pr, time, event, ones, codes, ngroups, u)
     index_orig = (orig_tab["KM"] - orig_tab["x"]).to_numpy()
 
-    plan, ok, s0, center, lp_orig_order = _cox_refits_baseline_at(model, X, time, event, B, method, rng, u)
+    ok, s0, center, lp_orig_order, fits = _cox_refits_baseline_at(model, X, time, event, plan, u)
     tr = np.full((ok.size, ngroups), np.nan)
     te = np.full((ok.size, ngroups), np.nan)
     for r, b in enumerate(ok):
@@ -477,7 +500,7 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
                 continue
             t = _groupkm(S, time, event, wv, c2, ngroups, u)
             dest[r] = (t["KM"] - t["x"]).to_numpy()
-    columns, optimism = _cox_optimism_columns(index_orig, tr, te, method, plan, ok)
+    columns, optimism = _cox_optimism_columns(index_orig, tr, te, plan, ok)
     table = pd.DataFrame(
         {
             **columns,
@@ -488,7 +511,12 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
         }
     )
     return CalibrationResult(table=table, predicted=predicted, errors=pd.Series(dtype=float), kind="cox",
-                             method=method, n_boot=B, horizon=u, n_failed=int(B - ok.size))
+                             method=plan.method, n_boot=plan.train.shape[0], horizon=u,
+                             n_failed=int((~fits.ok).sum()), failures=_cox_failures(model, fits))
+
+
+def _cox_failures(model, fits):
+    return rfit.failure_table(fits.status, fits.column, list(model.coef_.index))
 
 
 def _spline_observed(S_pred, time, event, rows, u, grid):
@@ -508,7 +536,7 @@ def _spline_observed(S_pred, time, event, rows, u, grid):
         return np.full(len(grid), np.nan), None
 
 
-def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
+def _calibrate_cox_spline(model, X, y, plan, u, pred):
     time, event = check_survival_y(y, n=len(X), caller="calibrate")
     n = len(time)
     predicted = model.survival_at(model.decision_function(X), [u])[:, 0]
@@ -531,14 +559,14 @@ def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
         errors = pd.Series({"n": float(n), "ICI": float(d.mean()), "E50": float(np.median(d)),
                             "E90": float(np.quantile(d, 0.9))})
 
-    plan, ok, s0, center, lp_orig = _cox_refits_baseline_at(model, X, time, event, B, method, rng, u)
+    ok, s0, center, lp_orig, fits = _cox_refits_baseline_at(model, X, time, event, plan, u)
     tr = np.full((ok.size, len(pred)), np.nan)
     te = np.full((ok.size, len(pred)), np.nan)
     for r, b in enumerate(ok):
         S = s0[r] ** np.exp(lp_orig[r] - center[r])
         tr[r] = _spline_observed(S, time, event, np.sort(plan.train_index[b]), u, pred)[0] - pred
         te[r] = _spline_observed(S, time, event, np.flatnonzero(plan.test[b] > 0), u, pred)[0] - pred
-    columns, optimism = _cox_optimism_columns(index_orig, tr, te, method, plan, ok)
+    columns, optimism = _cox_optimism_columns(index_orig, tr, te, plan, ok)
     table = pd.DataFrame(
         {
             "pred": pred,
@@ -547,8 +575,9 @@ def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
             "calibrated.corrected": obs - optimism,
         }
     )
-    return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="cox", method=method,
-                             n_boot=B, horizon=u, n_failed=int(B - ok.size))
+    return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="cox", method=plan.method,
+                             n_boot=plan.train.shape[0], horizon=u, n_failed=int((~fits.ok).sum()),
+                             failures=_cox_failures(model, fits))
 
 
 def _cut2_codes_fixed(x, cuts, ngroups):

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from . import _refit as rfit
 from . import _resample as rsm
 from .checks import (
     check_binary_y,
@@ -56,11 +57,18 @@ class ValidationResult:
     n_boot : int
         Resamples requested (also readable as ``B``, rms's name).
     n_failed : int
-        Resamples whose refit did not converge (left out, as rms does).
+        Resamples whose refit failed and were left out, as rms leaves them
+        out (``B - n_failed`` is rms's count of kept resamples).
     conf_level : float
     training_indexes, test_indexes : pandas.DataFrame
-        One row per successful resample: the indexes of the refit on its
+        One row per kept resample: the indexes of the refit on its
         training sample and on the test sample.
+    failures : pandas.DataFrame
+        The failed resamples by cause (index ``cause``: ``singular``, ``not
+        converged``, ``one outcome class``, ``test-sample fit failed``):
+        ``n``, the design ``columns`` involved (with counts) and the
+        ``reason``; empty when every resample was kept. See
+        :mod:`nomogram._refit` for rms's rules.
     """
 
     table: pd.DataFrame
@@ -71,6 +79,7 @@ class ValidationResult:
     conf_level: float
     training_indexes: pd.DataFrame = field(repr=False)
     test_indexes: pd.DataFrame = field(repr=False)
+    failures: pd.DataFrame = field(default_factory=lambda: rfit.failure_table(np.zeros(0, int), np.zeros(0, int), []))
 
     B = renamed_attribute("B", "n_boot", warn=False)
     conf_int = renamed_attribute("conf_int", "conf_level")
@@ -152,7 +161,8 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
     y : array-like
         Its outcome (binary, or [time, event]).
     n_boot : int, default 200
-        Bootstrap resamples (``boot``, ``.632``) or folds (``crossvalidation``).
+        Bootstrap resamples (``boot``, ``.632``) or folds (``crossvalidation``;
+        at most ``n / 2``, a warning below 5); at least 2.
         ``B=`` (rms's name) is accepted as an alias.
     method : {"boot", "crossvalidation", ".632"}, default "boot"
     random_state : int, numpy Generator or None
@@ -165,12 +175,20 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
 
     Notes
     -----
-    BLAS runs single-threaded inside this function (see ``single_threaded_blas``).
-    Refits are batched: a resample is a frequency-weight vector, and the
-    Newton–Raphson iterations of all resamples run together, warm-started at
-    the original coefficients (see :mod:`nomogram._resample`). R's random
-    number stream is not reproduced, so ``training``/``test``/``optimism``
-    agree with rms only up to resampling error; ``index.orig`` is exact.
+    Each refit makes rms's decisions (:mod:`nomogram._refit`): logistic models
+    are refitted as ``lrm.fit(maxit=12, eps=0.025)`` does it from its usual
+    start, Cox models as ``coxph.fit(iter.max=10, eps=1e-4)``; a refit that
+    is singular (a factor level or spline segment with no patient in the
+    training sample) or does not converge by that fitter's rule is left out,
+    and the others are kept even when a level is (quasi-)separated there. The
+    failed resamples are counted by cause in ``failures`` and a
+    :class:`~nomogram.StatisticalWarning` names them; ``n`` is the number of
+    resamples each index averages. On the same resamples the table equals
+    rms's. Refits are batched: a resample is a frequency-weight vector and the
+    iterations of all resamples run together; BLAS runs single-threaded
+    inside this function (see ``single_threaded_blas``). R's random number
+    stream is not reproduced, so ``training``/``test``/``optimism`` agree
+    with rms up to resampling error; ``index.orig`` is exact.
 
     References
     ----------
@@ -186,24 +204,38 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
     """
     kind = _model_kind(model, "validate")
     check_option(method, METHODS, name="method", caller="validate")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"The 'n_boot' parameter of validate must be an integer >= 1. Got {n_boot!r} instead.")
     if not 0 <= conf_level < 1:
         raise ValueError(
             f"The 'conf_level' parameter of validate must be in [0, 1). Got {conf_level!r} instead."
         )
-    B, conf_int = int(n_boot), conf_level
     check_dataframe(X, caller="validate")
+    B = check_resampling(n_boot, method, len(X), caller="validate")
     rng = np.random.default_rng(random_state)
+    plan = rsm.resample_plan(method, len(X), B, rng)
+    return _validate_on_plan(model, X, y, plan, conf_level, kind)
+
+
+def _validate_on_plan(model, X, y, plan, conf_level, kind=None) -> ValidationResult:
+    """:func:`validate` on given resamples (``plan``: a :class:`nomogram._resample.ResamplePlan`)."""
+    kind = kind or _model_kind(model, "validate")
+    B = plan.train.shape[0]
     with single_threaded_blas():
         if kind == "logistic":
-            orig, train, test = _logistic_indexes(model, X, y, int(B), method, rng)
+            orig, train, test, status, column = _logistic_indexes(model, X, y, plan)
             names = LOGISTIC_INDEXES
+            design_names = list(model.coef_.index[1:])
         else:
-            orig, train, test = _cox_indexes(model, X, y, int(B), method, rng)
+            orig, train, test, status, column = _cox_indexes(model, X, y, plan)
             names = COX_INDEXES
-    w632 = test.attrs.get("weights_632")
-    return _assemble(orig, train, test, names, method, int(B), conf_int, w632, kind)
+            design_names = list(model.coef_.index)
+    failures = rfit.failure_table(status, column, design_names)
+    if len(failures):
+        import warnings
+
+        warnings.warn(rfit.failure_message("validate", failures, B), StatisticalWarning, stacklevel=3)
+    kept = status == rfit.OK
+    w632 = None if plan.weights_632 is None else plan.weights_632[kept]
+    return _assemble(orig, train, test, names, plan.method, B, conf_level, w632, kind, failures)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -222,6 +254,38 @@ def single_threaded_blas():
 
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def check_resampling(n_boot, method: str, n: int, *, caller: str) -> int:
+    """Check the number of resamples of ``validate``/``calibrate``; returns it as an int.
+
+    At least 2 (one resample gives no average and no spread). Cross-validation
+    is refused with more folds than ``n / 2`` (rms: "B > n/2") and warned
+    about with fewer than 5 folds: each model is then fitted on at most 3/4 of
+    the patients, so the optimism is overstated.
+    """
+    if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
+        raise ValueError(
+            f"The 'n_boot' parameter of {caller} must be an integer >= 2 (rms's default is 40; 200 is "
+            f"usual for the bootstrap, 10 folds for crossvalidation). Got {n_boot!r} instead."
+        )
+    B = int(n_boot)
+    if method == "crossvalidation":
+        if n / B < 2:
+            raise ValueError(
+                f"{caller}: method='crossvalidation' needs n_boot <= n/2 groups; got n_boot={B} for n={n}. "
+                "Use 10 folds (or method='boot')."
+            )
+        if B < 5:
+            import warnings
+
+            warnings.warn(
+                f"{caller}: crossvalidation with {B} folds fits each model on only {B - 1}/{B} of the patients, "
+                "so the optimism is overstated; use 10 folds or method='boot'.",
+                StatisticalWarning,
+                stacklevel=3,
+            )
+    return B
 
 
 def _model_kind(model, caller: str) -> str:
@@ -252,6 +316,8 @@ def _embed_penalty(model, k: int, intercept: bool) -> np.ndarray | None:
 
 def emax_from_calibration(intercept: float, slope: float, lim=(0.0, 1.0)) -> float:
     """rms ``Emax``: max |p - expit(a + b logit p)| over p = lim[0], lim[0] + 0.0005, ..., lim[1]."""
+    if not np.isfinite(intercept + slope):
+        return float("nan")
     p = np.arange(0, int(round((lim[1] - lim[0]) / 0.0005)) + 1) * 0.0005 + lim[0]
     with np.errstate(divide="ignore"):
         L = np.log(p / (1 - p))
@@ -260,7 +326,7 @@ def emax_from_calibration(intercept: float, slope: float, lim=(0.0, 1.0)) -> flo
     return float(np.nanmax(d))
 
 
-def _logistic_indexes(model, X, y, B, method, rng):
+def _logistic_indexes(model, X, y, plan):
     yv = check_binary_y(y, n=len(X), caller="validate")
     Xd = model.design_matrix(X)
     n = len(yv)
@@ -292,16 +358,30 @@ def _logistic_indexes(model, X, y, B, method, rng):
         }
     )
 
-    plan = rsm.resample_plan(method, n, B, rng)
-    beta, _, conv, _ = rsm.logistic_newton_batch(Z, yv, plan.train, penalty=P, init=coef, return_loglik=False)
-    W = plan.train[conv]
-    T = plan.test[conv]
-    beta = beta[conv]
+    # --- refits as rms validate.lrm makes them: lrm.fit(maxit=12, eps=0.025), rank tolerance
+    # 1e-12 (predab.resample's tol, passed on to the fitter); failed fits are left out
+    fits = rfit.lrm_fit_batch(Z, yv, plan.train, penalty=P, maxit=12, eps=0.025, tol=1e-12)
+    status, column = fits.status.copy(), fits.column.copy()
+    kept = np.flatnonzero(fits.ok)
+    W = plan.train[kept]
+    T = plan.test[kept]
+    beta = fits.beta[kept]
     lpb = beta @ Z.T                                            # (b, n) on every original row
-    # per-patient log-likelihood terms, shared by the training fit and L01 of the test sample
+    # test: lrm.fit(lp, y, tol=1e-13) on the test patients (recalibration intercept and slope)
+    recal = rfit.lrm_fit_batch(np.stack([np.ones_like(lpb), lpb], axis=-1), yv, T, maxit=12, eps=0.025,
+                               tol=1e-13)
+    bad = recal.status == rfit.SINGULAR                         # rms stops with an error here
+    status[kept[bad]] = rfit.TEST_FIT_FAILED
+    column[kept[bad]] = -1
+    keep = ~bad
+    kept, W, T, beta, lpb = kept[keep], W[keep], T[keep], beta[keep], lpb[keep]
+    cal, dev_cal, dev0_cal = recal.beta[keep], recal.loglik[keep], recal.loglik0[keep]
+    # a test sample with one outcome class has no recalibration (NaN, not counted in n)
+    cal[recal.status[keep] == rfit.ONE_CLASS] = np.nan
+
+    # per-patient log-likelihood terms of the refit's linear predictor (L01 of the test sample)
     terms = yv * lpb
     terms -= np.logaddexp(0.0, lpb)
-    llb = np.einsum("ij,ij->i", W, terms)
     L01 = -2.0 * np.einsum("ij,ij->i", T, terms)
     del terms
     # one sort serves every rank-based index: expit and positive rescaling keep the order
@@ -312,18 +392,16 @@ def _logistic_indexes(model, X, y, B, method, rng):
     Ts = np.take_along_axis(T, order, axis=1)
     ps = expit(xs)
 
-    # --- training indexes (the refit on its own sample)
+    # --- training indexes (the refit on its own sample): lrm.fit's stats
     N = W.sum(axis=1)
-    ll0b = rsm._null_loglik(yv, W)
-    # lrm.fit on a resample reports the penalised LR (rms validate.lrm uses it for D and R2)
-    penb = 0.0 if P is None else np.einsum("bi,ij,bj->b", beta, P, beta)
-    lrb = 2.0 * (llb - ll0b) - penb
+    dev, dev0 = fits.loglik[kept], fits.loglik0[kept]
+    lrb = dev0 - dev                                            # penalised LR of the refit
     Db = (lrb - 1) / N
     sq = (ys - ps) ** 2
     train = pd.DataFrame(
         {
             "Dxy": somers_dxy_sorted(xs, ys, Ws),
-            "R2": nagelkerke_r2(lrb, ll0b, N),
+            "R2": nagelkerke_r2(lrb, -dev0 / 2.0, N),
             "Intercept": 0.0,
             "Slope": 1.0,
             "Emax": 0.0,
@@ -338,11 +416,10 @@ def _logistic_indexes(model, X, y, B, method, rng):
 
     # --- test indexes: the refit's linear predictor on the test patients, recalibrated
     NT = T.sum(axis=1)
-    cal, llcal, _ = rsm.recalibrate_logistic_batch(lpb, yv, T)
-    ll0t = rsm._null_loglik(yv, T)
-    lrt = 2.0 * (llcal - ll0t)
+    lrt = dev0_cal - dev_cal
+    lrt[np.isnan(cal[:, 0])] = np.nan
     Dt = (lrt - 1) / NT
-    Ut = (L01 + 2.0 * llcal - 2) / NT
+    Ut = (L01 - dev_cal - 2) / NT
     a, s = cal[:, 0], cal[:, 1]
     # Gini's mean difference is scale-equivariant, GMD(s x) = |s| GMD(x); expit(a + s x)
     # is increasing in x when s > 0 and decreasing when s < 0 (then read the row backwards)
@@ -354,10 +431,10 @@ def _logistic_indexes(model, X, y, B, method, rng):
     test = pd.DataFrame(
         {
             "Dxy": somers_dxy_sorted(xs, ys, Ts),
-            "R2": nagelkerke_r2(lrt, ll0t, NT),
+            "R2": nagelkerke_r2(lrt, -dev0_cal / 2.0, NT),
             "Intercept": a,
             "Slope": s,
-            "Emax": [emax_from_calibration(ai, si) for ai, si in zip(a, s)],
+            "Emax": [emax_from_calibration(ai, si) if np.isfinite(ai + si) else np.nan for ai, si in zip(a, s)],
             "D": Dt,
             "U": Ut,
             "Q": Dt - Ut,
@@ -366,37 +443,79 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "gp": gini_md_sorted(pcal, Tp),
         }
     )
-    test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]
-    test.attrs["n_failed"] = int((~conv).sum())
-    return orig, train, test
+    return orig, train, test, status, column
 
 
-def _cox_indexes(model, X, y, B, method, rng):
-    time, event = check_survival_y(y, n=len(X), caller="validate")
+def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0):
+    """Refit a Cox model on every resample as rms's fitter does (:mod:`nomogram._refit`).
+
+    ``rule``: ``"coxphFit"`` (``validate.cph``) or ``"cph"`` (``calibrate.cph``,
+    which also skips training samples with fewer than ``min_events`` events).
+
+    Returns
+    -------
+    rs : CoxRiskSetsBatch
+    Xs : ndarray (n, p)
+        The centred design in time order.
+    fits : nomogram._refit.Refits
+        ``loglik``/``loglik0`` unpenalised.
+    """
     Xd = model.design_matrix(X)
-    n = len(time)
-    means = model.means_.to_numpy()
-    Xc = Xd - means
-    coef = model.coef_.to_numpy()
-    P = _embed_penalty(model, Xd.shape[1], False)
+    n, p = Xd.shape
     rs = rsm.CoxRiskSetsBatch(time, event)
-    Xs = Xc[rs.order]
+    Xs = (Xd - model.means_.to_numpy())[rs.order]
+    Wtr = plan.train[:, rs.order]
+    B = Wtr.shape[0]
+    P = _embed_penalty(model, p, False)
+    fit_rows = np.flatnonzero(plan.train @ event >= min_events)
+
+    def terms(beta, rows):
+        rows = fit_rows[rows]
+        ll, g, H = rsm.cox_loglik_terms(rs, Xs, Wtr[rows], beta, model.ties)
+        if P is not None:
+            ll = ll - 0.5 * np.einsum("bi,ij,bj->b", beta, P, beta)
+            g = g - beta @ P
+            H = H + P
+        return ll, g, H
+
+    chunk = max(1, rsm._CHUNK_ELEMENTS // max(1, n * p * p))
+    part = rfit.coxph_fit_batch(terms, len(fit_rows), p, scale=rfit.coxph_scale(Xd[rs.order], Wtr[fit_rows]),
+                                rule=rule, maxit=10, eps=1e-4, toler=1e-9, chunk=chunk)
+    fits = rfit.Refits(np.zeros((B, p)), np.full(B, np.nan), np.full(B, np.nan),
+                       np.full(B, rfit.FEW_EVENTS), np.full(B, -1), np.zeros(B, dtype=np.int64))
+    for name in ("beta", "loglik", "loglik0", "status", "column", "n_iter"):
+        getattr(fits, name)[fit_rows] = getattr(part, name)
+    if P is not None:
+        fits.loglik[fit_rows] += 0.5 * np.einsum("bi,ij,bj->b", part.beta, P, part.beta)
+    return rs, Xs, fits
+
+
+def _cox_indexes(model, X, y, plan):
+    time, event = check_survival_y(y, n=len(X), caller="validate")
+    n = len(time)
+    coef = model.coef_.to_numpy()
+    rs, Xs, fits = _cox_refits(model, X, time, event, plan, rule="coxphFit")
 
     # --- apparent indexes
-    lp = (Xc @ coef)[rs.order]
+    lp = Xs @ coef
     ll0, ll = model.loglik_
     orig = pd.Series(_cox_fit_indexes(lp[None], np.ones((1, n)), rs, np.array([ll0]), np.array([ll])).iloc[0])
 
-    plan = rsm.resample_plan(method, n, B, rng)
-    Wtr = plan.train[:, rs.order]
-    Tte = plan.test[:, rs.order]
-    beta, llb, ll0b, conv = rsm.cox_newton_batch(rs, Xs, Wtr, ties=model.ties, penalty=P, init=coef)
-    W, T, beta = Wtr[conv], Tte[conv], beta[conv]
-    lpb = beta @ Xs.T
-    train = _cox_fit_indexes(lpb, W, rs, ll0b[conv], llb[conv])
+    status, column = fits.status.copy(), fits.column.copy()
+    kept = np.flatnonzero(fits.ok)
+    W, T = plan.train[kept][:, rs.order], plan.test[kept][:, rs.order]
+    lpb = fits.beta[kept] @ Xs.T
+    # --- test: slope of the refit's linear predictor on the test patients (coxphFit(iter.max=10,
+    # eps=1e-4); rms stops with an error when it fails, here the resample is left out)
+    slope, l0, ls, l1, n_iter = rsm.cox_slope_batch(rs, lpb, T, ties=model.ties, max_iter=10, eps=1e-4,
+                                                   full=True)
+    bad = n_iter >= 10
+    status[kept[bad]] = rfit.TEST_FIT_FAILED
+    keep = ~bad
+    kept, W, T, lpb = kept[keep], W[keep], T[keep], lpb[keep]
+    slope, l0, ls, l1 = slope[keep], l0[keep], ls[keep], l1[keep]
+    train = _cox_fit_indexes(lpb, W, rs, fits.loglik0[kept], fits.loglik[kept])
 
-    # --- test: slope of the refit's linear predictor on the test patients
-    slope, l0, ls, l1 = rsm.cox_slope_batch(rs, lpb, T, ties=model.ties)
     NT = T.sum(axis=1)
     lr = 2.0 * (ls - l0)
     L0 = -2.0 * l0
@@ -404,7 +523,7 @@ def _cox_indexes(model, X, y, B, method, rng):
     Ut = -2.0 * (l1 - ls) / L0
     test = pd.DataFrame(
         {
-            "Dxy": rsm.weighted_cox_dxy(lpb, rs, T),
+            "Dxy": rsm.weighted_cox_dxy(lpb, rs, T) if len(kept) else np.zeros(0),
             "R2": (1 - np.exp(-lr / NT)) / (1 - np.exp(-L0 / NT)),
             "Slope": slope,
             "D": Dt,
@@ -413,9 +532,7 @@ def _cox_indexes(model, X, y, B, method, rng):
             "g": weighted_gini_md(slope[:, None] * lpb, T),
         }
     )
-    test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]
-    test.attrs["n_failed"] = int((~conv).sum())
-    return orig, train, test
+    return orig, train, test, status, column
 
 
 def _cox_fit_indexes(lp, W, rs, ll0, ll) -> pd.DataFrame:
@@ -427,7 +544,7 @@ def _cox_fit_indexes(lp, W, rs, ll0, ll) -> pd.DataFrame:
     U = -2.0 / L0
     return pd.DataFrame(
         {
-            "Dxy": rsm.weighted_cox_dxy(lp, rs, W),
+            "Dxy": rsm.weighted_cox_dxy(lp, rs, W) if len(N) else np.zeros(0),
             "R2": (1 - np.exp(-lr / N)) / (1 - np.exp(-L0 / N)),
             "Slope": np.ones(len(N)),
             "D": D,
@@ -456,21 +573,12 @@ def dual_sd(x: np.ndarray, nmin: int = 10) -> tuple[float, float]:
     return float(bottom), float(top)
 
 
-def _assemble(orig, train, test, names, method, B, conf_int, w632, kind) -> ValidationResult:
-    import warnings
-
-    n_failed = int(test.attrs.get("n_failed", 0))
-    tr = train[names].to_numpy(float)
-    te = test[names].to_numpy(float)
+def _assemble(orig, train, test, names, method, B, conf_int, w632, kind, failures) -> ValidationResult:
+    n_failed = int(failures["n"].sum()) if len(failures) else 0
+    tr = train[names].to_numpy(float).reshape(-1, len(names))
+    te = test[names].to_numpy(float).reshape(-1, len(names))
     ok = np.isfinite(tr) & np.isfinite(te)
     num = ok.sum(axis=0)
-    if n_failed:
-        warnings.warn(
-            f"validate: {n_failed} of {B} resamples did not converge (divergence or "
-            "singularity) and were left out, as rms does.",
-            StatisticalWarning,
-            stacklevel=3,
-        )
     trz = np.where(ok, tr, 0.0)
     tez = np.where(ok, te, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -517,4 +625,5 @@ def _assemble(orig, train, test, names, method, B, conf_int, w632, kind) -> Vali
         conf_level=conf_int,
         training_indexes=train[names].reset_index(drop=True),
         test_indexes=test[names].reset_index(drop=True),
+        failures=failures,
     )
