@@ -655,77 +655,6 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
 
 
 # --------------------------------------------------------------------------- indexes
-def _dense_ranks(x: np.ndarray) -> np.ndarray:
-    """1-based dense ranks of each row of ``x`` (ties share a rank)."""
-    o = np.argsort(x, axis=1)
-    xs = np.take_along_axis(x, o, axis=1)
-    new = np.ones(x.shape, dtype=np.int64)
-    new[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    ranks = np.empty_like(new)
-    np.put_along_axis(ranks, o, np.cumsum(new, axis=1), axis=1)
-    return ranks
-
-
-def cox_dxy_fenwick(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
-    """:func:`weighted_cox_dxy` in O(n log n) per resample with Fenwick trees.
-
-    Rows are visited from the latest time down (a censoring sorts after the
-    deaths at its time); each resample keeps a Fenwick tree of the weights of
-    the rows already visited, indexed by the rank of ``x``. A death's usable
-    partners are exactly the rows visited before its own time group, so its
-    concordant weight is the tree's prefix sum below its rank, ties the
-    weight at its rank. All resamples advance together (one numpy operation
-    per tree level).
-    """
-    x = np.atleast_2d(x)
-    B, n = x.shape
-    w = np.broadcast_to(np.asarray(w, float), x.shape)
-    ranks = _dense_ranks(x)
-    R = int(ranks.max())
-    tree = np.zeros((B, R + 1))
-    rows_b = np.arange(B)
-    total = np.zeros(B)
-    num = np.zeros(B)
-    den = np.zeros(B)
-    key = 2 * np.searchsorted(np.unique(rs.time), rs.time) + (rs.event == 0)
-    # groups of equal key, visited from the largest key down
-    order = np.argsort(-key, kind="stable")
-    kk = key[order]
-    bounds = np.flatnonzero(np.r_[True, kk[1:] != kk[:-1], True])
-
-    def prefix(pos):
-        out = np.zeros(B)
-        pos = pos.copy()
-        while True:
-            m = pos > 0
-            if not m.any():
-                return out
-            out[m] += tree[rows_b[m], pos[m]]
-            pos[m] -= pos[m] & -pos[m]
-
-    for g in range(len(bounds) - 1):
-        members = order[bounds[g]:bounds[g + 1]]
-        for i in members:
-            if rs.event[i] > 0:
-                wi = w[:, i]
-                if not wi.any():
-                    continue
-                less = prefix(ranks[:, i] - 1)
-                leq = prefix(ranks[:, i])
-                num += wi * (less + 0.5 * (leq - less))
-                den += wi * total
-        for i in members:
-            wi = w[:, i]
-            pos = ranks[:, i].copy()
-            m = wi != 0
-            while m.any():
-                tree[rows_b[m], pos[m]] += wi[m]
-                pos[m] += pos[m] & -pos[m]
-                m &= pos <= R
-            total += wi
-    return 2.0 * num / den - 1.0
-
-
 def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method: str = "fenwick") -> np.ndarray:
     """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
 
@@ -735,13 +664,17 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method:
     "tied in time" and not used. Concordant: the higher ``x`` has the event
     first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
     (copies of a row are tied in time with each other, so never used as a pair).
-    ``method``: ``"fenwick"`` (default, :func:`cox_dxy_fenwick`), ``"pairs"``
+    ``method``: ``"fenwick"`` (default: O(n log n) per resample with a Fenwick
+    tree, :func:`nomogram._pair_counts.concordance_totals_batch`), ``"pairs"``
     (all (resample, death, patient) triples at once; memory O(B n_deaths n)) or
-    ``"expand"`` (one O(n log^2 n) count per resample on the copied rows); the
-    three agree exactly and are kept as cross-checks.
+    ``"expand"`` (one count per resample on the copied rows); the three agree
+    exactly and the last two are kept as cross-checks.
     """
     if method == "fenwick":
-        return cox_dxy_fenwick(x, rs, w)
+        from ._pair_counts import concordance_totals_batch
+
+        conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
+        return (conc - disc) / (conc + disc + tied)
     x = np.atleast_2d(x)
     B, n = x.shape
     w = np.broadcast_to(w, x.shape)
