@@ -304,17 +304,18 @@ def km_at_by_group(time, event, groups, n_groups: int, t: float, *, weights=None
     return surv, se
 
 
-def censoring_survival(time, event) -> KMSteps:
+def censoring_survival(time, event, weights=None) -> KMSteps:
     """Kaplan–Meier of the censoring distribution :math:`\\hat G`, deaths leaving first at ties.
 
     The returned :class:`KMSteps` counts censorings as its events and the
     patients at risk after the deaths of each time as at risk, so
     ``.at(t)`` is :math:`\\hat G(t)` and ``.at(t, left=True)`` is :math:`\\hat G(t-)`.
+    ``weights`` as in :func:`km_steps` (2-D: one curve per row, e.g. per bootstrap resample).
     """
-    km = km_steps(time, event)
+    km = km_steps(time, event, weights)
     at_risk = km.n_risk - km.n_event
     with np.errstate(divide="ignore", invalid="ignore"):
-        G = np.cumprod(np.where(km.n_censor > 0, 1.0 - km.n_censor / at_risk, 1.0))
+        G = np.cumprod(np.where(km.n_censor > 0, 1.0 - km.n_censor / at_risk, 1.0), axis=-1)
     return KMSteps(time=km.time, n_risk=at_risk, n_event=km.n_censor, n_censor=km.n_event, surv=G, last=km.last)
 
 
