@@ -97,19 +97,12 @@ def weighted_gini_md(x: np.ndarray, w: np.ndarray, order: np.ndarray | None = No
 
 
 def gini_md_sorted(xs: np.ndarray, ws: np.ndarray) -> np.ndarray:
-    """:func:`weighted_gini_md` of rows already sorted increasingly."""
-    N = ws.sum(axis=1)
-    C = np.cumsum(ws, axis=1) - ws
-    tot = np.sum(ws * xs * (2 * C + ws - N[:, None]), axis=1)
-    return 2.0 * tot / (N * (N - 1))
+    """:func:`weighted_gini_md` of rows already sorted increasingly (one compiled pass per row)."""
+    from ._sorted_indexes import gini_md_rows
 
-
-def _tie_groups(xs: np.ndarray) -> np.ndarray:
-    """Global group id of each element of the row-sorted array ``xs`` (ties share an id)."""
-    B, n = xs.shape
-    new = np.ones((B, n), bool)
-    new[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    return np.cumsum(new.ravel()).reshape(B, n) - 1
+    xs = np.atleast_2d(xs)
+    return gini_md_rows(np.ascontiguousarray(xs, dtype=float),
+                        np.ascontiguousarray(np.broadcast_to(ws, xs.shape), dtype=float))
 
 
 def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
@@ -125,26 +118,15 @@ def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray, order: np.n
 
 
 def somers_dxy_sorted(xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
-    """:func:`weighted_somers_dxy` of rows sorted increasingly by ``xs`` (``ys``, ``ws`` alike)."""
-    B, n = xs.shape
-    if not np.any(xs[:, 1:] == xs[:, :-1]):
-        # no ties: each event is concordant with the non-event weight sorted before it
-        w0 = ws * (1 - ys)
-        w1 = ws * ys
-        below = np.cumsum(w0, axis=1) - w0
-        num = np.einsum("ij,ij->i", w1, below)
-        return 2.0 * num / (w1.sum(axis=1) * w0.sum(axis=1)) - 1.0
-    gid = _tie_groups(xs).ravel()
-    G = gid[-1] + 1
-    w1 = np.bincount(gid, weights=(ws * ys).ravel(), minlength=G)
-    w0 = np.bincount(gid, weights=(ws * (1 - ys)).ravel(), minlength=G)
-    # row of each group, and cumulative non-event weight before the group within its row
-    grow = np.zeros(G, int)
-    grow[gid] = np.repeat(np.arange(B), n)
-    c0 = np.cumsum(w0) - w0
-    first = np.searchsorted(grow, np.arange(B))
-    c0 = c0 - c0[first][grow]
-    num = np.bincount(grow, weights=w1 * (c0 + 0.5 * w0), minlength=B)
-    W1 = np.bincount(grow, weights=w1, minlength=B)
-    W0 = np.bincount(grow, weights=w0, minlength=B)
-    return 2.0 * num / (W1 * W0) - 1.0
+    """:func:`weighted_somers_dxy` of rows sorted increasingly by ``xs`` (``ys``, ``ws`` alike).
+
+    One compiled pass per row over the tie groups of ``xs``: each group's
+    event weight is concordant with the non-event weight of the groups below
+    it and tied with half of its own.
+    """
+    from ._sorted_indexes import somers_dxy_rows
+
+    xs = np.atleast_2d(xs)
+    return somers_dxy_rows(np.ascontiguousarray(xs, dtype=float),
+                           np.ascontiguousarray(np.broadcast_to(ys, xs.shape), dtype=float),
+                           np.ascontiguousarray(np.broadcast_to(ws, xs.shape), dtype=float))
