@@ -76,12 +76,21 @@ def _ipcw_roc(values, vid, time, event, w, t):
 
 
 def _km_roc(values, score, time, event, t):
-    """Heagerty's Kaplan–Meier Se and Sp at each distinct score."""
+    """Heagerty's Kaplan–Meier Se and Sp at each distinct score.
+
+    The subsets above and not above the cut-offs are nested, so their
+    Kaplan–Meier estimates at ``t`` come from one pass each way
+    (:func:`nomogram._nested_km.km_at_nested`): O(n log n + K J_t) for K
+    distinct scores and J_t distinct event times up to ``t``, O(n) memory.
+    """
+    from ._nested_km import km_at_nested
+
+    n = len(score)
     S_all = float(km_survival_at(time, event, t)[0])
-    high = score[None, :] > values[:, None]
-    S_hi = km_survival_at(time, event, t, weights=high, extend=True)[:, 0]
-    S_lo = km_survival_at(time, event, t, weights=~high, extend=True)[:, 0]
-    p_hi = high.sum(axis=1) / len(score)
+    n_low = np.searchsorted(np.sort(score), values, side="right")           # #{score <= c}
+    S_lo = km_at_nested(time, event, np.argsort(score, kind="stable"), n_low, t, extend=True)
+    S_hi = km_at_nested(time, event, np.argsort(-score, kind="stable"), (n - n_low)[::-1], t, extend=True)[::-1]
+    p_hi = (n - n_low) / n
     se = (1 - S_hi) * p_hi / (1 - S_all)
     sp = S_lo * (1 - p_hi) / S_all
     return se, sp
