@@ -28,7 +28,11 @@ __all__ = ["km_at_nested"]
 
 @numba.njit(cache=True, nogil=True)
 def _nested(order, k_risk, k_event, times, cuts, t, J, extend):
-    """``k_risk[i]``: event times (of the J up to t) at which patient i is at risk; ``k_event[i]``: its event time index or -1."""
+    """Kaplan–Meier at ``t`` of the first ``cuts[c]`` patients of ``order``.
+
+    ``k_risk[i]``: the number of the J event times up to ``t`` at which
+    patient ``i`` is at risk; ``k_event[i]``: the index of its event time, or -1.
+    """
     cnt = np.zeros(J + 1)           # added patients at risk at exactly the first k event times
     dead = np.zeros(J)
     n_risk = np.zeros(J)

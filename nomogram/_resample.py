@@ -147,6 +147,20 @@ def _null_loglik(y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
+def upper_products(Z: np.ndarray) -> np.ndarray:
+    """Products ``z_k z_l`` (``k <= l``, the order of ``numpy.triu_indices``) of each row of ``Z``, (n, k(k+1)/2).
+
+    Filled one column block at a time: no temporary as large as the result.
+    """
+    n, k = Z.shape
+    Q = np.empty((n, k * (k + 1) // 2))
+    col = 0
+    for j in range(k):
+        Q[:, col:col + k - j] = Z[:, j:] * Z[:, j:j + 1]
+        col += k - j
+    return Q
+
+
 class _Gram:
     """``Z' diag(v_b) Z`` for many weight vectors ``v_b`` as one matrix product.
 
@@ -159,7 +173,7 @@ class _Gram:
         n, k = Z.shape
         self.k = k
         self.iu = np.triu_indices(k)
-        self.Q = Z[:, self.iu[0]] * Z[:, self.iu[1]]            # (n, k(k+1)/2)
+        self.Q = upper_products(Z)                              # (n, k(k+1)/2)
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         flat = v @ self.Q                                      # (B, k(k+1)/2)
@@ -431,14 +445,8 @@ class CoxRiskSetsBatch(RiskSets):
         cached = getattr(self, "_products", None)
         if cached is not None and cached[0]() is Xs:
             return cached[1], cached[2]
-        p = Xs.shape[1]
-        iu0, iu1 = np.triu_indices(p)
         XsT = np.ascontiguousarray(Xs.T)
-        Q = np.empty((Xs.shape[0], len(iu0)))
-        col = 0
-        for k in range(p):                                  # columns (k, k..p-1) of the triangle
-            Q[:, col:col + p - k] = Xs[:, k:] * Xs[:, k:k + 1]
-            col += p - k
+        Q = upper_products(Xs)
         self._products = (weakref.ref(Xs), XsT, Q)
         return XsT, Q
 

@@ -146,7 +146,8 @@ def _ipcw_auc_rows(time, event, vid, K, times, W) -> np.ndarray:
         g = G.surv[:, tid[case]]                                            # G(T_i) of the cases
         with np.errstate(divide="ignore"):
             wc = np.where(g > 0, W[:, case] / np.where(g > 0, g, 1.0), 0.0)
-        Cc = np.bincount((offset + vid[ctrl]).ravel(), weights=W[:, ctrl].ravel(), minlength=B * K).reshape(B, K).astype(float, copy=False)
+        Cc = np.bincount((offset + vid[ctrl]).ravel(), weights=W[:, ctrl].ravel(), minlength=B * K)
+        Cc = Cc.reshape(B, K).astype(float, copy=False)                     # float also when empty
         below = np.cumsum(Cc, axis=1)
         below -= 0.5 * Cc                                                   # ties count 1/2
         num = np.einsum("bi,bi->b", wc, np.take_along_axis(below, np.broadcast_to(vid[case], wc.shape), 1))
