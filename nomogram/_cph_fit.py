@@ -115,21 +115,39 @@ class _RiskSets:
 
 
 def _efron_terms(rs: _RiskSets, eta, ties, need_second=True):
-    """Log-likelihood, gradient and information of the Cox partial likelihood."""
-    S0, S1, S2, D0, D1, D2 = rs.moments(eta, need_second)
+    """Log-likelihood, gradient and information of the Cox partial likelihood.
+
+    The information is never formed per event time: with :math:`c_j =
+    \\sum_l \\bar w_{jl} / \\mathrm{den}_{jl}` and :math:`e_j = \\sum_l \\bar w_{jl}
+    f_{jl} / \\mathrm{den}_{jl}` over the tie terms of event time :math:`j`,
+    :math:`\\sum_{j,l} \\bar w (S_2 - f D_2)/\\mathrm{den}` is the weighted Gram
+    matrix :math:`\\sum_i r_i (\\sum_{t_j \\le T_i} c_j - \\delta_i e_{j(i)}) x_i x_i'`,
+    so memory stays O(n p) (the per-time second moments would be O(n p^2)).
+    """
+    S0, S1, _, D0, D1, _ = rs.moments(eta, need_second=False)
     dr = rs.death_rows
     ll = float(np.sum(rs.w[dr] * eta[dr]))
     grad = (rs.w[dr][:, None] * rs.X[dr]).sum(axis=0)
     p = rs.X.shape[1]
-    info = np.zeros((p, p))
+    J = len(S0)
+    c = np.zeros(J)
+    e = np.zeros(J)
+    outer = np.zeros((p, p))
     for m, frac, mw in rs.tie_terms(ties):
         den = S0[m] - frac * D0[m]
         a = (S1[m] - frac[:, None] * D1[m]) / den[:, None]
         ll -= float(np.sum(mw * np.log(den)))
         grad -= (mw[:, None] * a).sum(axis=0)
         if need_second:
-            num2 = S2[m] - frac[:, None, None] * D2[m]
-            info += np.einsum("j,jkl->kl", mw / den, num2) - np.einsum("j,jk,jl->kl", mw, a, a)
+            c[m] += mw / den
+            e[m] += mw * frac / den
+            outer += (mw[:, None] * a).T @ a
+    info = np.zeros((p, p))
+    if need_second and J:
+        v = rs.sets.cumulative_at_rows(c)
+        v[dr] -= e[rs.sets.death_group]
+        v *= rs.w * np.exp(eta)
+        info = (rs.X.T * v) @ rs.X - outer
     return ll, grad, info
 
 

@@ -65,64 +65,19 @@ def brier_score(p, y) -> float:
     return float(np.mean((p - np.asarray(y, dtype=float)) ** 2))
 
 
-def _later_strictly_smaller(vals: np.ndarray) -> np.ndarray:
-    """For each position i, the number of positions j > i with ``vals[j] < vals[i]``.
-
-    Bottom-up merge sort in which every level is one vectorised ``searchsorted``
-    over all blocks at once: O(n log^2 n) in NumPy, no Python loop over rows.
-    ``vals`` are non-negative integer ranks.
-    """
-    n = len(vals)
-    counts = np.zeros(n, dtype=np.int64)
-    ids = np.arange(n)
-    v = vals.astype(np.int64).copy()
-    big = np.int64(n + 1)
-    w = 1
-    pos = np.arange(n)
-    while w < n:
-        block = pos // (2 * w)
-        in_right = (pos % (2 * w)) >= w
-        key = block * big + v
-        right_keys = key[in_right]  # sorted: blocks ascending, values sorted in each half
-        left = ~in_right
-        lo = np.searchsorted(right_keys, block[left] * big, side="left")
-        hi = np.searchsorted(right_keys, key[left], side="left")
-        counts[ids[left]] += hi - lo
-        order = np.argsort(key, kind="stable")
-        v, ids = v[order], ids[order]
-        w *= 2
-    return counts
-
-
 def harrell_c_survival(time, event, risk) -> float:
-    """Harrell's C for a risk score (higher = shorter survival), O(n log^2 n).
+    """Harrell's C for a risk score (higher = shorter survival), O(n log n).
 
     A pair is usable when the shorter time is an event; a censored time equal
     to an event time counts as longer; pairs of tied event times are not
     usable; tied risks count 1/2. This is the C of rms ``cph`` (``Dxy = 2C - 1``)
-    and of ``lifelines.utils.concordance_index(time, -risk, event)``.
+    and of ``lifelines.utils.concordance_index(time, -risk, event)``; the pairs
+    are counted by :func:`nomogram._pair_counts.concordance_counts` (Fenwick tree).
     """
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event, dtype=float) > 0
-    risk = np.asarray(risk, dtype=float)
-    t_rank = np.unique(time, return_inverse=True)[1]
-    key = 2 * t_rank + (~event).astype(np.int64)  # censored sort after events at the same time
-    s_rank = np.unique(risk, return_inverse=True)[1]
-    n_s = s_rank.max() + 1
-    # later = larger key; within equal keys order so tied-key rows never count
-    asc = np.lexsort((s_rank, key))
-    n_less = np.empty(len(time), dtype=np.int64)
-    n_less[asc] = _later_strictly_smaller(s_rank[asc])
-    desc = np.lexsort((-s_rank, key))
-    n_greater = np.empty(len(time), dtype=np.int64)
-    n_greater[desc] = _later_strictly_smaller((n_s - 1 - s_rank)[desc])
-    sorted_keys = np.sort(key)
-    n_total = len(key) - np.searchsorted(sorted_keys, key, side="right")
-    conc = n_less[event].sum()
-    disc = n_greater[event].sum()
-    tied = n_total[event].sum() - conc - disc
-    usable = conc + disc + tied
-    return float((conc + 0.5 * tied) / usable)
+    from ._pair_counts import concordance_counts
+
+    (conc, disc, tied), _ = concordance_counts(time, event, risk, influence=False)
+    return float((conc + 0.5 * tied) / (conc + disc + tied))
 
 
 # --------------------------------------------------------------------------- weighted (batched) forms
@@ -142,19 +97,12 @@ def weighted_gini_md(x: np.ndarray, w: np.ndarray, order: np.ndarray | None = No
 
 
 def gini_md_sorted(xs: np.ndarray, ws: np.ndarray) -> np.ndarray:
-    """:func:`weighted_gini_md` of rows already sorted increasingly."""
-    N = ws.sum(axis=1)
-    C = np.cumsum(ws, axis=1) - ws
-    tot = np.sum(ws * xs * (2 * C + ws - N[:, None]), axis=1)
-    return 2.0 * tot / (N * (N - 1))
+    """:func:`weighted_gini_md` of rows already sorted increasingly (one compiled pass per row)."""
+    from ._sorted_indexes import gini_md_rows
 
-
-def _tie_groups(xs: np.ndarray) -> np.ndarray:
-    """Global group id of each element of the row-sorted array ``xs`` (ties share an id)."""
-    B, n = xs.shape
-    new = np.ones((B, n), bool)
-    new[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    return np.cumsum(new.ravel()).reshape(B, n) - 1
+    xs = np.atleast_2d(xs)
+    return gini_md_rows(np.ascontiguousarray(xs, dtype=float),
+                        np.ascontiguousarray(np.broadcast_to(ws, xs.shape), dtype=float))
 
 
 def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
@@ -170,26 +118,15 @@ def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray, order: np.n
 
 
 def somers_dxy_sorted(xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
-    """:func:`weighted_somers_dxy` of rows sorted increasingly by ``xs`` (``ys``, ``ws`` alike)."""
-    B, n = xs.shape
-    if not np.any(xs[:, 1:] == xs[:, :-1]):
-        # no ties: each event is concordant with the non-event weight sorted before it
-        w0 = ws * (1 - ys)
-        w1 = ws * ys
-        below = np.cumsum(w0, axis=1) - w0
-        num = np.einsum("ij,ij->i", w1, below)
-        return 2.0 * num / (w1.sum(axis=1) * w0.sum(axis=1)) - 1.0
-    gid = _tie_groups(xs).ravel()
-    G = gid[-1] + 1
-    w1 = np.bincount(gid, weights=(ws * ys).ravel(), minlength=G)
-    w0 = np.bincount(gid, weights=(ws * (1 - ys)).ravel(), minlength=G)
-    # row of each group, and cumulative non-event weight before the group within its row
-    grow = np.zeros(G, int)
-    grow[gid] = np.repeat(np.arange(B), n)
-    c0 = np.cumsum(w0) - w0
-    first = np.searchsorted(grow, np.arange(B))
-    c0 = c0 - c0[first][grow]
-    num = np.bincount(grow, weights=w1 * (c0 + 0.5 * w0), minlength=B)
-    W1 = np.bincount(grow, weights=w1, minlength=B)
-    W0 = np.bincount(grow, weights=w0, minlength=B)
-    return 2.0 * num / (W1 * W0) - 1.0
+    """:func:`weighted_somers_dxy` of rows sorted increasingly by ``xs`` (``ys``, ``ws`` alike).
+
+    One compiled pass per row over the tie groups of ``xs``: each group's
+    event weight is concordant with the non-event weight of the groups below
+    it and tied with half of its own.
+    """
+    from ._sorted_indexes import somers_dxy_rows
+
+    xs = np.atleast_2d(xs)
+    return somers_dxy_rows(np.ascontiguousarray(xs, dtype=float),
+                           np.ascontiguousarray(np.broadcast_to(ys, xs.shape), dtype=float),
+                           np.ascontiguousarray(np.broadcast_to(ws, xs.shape), dtype=float))

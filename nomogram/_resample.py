@@ -52,7 +52,7 @@ __all__ = [
     "weighted_cox_dxy",
 ]
 
-# largest number of float64 temporaries of size (chunk, k, n) held at once
+# largest number of float64 elements of the (chunk, n, k) temporaries held at once
 _CHUNK_ELEMENTS = 4_000_000
 
 
@@ -153,6 +153,20 @@ def _null_loglik(y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
+def upper_products(Z: np.ndarray) -> np.ndarray:
+    """Products ``z_k z_l`` (``k <= l``, the order of ``numpy.triu_indices``) of each row of ``Z``, (n, k(k+1)/2).
+
+    Filled one column block at a time: no temporary as large as the result.
+    """
+    n, k = Z.shape
+    Q = np.empty((n, k * (k + 1) // 2))
+    col = 0
+    for j in range(k):
+        Q[:, col:col + k - j] = Z[:, j:] * Z[:, j:j + 1]
+        col += k - j
+    return Q
+
+
 class _Gram:
     """``Z' diag(v_b) Z`` for many weight vectors ``v_b`` as one matrix product.
 
@@ -165,7 +179,7 @@ class _Gram:
         n, k = Z.shape
         self.k = k
         self.iu = np.triu_indices(k)
-        self.Q = Z[:, self.iu[0]] * Z[:, self.iu[1]]            # (n, k(k+1)/2)
+        self.Q = upper_products(Z)                              # (n, k(k+1)/2)
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         flat = v @ self.Q                                      # (B, k(k+1)/2)
@@ -426,91 +440,120 @@ class CoxRiskSetsBatch(RiskSets):
 
     axis = 1
 
+    def design_products(self, Xs: np.ndarray):
+        """``Xs'`` (contiguous) and the upper-triangle products ``x_k x_l`` of each row of ``Xs``.
+
+        Computed once per design and kept while ``Xs`` is alive (every Newton
+        step of every resample reuses them); ``Xs`` must not be modified in place.
+        """
+        import weakref
+
+        cached = getattr(self, "_products", None)
+        if cached is not None and cached[0]() is Xs:
+            return cached[1], cached[2]
+        XsT = np.ascontiguousarray(Xs.T)
+        Q = upper_products(Xs)
+        self._products = (weakref.ref(Xs), XsT, Q)
+        return XsT, Q
+
 
 def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: np.ndarray,
                      ties: str, need_info: bool = True):
-    """Log partial likelihood, gradient and information for each resample.
+    r"""Log partial likelihood, gradient and information for each resample.
 
     ``Xs`` (n, p) and ``W`` (B, n) are in time order. A row with frequency ``c``
     counts as ``c`` copies: at an event time with ``d`` copied deaths (d = sum
     of the counts of the deaths there) Efron's correction runs over
-    ``l = 0..d-1`` with unit weights. Second moments are kept as the upper
-    triangle of ``x x'`` (``p(p+1)/2`` columns).
+    ``l = 0..d-1`` with unit weights.
+
+    The information is never formed per event time. Each term of the sum,
+    :math:`(S_2 - f D_2)/\mathrm{den} - a a'` (:math:`f = l/d`), has its
+    second moments :math:`S_2 = \sum_{T_i \ge t_j} r_i x_i x_i'` and
+    :math:`D_2` (deaths at :math:`t_j`) linear in :math:`x_i x_i'`, so
+
+    .. math::
+
+        \sum_{j,l} \frac{S_{2j} - f_{jl} D_{2j}}{\mathrm{den}_{jl}}
+        = \sum_i r_i \Big(\sum_{t_j \le T_i} c_j - \delta_i e_{j(i)}\Big) x_i x_i',
+        \qquad c_j = \sum_l \frac{1}{\mathrm{den}_{jl}},\quad e_j = \sum_l \frac{f_{jl}}{\mathrm{den}_{jl}},
+
+    one weighted Gram matrix per resample (all of them one matrix product with
+    the products :math:`x_k x_l` of each row, :meth:`CoxRiskSetsBatch.design_products`),
+    and :math:`\sum a a'` is one matrix product: O(B n p^2) time and
+    O(B n p + n p^2) memory.
     """
     B = W.shape[0]
     p = Xs.shape[1]
-    iu0, iu1 = np.triu_indices(p)
-    eta = beta @ Xs.T                                   # (B, n)
+    XsT, Q = rs.design_products(Xs)                     # (p, n): sums run along contiguous rows
+    eta = beta @ XsT                                    # (B, n)
     r = W * np.exp(eta)
     dW = W * rs.event                                   # death copies per row
     ll = np.einsum("ij,ij->i", dW, eta)
     grad = dW @ Xs
+    if len(rs.start) == 0:                              # no event: the likelihood is 0
+        return ll, grad, np.zeros((B, p, p))
+    # segments between consecutive event times start with that time's deaths; a
+    # segment's deaths are exactly the deaths of its event time
     S0 = rs.at_risk_sum(r)                              # (B, J)
-    d = rs.death_sum(dW)                                # copied deaths per event time
-    D0 = rs.death_sum(r)                                # death_sum reads death rows only
-    rx = r[:, :, None] * Xs[None]                       # (B, n, p)
-    S1 = rs.at_risk_sum(rx)
-    D1 = rs.death_sum(rx)
-    flat = np.zeros((B, len(iu0)))                      # sum of S2/den terms (upper triangle)
-    outer = np.zeros((B, p, p))                         # sum of a a' terms
-    if need_info:
-        rxx = rx[:, :, iu0] * Xs[None, :, iu1]
-        S2 = rs.at_risk_sum(rxx)
-        D2 = rs.death_sum(rxx)
-        del rxx
-    if ties == "breslow":
-        with np.errstate(divide="ignore", invalid="ignore"):
+    d = np.add.reduceat(dW, rs.start, axis=1)           # copied deaths per event time
+    D0 = np.add.reduceat(r * rs.event, rs.start, axis=1)
+    rx = r[:, None, :] * XsT                            # (B, p, n)
+    seg = np.add.reduceat(rx, rs.start, axis=2)
+    S1 = np.swapaxes(np.flip(np.cumsum(np.flip(seg, 2), 2), 2), 1, 2)    # (B, J, p)
+    rx *= rs.event
+    D1 = np.swapaxes(np.add.reduceat(rx, rs.start, axis=2), 1, 2)
+    del rx, seg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ties == "breslow":
+            mult = d                                    # l = 0 term counted d times
             S0s = np.where(d > 0, S0, 1.0)
             ll -= np.sum(np.where(d > 0, d * np.log(S0s), 0.0), axis=1)
-            a = S1 / S0s[..., None]
-            grad -= np.einsum("bj,bjk->bk", d, a)
-            if need_info:
-                flat += np.matmul((d / S0s)[:, None, :], S2)[:, 0]
-                outer += np.matmul(np.swapaxes(a * d[..., None], 1, 2), a)
-        return ll, grad, _info_from(flat, outer, iu0, iu1, p, need_info)
-    # l = 0: every event time (no Efron correction yet)
-    has = (d > 0.5).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        S0s = np.where(has > 0, S0, 1.0)
-        ll -= np.sum(has * np.log(S0s), axis=1)
+        else:
+            mult = (d > 0.5).astype(float)              # l = 0: every event time once
+            S0s = np.where(mult > 0, S0, 1.0)
+            ll -= np.sum(mult * np.log(S0s), axis=1)
         a = S1 / S0s[..., None]
-        grad -= np.einsum("bj,bjk->bk", has, a)
-        if need_info:
-            flat += np.matmul((has / S0s)[:, None, :], S2)[:, 0]
-            outer += np.matmul(np.swapaxes(a * has[..., None], 1, 2), a)
-    # l >= 1: only the (resample, time) pairs with more than l copied deaths
-    bi, ji = np.nonzero(d > 1.5)
-    if bi.size:
-        dd = d[bi, ji]
-        s0, d0 = S0[bi, ji], D0[bi, ji]
-        s1, d1 = S1[bi, ji], D1[bi, ji]
-        if need_info:
-            s2, d2 = S2[bi, ji], D2[bi, ji]
-        for l in range(1, int(np.round(dd.max()))):
-            m = dd - l > 0.5
-            if not m.any():
-                break
-            b_ = bi[m]
-            frac = l / dd[m]
-            den = s0[m] - frac * d0[m]
+        grad -= np.einsum("bj,bjk->bk", mult, a)
+        c = mult / S0s
+        e = np.zeros_like(c)
+        outer = np.matmul(np.swapaxes(a * mult[..., None], 1, 2), a) if need_info else None
+    A = None
+    if ties != "breslow":
+        # l >= 1: one term per (resample, time, l) with l below its copied deaths, all at once
+        bi, ji = np.nonzero(d > 1.5)
+        if bi.size:
+            k = np.rint(d[bi, ji]).astype(np.int64) - 1         # terms l = 1 .. d - 1
+            rep = np.repeat(np.arange(bi.size), k)
+            l = np.arange(rep.size) - np.repeat(np.cumsum(k) - k, k) + 1
+            b_, j_ = bi[rep], ji[rep]                          # sorted by resample (np.nonzero order)
+            frac = l / d[b_, j_]
+            den = S0[b_, j_] - frac * D0[b_, j_]
             ll -= np.bincount(b_, weights=np.log(den), minlength=B)
-            a = (s1[m] - frac[:, None] * d1[m]) / den[:, None]
-            rows, starts = np.unique(b_, return_index=True)   # b_ is sorted (np.nonzero order)
-            grad[rows] -= np.add.reduceat(a, starts, axis=0)
+            A = (S1[b_, j_] - frac[:, None] * D1[b_, j_]) / den[:, None]
+            rows, starts = np.unique(b_, return_index=True)
+            grad[rows] -= np.add.reduceat(A, starts, axis=0)
             if need_info:
-                flat[rows] += np.add.reduceat((s2[m] - frac[:, None] * d2[m]) / den[:, None], starts, axis=0)
-                outer[rows] += np.add.reduceat(a[:, :, None] * a[:, None, :], starts, axis=0)
-    return ll, grad, _info_from(flat, outer, iu0, iu1, p, need_info)
-
-
-def _info_from(flat, outer, iu0, iu1, p, need_info):
-    B = flat.shape[0]
-    info = np.zeros((B, p, p))
+                J = c.shape[1]
+                c += np.bincount(b_ * J + j_, weights=1.0 / den, minlength=B * J).reshape(B, J)
+                e += np.bincount(b_ * J + j_, weights=frac / den, minlength=B * J).reshape(B, J)
     if not need_info:
-        return info
+        return ll, grad, np.zeros((B, p, p))
+    # per-row weight of x x': r_i (sum of c over event times <= T_i, minus e at its own time if a death)
+    cum = np.cumsum(c, axis=1)
+    pos = np.searchsorted(rs.event_times, rs.time, side="right") - 1
+    v = np.where(pos >= 0, cum[:, np.maximum(pos, 0)], 0.0)
+    v[:, rs.death_rows] -= e[:, rs.death_group]
+    v *= r
+    iu0, iu1 = np.triu_indices(p)
+    flat = v @ Q                                        # (B, p(p+1)/2): the Gram matrices
+    info = np.empty((B, p, p))
     info[:, iu0, iu1] = flat
     info[:, iu1, iu0] = flat
-    return info - outer
+    info -= outer
+    if A is not None:
+        for b, s0_, e0_ in zip(rows, starts, np.r_[starts[1:], len(A)]):
+            info[b] -= A[s0_:e0_].T @ A[s0_:e0_]
+    return ll, grad, info
 
 
 def _cox_newton_safeguarded(rs, Xs, Wc, P, b, ties, tol, max_iter):
@@ -579,7 +622,7 @@ def cox_newton_batch(
     p = Xs.shape[1]
     P = np.zeros((p, p)) if penalty is None else np.asarray(penalty, float)
     beta = np.zeros((B, p)) if init is None else np.broadcast_to(np.asarray(init, float), (B, p)).copy()
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, rs.n * p * p))
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, rs.n * p))     # cox_loglik_terms holds (chunk, n, p) arrays
     ll0 = np.empty(B)
     ll = np.empty(B)
     converged = np.zeros(B, bool)
@@ -657,77 +700,6 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
 
 
 # --------------------------------------------------------------------------- indexes
-def _dense_ranks(x: np.ndarray) -> np.ndarray:
-    """1-based dense ranks of each row of ``x`` (ties share a rank)."""
-    o = np.argsort(x, axis=1)
-    xs = np.take_along_axis(x, o, axis=1)
-    new = np.ones(x.shape, dtype=np.int64)
-    new[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    ranks = np.empty_like(new)
-    np.put_along_axis(ranks, o, np.cumsum(new, axis=1), axis=1)
-    return ranks
-
-
-def cox_dxy_fenwick(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
-    """:func:`weighted_cox_dxy` in O(n log n) per resample with Fenwick trees.
-
-    Rows are visited from the latest time down (a censoring sorts after the
-    deaths at its time); each resample keeps a Fenwick tree of the weights of
-    the rows already visited, indexed by the rank of ``x``. A death's usable
-    partners are exactly the rows visited before its own time group, so its
-    concordant weight is the tree's prefix sum below its rank, ties the
-    weight at its rank. All resamples advance together (one numpy operation
-    per tree level).
-    """
-    x = np.atleast_2d(x)
-    B, n = x.shape
-    w = np.broadcast_to(np.asarray(w, float), x.shape)
-    ranks = _dense_ranks(x)
-    R = int(ranks.max())
-    tree = np.zeros((B, R + 1))
-    rows_b = np.arange(B)
-    total = np.zeros(B)
-    num = np.zeros(B)
-    den = np.zeros(B)
-    key = 2 * np.searchsorted(np.unique(rs.time), rs.time) + (rs.event == 0)
-    # groups of equal key, visited from the largest key down
-    order = np.argsort(-key, kind="stable")
-    kk = key[order]
-    bounds = np.flatnonzero(np.r_[True, kk[1:] != kk[:-1], True])
-
-    def prefix(pos):
-        out = np.zeros(B)
-        pos = pos.copy()
-        while True:
-            m = pos > 0
-            if not m.any():
-                return out
-            out[m] += tree[rows_b[m], pos[m]]
-            pos[m] -= pos[m] & -pos[m]
-
-    for g in range(len(bounds) - 1):
-        members = order[bounds[g]:bounds[g + 1]]
-        for i in members:
-            if rs.event[i] > 0:
-                wi = w[:, i]
-                if not wi.any():
-                    continue
-                less = prefix(ranks[:, i] - 1)
-                leq = prefix(ranks[:, i])
-                num += wi * (less + 0.5 * (leq - less))
-                den += wi * total
-        for i in members:
-            wi = w[:, i]
-            pos = ranks[:, i].copy()
-            m = wi != 0
-            while m.any():
-                tree[rows_b[m], pos[m]] += wi[m]
-                pos[m] += pos[m] & -pos[m]
-                m &= pos <= R
-            total += wi
-    return 2.0 * num / den - 1.0
-
-
 def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method: str = "fenwick") -> np.ndarray:
     """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
 
@@ -737,13 +709,17 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method:
     "tied in time" and not used. Concordant: the higher ``x`` has the event
     first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
     (copies of a row are tied in time with each other, so never used as a pair).
-    ``method``: ``"fenwick"`` (default, :func:`cox_dxy_fenwick`), ``"pairs"``
+    ``method``: ``"fenwick"`` (default: O(n log n) per resample with a Fenwick
+    tree, :func:`nomogram._pair_counts.concordance_totals_batch`), ``"pairs"``
     (all (resample, death, patient) triples at once; memory O(B n_deaths n)) or
-    ``"expand"`` (one O(n log^2 n) count per resample on the copied rows); the
-    three agree exactly and are kept as cross-checks.
+    ``"expand"`` (one count per resample on the copied rows); the three agree
+    exactly and the last two are kept as cross-checks.
     """
     if method == "fenwick":
-        return cox_dxy_fenwick(x, rs, w)
+        from ._pair_counts import concordance_totals_batch
+
+        conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
+        return (conc - disc) / (conc + disc + tied)
     x = np.atleast_2d(x)
     B, n = x.shape
     w = np.broadcast_to(w, x.shape)

@@ -67,7 +67,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KMSteps", "km_steps", "km_survival_at", "censoring_survival", "RiskSets"]
+__all__ = ["KMSteps", "km_steps", "km_survival_at", "km_at_by_group", "censoring_survival", "RiskSets"]
 
 
 @dataclass(frozen=True)
@@ -231,17 +231,91 @@ def km_survival_at(time, event, t, *, weights=None, extend: bool = False, tol: f
     return out
 
 
-def censoring_survival(time, event) -> KMSteps:
+def km_at_by_group(time, event, groups, n_groups: int, t: float, *, weights=None, tol: float = 0.0,
+                   extend: str | bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan–Meier :math:`\\hat S(t)` and its Greenwood SE of :math:`\\hat H(t)` at one time in every group.
+
+    The same numbers as :func:`km_steps` on each group's rows followed by
+    :meth:`KMSteps.at` (``surv`` and ``sqrt(var_cumhaz())`` with ``before=0``),
+    for all groups at once: one sort by (group, time), O(n log n), instead of
+    one curve per group.
+
+    Parameters
+    ----------
+    time, event : ndarray of shape (n,)
+    groups : ndarray of int, shape (n,)
+        Group of each row, ``0 .. n_groups - 1``.
+    n_groups : int
+    t : float
+    weights : ndarray of shape (n,), optional
+        Frequency weights; rows with weight 0 are left out.
+    tol : float, default 0
+        As in :meth:`KMSteps.at`.
+    extend : bool or "at_zero", default False
+        Past a group's last follow-up time: NaN, the last value (True), or the
+        last value only where the curve has reached 0 (``"at_zero"``: rms
+        ``groupkm``).
+
+    Returns
+    -------
+    surv, se : ndarray of shape (n_groups,)
+        NaN for a group without rows (or past follow-up, see ``extend``).
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=float)
+    groups = np.asarray(groups, dtype=np.int64)
+    w = np.ones(len(time)) if weights is None else np.asarray(weights, dtype=float)
+    keep = w > 0
+    time, event, groups, w = time[keep], event[keep], groups[keep], w[keep]
+    surv = np.full(n_groups, np.nan)
+    se = np.full(n_groups, np.nan)
+    if len(time) == 0:
+        return surv, se
+    o = np.lexsort((time, groups))
+    ts, gs, ws, es = time[o], groups[o], w[o], event[o]
+    start = np.flatnonzero(np.r_[True, (gs[1:] != gs[:-1]) | (ts[1:] != ts[:-1])])
+    gb, tb = gs[start], ts[start]                       # one block per (group, distinct time)
+    tot = np.add.reduceat(ws, start)
+    dead = np.add.reduceat(ws * es, start)
+    first = np.flatnonzero(np.r_[True, gb[1:] != gb[:-1]])   # first block of each present group
+    present = gb[first]
+    before = np.cumsum(tot) - tot
+    before -= np.repeat(before[first], np.diff(np.r_[first, len(gb)]))
+    group_total = np.add.reduceat(tot, first)
+    n_risk = np.repeat(group_total, np.diff(np.r_[first, len(gb)])) - before
+    use = tb <= t + tol
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(use & (dead > 0), 1.0 - dead / n_risk, 1.0)
+        inc = np.where(use & (dead > 0), dead / (n_risk * (n_risk - dead)), 0.0)
+    s_g = np.multiply.reduceat(factor, first)           # the product up to the last time <= t
+    v_g = np.add.reduceat(inc, first)
+    last_block = np.r_[first[1:], len(gb)] - 1
+    past = t > tb[last_block] + tol
+    if extend == "at_zero":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            full = np.multiply.reduceat(np.where(dead > 0, 1.0 - dead / n_risk, 1.0), first)
+        carry = full == 0
+    else:
+        carry = np.full(len(first), bool(extend))
+    s_g = np.where(past & ~carry, np.nan, s_g)
+    v_g = np.where(past & ~carry, np.nan, v_g)
+    surv[present] = s_g
+    se[present] = np.sqrt(v_g)
+    return surv, se
+
+
+def censoring_survival(time, event, weights=None) -> KMSteps:
     """Kaplan–Meier of the censoring distribution :math:`\\hat G`, deaths leaving first at ties.
 
     The returned :class:`KMSteps` counts censorings as its events and the
     patients at risk after the deaths of each time as at risk, so
     ``.at(t)`` is :math:`\\hat G(t)` and ``.at(t, left=True)`` is :math:`\\hat G(t-)`.
+    ``weights`` as in :func:`km_steps` (2-D: one curve per row, e.g. per bootstrap resample).
     """
-    km = km_steps(time, event)
+    km = km_steps(time, event, weights)
     at_risk = km.n_risk - km.n_event
     with np.errstate(divide="ignore", invalid="ignore"):
-        G = np.cumprod(np.where(km.n_censor > 0, 1.0 - km.n_censor / at_risk, 1.0))
+        G = np.cumprod(np.where(km.n_censor > 0, 1.0 - km.n_censor / at_risk, 1.0), axis=-1)
     return KMSteps(time=km.time, n_risk=at_risk, n_event=km.n_censor, n_censor=km.n_event, surv=G, last=km.last)
 
 

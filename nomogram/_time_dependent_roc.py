@@ -76,12 +76,21 @@ def _ipcw_roc(values, vid, time, event, w, t):
 
 
 def _km_roc(values, score, time, event, t):
-    """Heagerty's Kaplan–Meier Se and Sp at each distinct score."""
+    """Heagerty's Kaplan–Meier Se and Sp at each distinct score.
+
+    The subsets above and not above the cut-offs are nested, so their
+    Kaplan–Meier estimates at ``t`` come from one pass each way
+    (:func:`nomogram._nested_km.km_at_nested`): O(n log n + K J_t) for K
+    distinct scores and J_t distinct event times up to ``t``, O(n) memory.
+    """
+    from ._nested_km import km_at_nested
+
+    n = len(score)
     S_all = float(km_survival_at(time, event, t)[0])
-    high = score[None, :] > values[:, None]
-    S_hi = km_survival_at(time, event, t, weights=high, extend=True)[:, 0]
-    S_lo = km_survival_at(time, event, t, weights=~high, extend=True)[:, 0]
-    p_hi = high.sum(axis=1) / len(score)
+    n_low = np.searchsorted(np.sort(score), values, side="right")           # #{score <= c}
+    S_lo = km_at_nested(time, event, np.argsort(score, kind="stable"), n_low, t, extend=True)
+    S_hi = km_at_nested(time, event, np.argsort(-score, kind="stable"), (n - n_low)[::-1], t, extend=True)[::-1]
+    p_hi = (n - n_low) / n
     se = (1 - S_hi) * p_hi / (1 - S_all)
     sp = S_lo * (1 - p_hi) / S_all
     return se, sp
@@ -114,6 +123,62 @@ def _trapezoid_area(se, sp):
     fpr = np.r_[1.0, 1.0 - sp]
     tpr = np.r_[1.0, se]
     return float(np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2))
+
+
+def _ipcw_auc_rows(time, event, vid, K, times, W) -> np.ndarray:
+    """IPCW AUC(t) under each row of frequency weights ``W`` (B, n); ``vid`` ranks the score (K values).
+
+    The same numbers as :func:`cumulative_dynamic_auc` on the sample in which
+    row ``i`` is copied ``W[b, i]`` times (censoring survival re-estimated
+    under each row): the score is ranked once by the caller and every
+    resample is a reweighting, O(B (n + K)). The area is computed in its
+    pairwise form (module docstring): each case's IPCW weight times the
+    control weight below its score plus half the control weight at it.
+    """
+    B = W.shape[0]
+    G = censoring_survival(time, event, W)
+    tid = np.searchsorted(G.time, time)                                     # row -> its time on G's grid
+    out = np.full((B, len(times)), np.nan)
+    offset = np.arange(B)[:, None] * K
+    for k, t in enumerate(times):
+        case = np.flatnonzero((time <= t) & (event == 1))
+        ctrl = np.flatnonzero(time > t)
+        g = G.surv[:, tid[case]]                                            # G(T_i) of the cases
+        with np.errstate(divide="ignore"):
+            wc = np.where(g > 0, W[:, case] / np.where(g > 0, g, 1.0), 0.0)
+        Cc = np.bincount((offset + vid[ctrl]).ravel(), weights=W[:, ctrl].ravel(), minlength=B * K)
+        Cc = Cc.reshape(B, K).astype(float, copy=False)                     # float also when empty
+        below = np.cumsum(Cc, axis=1)
+        below -= 0.5 * Cc                                                   # ties count 1/2
+        num = np.einsum("bi,bi->b", wc, np.take_along_axis(below, np.broadcast_to(vid[case], wc.shape), 1))
+        tw, tc = wc.sum(axis=1), below[:, -1] + 0.5 * Cc[:, -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[:, k] = np.where((tw > 0) & (tc > 0), num / (tw * tc), np.nan)
+    return out
+
+
+def bootstrap_ipcw_auc(time, event, scores, times, n_boot: int, rng, chunk: int = 64) -> np.ndarray:
+    """IPCW AUC(t) of each score on ``n_boot`` bootstrap resamples of the patients.
+
+    A resample is ``rng.integers(0, n, n)`` (the rows drawn), used as
+    frequency weights: the scores are ranked once and each resample only
+    reweights (:func:`_ipcw_auc_rows`), ``chunk`` resamples at a time.
+
+    Returns
+    -------
+    ndarray of shape (len(scores), n_boot, len(times))
+        NaN where a resample has no case or no control at a time.
+    """
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    n = len(time)
+    ranked = [np.unique(x, return_inverse=True) for x in scores]
+    out = np.empty((len(scores), n_boot, len(times)))
+    for a in range(0, n_boot, chunk):
+        b = min(n_boot, a + chunk)
+        W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(a, b)]).astype(float)
+        for s, (values, vid) in enumerate(ranked):
+            out[s, a:b] = _ipcw_auc_rows(time, event, vid, len(values), times, W)
+    return out
 
 
 def cumulative_dynamic_auc(time, event, score, times, *, method: str = "ipcw") -> np.ndarray:

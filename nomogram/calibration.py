@@ -35,7 +35,7 @@ from .checks import (
 )
 from ._indexes import binned_c_index, weighted_somers_dxy
 from ._lowess import approx, lowess
-from ._survival import km_steps
+from ._survival import km_at_by_group
 from .validation import _embed_penalty, _model_kind, single_threaded_blas
 
 __all__ = ["calibrate", "CalibrationResult", "val_prob", "ValProbResult", "lowess"]
@@ -360,32 +360,24 @@ def _cut2_codes(x, cuts):
     return codes, len(cuts) - 1
 
 
-def _km_at(time, event, w, u):
-    """Kaplan–Meier survival at ``u`` and Greenwood SE of log S (frequency weights ``w``).
-
-    rms ``groupkm``: the step at the last time ``<= u + 1e-6``; past the last
-    follow-up time NaN (the rule of :mod:`nomogram._survival`) unless the
-    curve has reached 0, which groupkm carries forward.
-    """
-    keep = w > 0
-    steps = km_steps(time[keep], event[keep], w[keep])
-    extend = bool(steps.surv[-1] == 0)
-    s = steps.at(u, extend=extend, tol=1e-6)[0]
-    se = steps.at(u, np.sqrt(steps.var_cumhaz()), extend=extend, tol=1e-6, before=0.0)[0]
-    return float(s), float(se)
-
-
 def _groupkm(pred, time, event, w, codes, ngroups, u):
-    """rms ``groupkm`` with fixed cut points: mean prediction, n, events, KM, SE per group."""
-    out = np.full((ngroups, 5), np.nan)
-    for g in range(ngroups):
-        s = (codes == g) & (w > 0)
-        nobs = w[s].sum()
-        if nobs < 2:
-            out[g] = [np.average(pred[s], weights=w[s]) if nobs == 1 else np.nan, 0, 0, np.nan, np.nan]
-            continue
-        km, se = _km_at(time[s], event[s], w[s], u)
-        out[g] = [np.average(pred[s], weights=w[s]), nobs, np.sum(w[s] * event[s]), km, se]
+    """rms ``groupkm`` with fixed cut points: mean prediction, n, events, KM, SE per group.
+
+    All groups at once (:func:`nomogram._survival.km_at_by_group`); a group
+    with fewer than 2 patients has no KM (its mean prediction is kept when it
+    has one patient), as in rms.
+    """
+    w = np.asarray(w, float)
+    keep = w > 0
+    nobs = np.bincount(codes[keep], weights=w[keep], minlength=ngroups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = np.bincount(codes[keep], weights=(w * pred)[keep], minlength=ngroups) / nobs
+    events = np.bincount(codes[keep], weights=(w * event)[keep], minlength=ngroups)
+    km, se = km_at_by_group(time, event, codes, ngroups, u, weights=w, tol=1e-6, extend="at_zero")
+    small = nobs < 2
+    out = np.column_stack([np.where(small & (nobs != 1), np.nan, x), np.where(small, 0.0, nobs),
+                           np.where(small, 0.0, events), np.where(small, np.nan, km),
+                           np.where(small, np.nan, se)])
     return pd.DataFrame(out, columns=["x", "n", "events", "KM", "std.err"])
 
 

@@ -62,44 +62,42 @@ def _as_models(predictions, n: int | None) -> dict[str, np.ndarray]:
     return out
 
 
-def _test_positive(risk: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Boolean (n_thresholds, n): risk >= pt, with risk exactly 0 never positive.
+def _n_test_positive(risk: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Number of patients with risk >= pt at each threshold, a risk of exactly 0 never positive.
 
     dcurves moves risks of exactly 0 to ``-.Machine$double.eps`` (and 1 to
-    ``1 + eps``), which only matters at a threshold of 0.
+    ``1 + eps``), which only matters at a threshold of 0. O((n + T) log n).
     """
-    return (risk[None, :] >= thresholds[:, None]) & (risk[None, :] != 0)
+    r = np.sort(risk[risk != 0])
+    return len(r) - np.searchsorted(r, thresholds, side="left")
 
 
 def _binary_rates(y, risk, thresholds, prevalence):
     """(test_pos_rate, tp_rate, fp_rate) per threshold, dcurves' Bayes-rule form."""
-    pos = _test_positive(risk, thresholds)
     ev = y == 1
-    test_pos = pos.mean(axis=1)
-    tp = pos[:, ev].mean(axis=1) * prevalence if ev.any() else np.zeros(len(thresholds))
-    fp = pos[:, ~ev].mean(axis=1) * (1 - prevalence) if (~ev).any() else np.zeros(len(thresholds))
+    test_pos = _n_test_positive(risk, thresholds) / len(risk)
+    tp = _n_test_positive(risk[ev], thresholds) / ev.sum() * prevalence if ev.any() else np.zeros(len(thresholds))
+    fp = (_n_test_positive(risk[~ev], thresholds) / (~ev).sum() * (1 - prevalence) if (~ev).any()
+          else np.zeros(len(thresholds)))
     return test_pos, tp, fp
 
 
 def _survival_rates(time, event, risk, thresholds, t):
     """(test_pos_rate, tp_rate, fp_rate) per threshold from Kaplan–Meier at ``t``.
 
-    Test-positive sets are nested (``risk >= pt`` shrinks as ``pt`` grows), so a
-    set is identified by its size; the Kaplan–Meier estimate is computed once
-    per distinct non-empty set.
+    Test-positive sets are nested (``risk >= pt`` shrinks as ``pt`` grows): the
+    patients enter by decreasing risk, a set is identified by its size, and the
+    Kaplan–Meier estimates of all of them come from one pass
+    (:func:`nomogram._nested_km.km_at_nested`).
     """
-    pos = _test_positive(risk, thresholds)
-    size = pos.sum(axis=1)
+    from ._nested_km import km_at_nested
+
+    size = _n_test_positive(risk, thresholds)
     test_pos = size / len(risk)
-    sizes, first = np.unique(size, return_index=True)
-    keep = sizes > 0
-    rr_by_size = dict.fromkeys(sizes[~keep].tolist(), 0.0)  # nobody positive: risk 0 (dcurves)
-    if keep.any():
-        # NaN (dcurves' NA) when no test-positive patient is followed to t
-        S = km_survival_at(time, event, t, weights=pos[first[keep]])[:, 0]
-        for k, s_ in zip(sizes[keep].tolist(), S):
-            rr_by_size[k] = 1.0 - s_
-    rr = np.array([rr_by_size[k] for k in size.tolist()])
+    sizes, where = np.unique(size, return_inverse=True)
+    # NaN (dcurves' NA) when no test-positive patient is followed to t; nobody positive: risk 0
+    S = km_at_nested(time, event, np.argsort(-risk, kind="stable"), sizes, t, extend=False)
+    rr = np.where(sizes > 0, 1.0 - S, 0.0)[where]
     return test_pos, rr * test_pos, (1.0 - rr) * test_pos
 
 

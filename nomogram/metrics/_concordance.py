@@ -34,48 +34,23 @@ __all__ = [
 ]
 
 
-def _pair_counts(time, event, x, ew, chunk_cells=2_000_000):
+def _pair_counts(time, event, x, ew):
     """Weighted concordant / discordant / tied.x counts, in total and per observation.
 
     ``ew[i]`` is the weight of every pair whose earlier member is the event i
-    (1 for Harrell, 1/G(t_i-)^2 for Uno, 0 beyond tau). Cost O(n_events * n)
-    in chunks of events.
+    (1 for Harrell, 1/G(t_i-)^2 for Uno, 0 beyond tau). O(n log n) with a
+    Fenwick tree over the ranks of ``x`` (:mod:`nomogram._pair_counts`).
 
     Returns
     -------
     total : ndarray (conc, disc, tied_x, tied_y, tied_xy)
     per_obs : ndarray of shape (n, 3)  (conc, disc, tied_x) pairs each observation is in
     """
-    n = len(time)
-    per = np.zeros((n, 3))
-    total = np.zeros(5)
-    ev_idx = np.flatnonzero((event == 1) & (ew > 0))
-    ev_all = np.flatnonzero(event == 1)
-    rows = max(1, chunk_cells // max(n, 1))
-    cens = event == 0
-    for start in range(0, len(ev_idx), rows):
-        e = ev_idx[start : start + rows]
-        te, xe, we = time[e][:, None], x[e][:, None], ew[e][:, None]
-        comp = (time[None, :] > te) | ((time[None, :] == te) & cens[None, :])
-        lower = x[None, :] < xe
-        higher = x[None, :] > xe
-        conc = comp & lower
-        disc = comp & higher
-        tie = comp & ~lower & ~higher
-        for k, mat in enumerate((conc, disc, tie)):
-            wm = mat * we
-            per[e, k] += wm.sum(axis=1)
-            per[:, k] += wm.sum(axis=0)
-            total[k] += wm.sum()
+    from .._pair_counts import concordance_counts, tied_time_pairs
+
+    counts, per = concordance_counts(time, event, x, time_weight=ew)
     # tied.y (both events at the same time, different x) and tied.xy, unweighted as reported by R
-    if len(ev_all) > 1:
-        te, xe = time[ev_all], x[ev_all]
-        same_t = te[:, None] == te[None, :]
-        np.fill_diagonal(same_t, False)
-        same_x = xe[:, None] == xe[None, :]
-        total[3] = np.sum(same_t & ~same_x) / 2
-        total[4] = np.sum(same_t & same_x) / 2
-    return total, per
+    return np.r_[counts, tied_time_pairs(time, event, x)], per
 
 
 def _c_and_dfbeta(time, event, x, ew):
@@ -177,8 +152,9 @@ def harrell_c(y, score, *, tau=None, conf_level=0.95) -> ConcordanceResult:
         \\mathrm{dfbeta}_k = \\frac{(c_k - d_k) - (c_k + d_k + t_k) D}{2N},\\qquad
         \\widehat{\\mathrm{var}}(C) = \\sum_k \\mathrm{dfbeta}_k^2 .
 
-    Pairs are counted with numpy in blocks of events: O(n_events x n) time,
-    bounded memory (about 0.2 s for n = 2,000 and 3 s for n = 10,000).
+    Pairs are counted with a Fenwick tree over the ranks of the score, as
+    survival's balanced tree does: O(n log n) time and O(n) memory (about
+    0.05 s for n = 50,000 once the counting kernel is compiled).
 
     Parameters
     ----------

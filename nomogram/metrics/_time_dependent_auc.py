@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_scores, check_survival_y
-from .._time_dependent_roc import cumulative_dynamic_auc
+from .._time_dependent_roc import bootstrap_ipcw_auc, cumulative_dynamic_auc
 from ._roc import _check_conf_level, _check_n_boot
 
 __all__ = ["TimeDependentAucResult", "time_dependent_auc", "compare_time_dependent_auc"]
@@ -78,7 +78,8 @@ def time_dependent_auc(
     also holds the Kaplan–Meier ROC of :func:`nomogram.risk_groups.time_dependent_roc`). The confidence interval is
     the percentile interval over ``n_boot`` bootstrap resamples of patients
     (G re-estimated in each); ``timeROC``'s iid-representation se is not
-    implemented.
+    implemented. The score is ranked once and each resample is a
+    reweighting of the patients (frequency weights), O(n) per resample.
 
     Parameters
     ----------
@@ -129,11 +130,7 @@ def time_dependent_auc(
                                       n_controls, conf_level, 0)
     n_boot = _check_n_boot(n_boot, caller)
     rng = np.random.default_rng(random_state)
-    n = len(time)
-    boots = np.empty((n_boot, len(times)))
-    for b in range(n_boot):
-        idx = rng.integers(0, n, n)
-        boots[b] = cumulative_dynamic_auc(time[idx], event[idx], x[idx], times, method="ipcw")
+    boots = bootstrap_ipcw_auc(time, event, [x], times, n_boot, rng)[0]
     a = (1 - conf_level) / 2
     lo = np.nanquantile(boots, a, axis=0)
     hi = np.nanquantile(boots, 1 - a, axis=0)
@@ -183,12 +180,8 @@ def compare_time_dependent_auc(
     r1 = time_dependent_auc((time, event), x1, times, n_boot=0)
     r2 = time_dependent_auc((time, event), x2, times, n_boot=0)
     rng = np.random.default_rng(random_state)
-    n = len(time)
-    diffs = np.empty((n_boot, len(r1.times)))
-    for b in range(n_boot):
-        i = rng.integers(0, n, n)
-        diffs[b] = (cumulative_dynamic_auc(time[i], event[i], x1[i], r1.times, method="ipcw")
-                    - cumulative_dynamic_auc(time[i], event[i], x2[i], r1.times, method="ipcw"))
+    both = bootstrap_ipcw_auc(time, event, [x1, x2], r1.times, n_boot, rng)
+    diffs = both[0] - both[1]
     a = (1 - conf_level) / 2
     d = r1.auc - r2.auc
     se = np.nanstd(diffs, axis=0, ddof=1)

@@ -8,7 +8,14 @@ set of Cox risk-set sums.
 import numpy as np
 import pytest
 
-from nomogram._survival import RiskSets, censoring_survival, km_steps, km_survival_at, step_function_at
+from nomogram._survival import (
+    RiskSets,
+    censoring_survival,
+    km_at_by_group,
+    km_steps,
+    km_survival_at,
+    step_function_at,
+)
 
 
 def _brute_km(time, event, t):
@@ -108,3 +115,26 @@ def test_risk_set_sums_equal_definition_with_one_tie_ordering():
     inc = 1.0 / S[:, 0]
     cum = rs.cumulative_at_rows(inc)
     np.testing.assert_allclose(cum, [inc[rs.event_times <= u].sum() for u in rs.time], rtol=1e-13)
+
+
+@pytest.mark.parametrize("t", [0.5, 7.0, 12.3, 24.0, 30.0])
+@pytest.mark.parametrize("extend", [False, True, "at_zero"])
+def test_km_at_by_group_equals_one_curve_per_group(t, extend):
+    time, event = _data(n=400, seed=3)
+    rng = np.random.default_rng(4)
+    groups = rng.integers(0, 9, len(time))
+    groups[groups == 7] = 6                      # group 7 empty
+    w = rng.integers(0, 3, len(time)).astype(float)
+    event[(groups == 2) & (time > 15)] = 1.0     # group 2's curve may reach 0
+    surv, se = km_at_by_group(time, event, groups, 9, t, weights=w, tol=1e-6, extend=extend)
+    for g in range(9):
+        s = (groups == g) & (w > 0)
+        if not s.any():
+            assert np.isnan(surv[g]) and np.isnan(se[g])
+            continue
+        steps = km_steps(time[s], event[s], w[s])
+        ext = bool(steps.surv[-1] == 0) if extend == "at_zero" else extend
+        want = steps.at(t, extend=ext, tol=1e-6)[0]
+        want_se = steps.at(t, np.sqrt(steps.var_cumhaz()), extend=ext, tol=1e-6, before=0.0)[0]
+        np.testing.assert_allclose(surv[g], want, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(se[g], want_se, rtol=1e-13, atol=0)

@@ -6,7 +6,7 @@ import pytest
 
 from nomogram.metrics import compare_concordance, harrell_c, uno_c
 
-from tests._reference import survival_metrics_reference
+from tests._reference import reference_json, survival_metrics_reference
 
 SCORES, REF, SKSURV = survival_metrics_reference()
 Y = SCORES[["time", "cens"]]
@@ -42,6 +42,61 @@ def test_harrell_c_equals_bruteforce_pairs_on_small_data_with_ties():
                 den += 1
                 num += 1.0 if x[i] > x[j] else 0.5 if x[i] == x[j] else 0.0
     assert harrell_c((t, e), x).concordance == pytest.approx(num / den, abs=1e-14)
+
+
+def concordance_large_data(n):
+    """The columns of tests/reference/survival_metrics/concordance_large.R (integer formulas of i)."""
+    i = np.arange(1, n + 1, dtype=float)
+    time = np.mod(i * 7919, 997) + 1
+    status = (np.mod(i * 31, 7) < 4).astype(float)
+    tied = np.floor_divide(1000 - time, 20) + 3 * np.mod(i, 11)
+    smooth = (1000 - time) + 3000 * np.mod(i * 2654435761, 2.0**31) / 2.0**31
+    return (time, status), {"tied": tied, "smooth": smooth}
+
+
+@pytest.mark.parametrize("n", [5000, 50000])
+@pytest.mark.parametrize("score", ["tied", "smooth"])
+def test_concordance_at_cohort_size_with_ties_equals_survival(n, score):
+    ref = reference_json("survival_metrics/concordance_large.json")[f"n{n}"][score]
+    y, scores = concordance_large_data(n)
+    h = harrell_c(y, scores[score])
+    np.testing.assert_allclose(h.concordance, ref["harrell"]["concordance"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h.se, ref["harrell"]["std_err"], rtol=0, atol=1e-10)
+    assert h.counts == ref["harrell"]["count"]
+    u = uno_c(y, scores[score], tau=ref["uno"]["tau"])
+    np.testing.assert_allclose(u.concordance, ref["uno"]["concordance"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(u.se, ref["uno"]["std_err"], rtol=0, atol=1e-10)
+
+
+def _bruteforce_counts(t, e, x, ew):
+    """Per-observation weighted (conc, disc, tied.x) pair counts by looping over all pairs."""
+    n = len(t)
+    per = np.zeros((n, 3))
+    for i in range(n):
+        if e[i] != 1 or ew[i] == 0:
+            continue
+        for j in range(n):
+            if t[j] > t[i] or (t[j] == t[i] and e[j] == 0):
+                k = 0 if x[i] > x[j] else 1 if x[i] < x[j] else 2
+                per[i, k] += ew[i]
+                per[j, k] += ew[i]
+    return per
+
+
+@pytest.mark.parametrize("kind", ["harrell", "uno"])
+def test_influence_counts_equal_bruteforce_pairs_with_ties(kind):
+    from nomogram.metrics._concordance import _event_weights, _pair_counts
+
+    rng = np.random.default_rng(11)
+    n = 80
+    t = rng.integers(1, 12, n).astype(float)
+    e = rng.integers(0, 2, n).astype(float)
+    x = rng.integers(0, 6, n).astype(float)
+    ew = _event_weights(t, e, kind, 9.0)
+    total, per = _pair_counts(t, e, x, ew)
+    want = _bruteforce_counts(t, e, x, ew)
+    np.testing.assert_allclose(per, want, rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(total[:3], want.sum(axis=0) / 2, rtol=1e-13)
 
 
 @pytest.mark.parametrize("key", ["lp1_1825", "lp2_1825", "lp2_1000", "pnodes_1825"])

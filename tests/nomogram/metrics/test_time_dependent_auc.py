@@ -90,3 +90,22 @@ def test_km_and_ipcw_curves_are_the_empirical_roc_without_censoring_before_t():
         np.testing.assert_allclose(sp, want_sp, rtol=0, atol=1e-12)
         auc = cumulative_dynamic_auc(time, event, score, [t], method=method)[0]
         assert auc == pytest.approx(roc_curve(case, score).auc, abs=1e-12)
+
+
+def test_bootstrap_by_reweighting_equals_resampled_rows():
+    """One ranking, frequency weights per resample: the AUCs of the copied rows, same random stream."""
+    from nomogram._time_dependent_roc import bootstrap_ipcw_auc, cumulative_dynamic_auc
+
+    rng = np.random.default_rng(0)
+    n = 300
+    t = rng.integers(1, 40, n).astype(float)
+    e = rng.integers(0, 2, n).astype(float)
+    x = rng.integers(0, 12, n) + 0.5 * (t < 15)
+    times = [8.0, 20.0, 39.0]
+    draw = np.random.default_rng(5)
+    want = []
+    for _ in range(30):
+        i = draw.integers(0, n, n)
+        want.append(cumulative_dynamic_auc(t[i], e[i], x[i], times))
+    got = bootstrap_ipcw_auc(t, e, [x], times, 30, np.random.default_rng(5), chunk=7)[0]
+    np.testing.assert_allclose(got, np.array(want), rtol=0, atol=1e-13)
