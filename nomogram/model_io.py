@@ -110,8 +110,8 @@ LEGACY_FORMAT = "nomofuse-model"
 #: Modules ``load_model`` may import to find the loader of a format's package (never a name from the file).
 _IMPORTABLE = {"nomogram": ("nomogram", "nomogram.features"),
                "imaging": ("imaging", "imaging.signature", "imaging.habitats"),
-               "pathology": ("pathology",), "fusion": ("fusion.models.labels", "fusion.models.network",
-                                                            "fusion.models.group")}
+               "pathology": ("pathology.signature", "pathology.pooling", "pathology.tiling"),
+               "fusion": ("fusion.models.labels", "fusion.models.network", "fusion.models.group")}
 
 
 # --------------------------------------------------------------------------- registry

@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from nomogram.checks import check_binary_y, check_is_fitted, check_option, check_survival_y
+from nomogram.exceptions import ModelFileError
+from nomogram.model_io import ModelFileMixin, ModelReader, write_model
 
 from .exceptions import PathologyError
 
@@ -176,7 +178,7 @@ def _as_bag(bag):
     return arr
 
 
-class AttentionMIL:
+class AttentionMIL(ModelFileMixin):
     """Gated attention MIL (ABMIL) slide model: a slide score and per-tile attention.
 
     Parameters
@@ -218,7 +220,9 @@ class AttentionMIL:
     >>> mil.attention(test_bags[0])                          # per-tile weights, sum 1
     """
 
-    FORMAT = "nomofuse.pathology.AttentionMIL"
+    _model_format = "nomofuse.pathology.AttentionMIL"
+    _model_version = 1
+    _model_wants_path = True  # the weights file lies beside the JSON
 
     def __init__(self, *, outcome="binary", hidden_dim=128, attention_dim=64, dropout=0.25, lr=1e-3,
                  weight_decay=1e-4, max_epochs=100, patience=10, validation_fraction=0.2,
@@ -390,48 +394,82 @@ class AttentionMIL:
         return pd.DataFrame({"mil_score": self.decision_function(bags)})
 
     # ------------------------------------------------------------ files
-    def to_json(self, path) -> str:
-        """Write ``path`` (JSON config) and ``<stem>.pt`` beside it (tensor-only state dict)."""
-        import torch
+    def to_dict(self, weights=None) -> dict:
+        """The model-file content; ``weights`` is the state-dict file :meth:`to_json` wrote."""
+        check_is_fitted(self, "model_")
+        if weights is None:
+            raise ValueError("AttentionMIL.to_dict: the model file names its weights file; save it with "
+                             "to_json(path), which writes <stem>.pt beside the JSON.")
+        weights = Path(weights)
+        return {**self._model_header(), "params": self.get_params(),
+                "feature_dim": int(self.feature_dim_), "best_epoch": int(self.best_epoch_),
+                "n_train": int(self.n_train_), "n_val": int(self.n_val_),
+                "history": self.history_.to_dict(orient="list"),
+                "weights": {"file": weights.name, "sha256": _sha256(weights)}}
 
-        from ._model_file import write_json_model
+    def to_json(self, path):
+        """Write ``path`` (versioned, checksummed JSON) and ``<stem>.pt`` beside it (tensor-only state dict).
+
+        Load it with :func:`nomogram.load_model` (or :meth:`from_json`); the
+        state dict is read with ``weights_only=True``. Returns the path.
+        """
+        import torch
 
         check_is_fitted(self, "model_")
+        if path is None or _is_json_text(path):
+            raise ValueError("AttentionMIL.to_json: give a path; the weights are written beside it (<stem>.pt).")
         path = Path(path)
         weights = path.with_suffix(".pt")
-        torch.save({k: v.contiguous() for k, v in self.model_.state_dict().items()}, weights)
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-        d = {"format": self.FORMAT, "version": 1, "params": self.get_params(),
-             "feature_dim": self.feature_dim_, "best_epoch": int(self.best_epoch_),
-             "n_train": self.n_train_, "n_val": self.n_val_,
-             "history": self.history_.to_dict(orient="list"),
-             "weights": weights.name, "weights_sha256": digest}
-        return write_json_model(d, path)
+        torch.save({k: v.detach().contiguous() for k, v in self.model_.state_dict().items()}, weights)
+        return write_model(self.to_dict(weights), path)
 
     @classmethod
-    def from_json(cls, path) -> "AttentionMIL":
-        """Load a model written by :meth:`to_json` (state dict read with ``weights_only=True``)."""
+    def _from_model_dict(cls, data: dict, source: str, path=None) -> "AttentionMIL":
         import torch
 
-        from nomogram.exceptions import ModelFileError
-
-        from ._model_file import read_json_model
-
-        path = Path(path)
-        d = read_json_model(path, cls.FORMAT, 1, "AttentionMIL.from_json")
-        weights = path.parent / d["weights"]
+        r = ModelReader(data, source)
+        w = r.sub("weights")
+        name, digest = w.get("file", str), w.get("sha256", str)
+        if path is None:
+            r.fail("names a weights file, found beside the JSON file: load the model from its path, not "
+                   "from JSON text.", "weights")
+        if Path(name).name != name:
+            w.fail(f"must be a file name beside the JSON; got {name!r}.", "file")
+        weights = Path(path).parent / name
         if not weights.is_file():
-            raise ModelFileError(f"AttentionMIL.from_json: the weights file {str(weights)!r} named in "
-                                 f"{str(path)!r} is missing; keep the .pt beside the .json.")
-        if hashlib.sha256(weights.read_bytes()).hexdigest() != d["weights_sha256"]:
-            raise ModelFileError(f"AttentionMIL.from_json: {str(weights)!r} does not match the checksum "
-                                 f"in {str(path)!r}; the weights were changed or belong to another model.")
-        obj = cls(**d["params"])
-        model = _gated_attention_module(int(d["feature_dim"]), int(obj.hidden_dim),
-                                        int(obj.attention_dim), float(obj.dropout))
-        model.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
+            raise ModelFileError(f"{source}: the weights file '{weights}' named in the file is missing; "
+                                 "keep the .pt beside the .json.")
+        if _sha256(weights) != digest:
+            raise ModelFileError(f"{source}: '{weights}' does not match the SHA-256 recorded in the file; "
+                                 "the weights were changed or belong to another model.")
+        params = r.get("params", dict)
+        try:
+            obj = cls(**params)
+        except TypeError as err:
+            r.fail(f"does not fit AttentionMIL: {err}.", "params")
+        dim = r.get("feature_dim", int)
+        if dim < 1:
+            r.fail(f"must be >= 1; got {dim}.", "feature_dim")
+        model = _gated_attention_module(dim, int(obj.hidden_dim), int(obj.attention_dim), float(obj.dropout))
+        try:
+            model.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
+        except (RuntimeError, ValueError) as err:
+            raise ModelFileError(f"{source}: the weights in '{weights}' do not fit the config ({err}).") from err
         model.eval()
-        obj.model_, obj.feature_dim_ = model, int(d["feature_dim"])
-        obj.best_epoch_, obj.n_train_, obj.n_val_ = d["best_epoch"], d["n_train"], d["n_val"]
-        obj.history_ = pd.DataFrame(d["history"])
+        obj.model_, obj.feature_dim_ = model, dim
+        obj.best_epoch_, obj.n_train_, obj.n_val_ = (r.get("best_epoch", int), r.get("n_train", int),
+                                                     r.get("n_val", int))
+        obj.history_ = r.frame("history")
         return obj
+
+
+def _is_json_text(source) -> bool:
+    return isinstance(source, str) and source.lstrip()[:1] in ("{", "[")
+
+
+def _sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

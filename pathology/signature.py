@@ -1,7 +1,7 @@
 """The path-score: the one signature builder of :mod:`nomogram.features`, tuned for deep features.
 
-:class:`PathologySignature` *is* the builder that makes the rad-score
-(:class:`nomogram.features.ImagingSignature`: variance filter, Spearman
+:class:`PathologySignature` *is* the modality-free builder
+(:class:`nomogram.features.Signature`, which also makes the rad-score: variance filter, Spearman
 redundancy filter, univariate screen, mRMR, cross-validated LASSO with the
 1-SE rule, feature cap), not a copy of it. It changes the defaults for
 pooled deep features (hundreds to thousands of correlated columns, no
@@ -15,27 +15,25 @@ test-retest ICC) and adds one optional step before them:
   is still a linear formula of the original features (the PCA is linear).
 
 The path-score is the column ``path_score``; :meth:`formula` prints
-"Path-score = ...". ComBat (:class:`nomogram.features.ComBat`) removes
+"Path-score = ...". Model files are ``nomofuse.pathology.PathologySignature``
+(version 1), read by :func:`nomogram.load_model`. ComBat (:class:`nomogram.features.ComBat`) removes
 scanner or staining-centre effects from pooled features in the same
 ``Pipeline`` as with radiomics.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
 from nomogram.checks import check_dataframe, check_is_fitted
-from nomogram.features import ImagingSignature
+from nomogram.features import Signature
+from nomogram.model_io import ModelReader
 
 __all__ = ["PathologySignature"]
 
-_FORMAT = "nomofuse.pathology.PathologySignature"
 
-
-class PathologySignature(ImagingSignature):
+class PathologySignature(Signature):
     """Path-score from pooled slide features: optional PCA, then the rad-score builder.
 
     Parameters
@@ -46,8 +44,9 @@ class PathologySignature(ImagingSignature):
         fewest components explaining that share of the variance, None no PCA.
     outcome, variance_threshold, redundancy_threshold, univariate_test,
     univariate_alpha, n_mrmr, cv, n_lambdas, lambda_min_ratio, one_se,
-    max_features, random_state, icc_table, icc_kind, icc_threshold
-        As :class:`nomogram.features.ImagingSignature`; ``icc_table`` defaults to None.
+    max_features, random_state, icc_table, icc_kind, icc_threshold, name
+        As :class:`nomogram.features.Signature`; ``icc_table`` defaults to None,
+        ``name`` (the score column) to ``"path_score"``.
 
     Attributes
     ----------
@@ -67,16 +66,21 @@ class PathologySignature(ImagingSignature):
     0       -0.71
     """
 
+    _model_format = "nomofuse.pathology.PathologySignature"
+    _model_version = 1
+    _default_name = "path_score"
+
     def __init__(self, *, n_components=None, outcome="binary", icc_table=None, icc_kind="ICC(3,1)",
                  icc_threshold=0.75, variance_threshold=0.0, redundancy_threshold=0.9,
                  univariate_test="mannwhitney", univariate_alpha=0.05, n_mrmr=20, cv=10, n_lambdas=50,
-                 lambda_min_ratio=1e-3, one_se=True, max_features="auto", random_state=0):
+                 lambda_min_ratio=1e-3, one_se=True, max_features="auto", random_state=0,
+                 name=None):
         super().__init__(outcome=outcome, icc_table=icc_table, icc_kind=icc_kind,
                          icc_threshold=icc_threshold, variance_threshold=variance_threshold,
                          redundancy_threshold=redundancy_threshold, univariate_test=univariate_test,
                          univariate_alpha=univariate_alpha, n_mrmr=n_mrmr, cv=cv, n_lambdas=n_lambdas,
                          lambda_min_ratio=lambda_min_ratio, one_se=one_se, max_features=max_features,
-                         random_state=random_state)
+                         random_state=random_state, name=name)
         self.n_components = n_components
 
     # ------------------------------------------------------------ PCA
@@ -147,19 +151,10 @@ class PathologySignature(ImagingSignature):
         Xs.columns = [str(c) for c in Xs.columns]
         return super().decision_function(self._pca_apply(Xs))
 
-    def transform(self, X) -> pd.DataFrame:
-        """Path-score as a one-column DataFrame ``path_score`` with the index of X."""
-        return pd.DataFrame({"path_score": self.decision_function(X)}, index=X.index)
-
-    def formula(self, digits: int | None = 3) -> str:
-        """The path-score formula (on the principal components when a PCA is used)."""
-        return "Path-score" + super().formula(digits)[len("Rad-score"):]
-
     # ------------------------------------------------------------ JSON
     def to_dict(self) -> dict:
+        """The model file's content: the builder's fields plus ``n_components`` and the PCA."""
         d = super().to_dict()
-        d["format"] = _FORMAT
-        d["params"]["n_components"] = self.n_components
         if self.n_components is not None:
             d["feature_names_in"] = [str(c) for c in self.feature_names_in_]
             d["pca"] = {"mean": self.pca_mean_.tolist(), "scale": self.pca_scale_.tolist(),
@@ -169,29 +164,33 @@ class PathologySignature(ImagingSignature):
         return d
 
     @classmethod
-    def from_json(cls, source) -> "PathologySignature":
-        """Rebuild a fitted path-score from :meth:`to_json` output (a path or the text)."""
-        from ._model_file import read_json_model
-
-        d = read_json_model(source, _FORMAT, 1, "PathologySignature.from_json")
-        pca = d.pop("pca", None)
-        names_in = d["feature_names_in"]
-        base = dict(d, format="nomofuse.imaging.ImagingSignature")  # the builder's own format
-        if pca is not None:
-            base["feature_names_in"] = list(d["mean"])  # the builder's inputs were the PCs
-        obj = super().from_json(json.dumps(base))
-        obj.feature_names_in_ = np.asarray(names_in, dtype=object)
-        obj.n_features_in_ = len(names_in)
-        if pca is not None:
-            names = [f"pc_{i + 1:03d}" for i in range(len(pca["components"]))]
-            obj.pca_mean_ = pd.Series(pca["mean"], index=pca["features"], dtype=float)
-            obj.pca_scale_ = pd.Series(pca["scale"], index=pca["features"], dtype=float)
-            obj.pca_components_ = pd.DataFrame(pca["components"], index=names, columns=pca["features"])
-            obj.pca_explained_variance_ratio_ = pd.Series(pca["explained_variance_ratio"], index=names)
-            L = obj.pca_components_.loc[obj.features_]
-            w = (obj.coef_.to_numpy() @ L.to_numpy()) / obj.pca_scale_.to_numpy()
-            obj.coef_original_ = pd.Series(w, index=L.columns, name="coef")
-            obj.intercept_original_ = float(obj.intercept_ - w @ obj.pca_mean_.to_numpy())
-        else:
+    def _from_model_dict(cls, d: dict, source: str) -> "PathologySignature":
+        obj = super()._from_model_dict(d, source)
+        r = ModelReader(d, source)
+        pca = r.sub("pca", optional=True)
+        if (pca is None) != (obj.n_components is None):
+            r.fail("must be present exactly when params.n_components is set.", "pca")
+        if pca is None:
             obj.coef_original_, obj.intercept_original_ = obj.coef_, obj.intercept_
+            return obj
+        feats = pca.strings("features")
+        p = len(feats)
+        comps = pca.array("components", ndim=2, finite=True)
+        if comps.ndim != 2 or comps.shape[1] != p or len(comps) == 0:
+            pca.fail(f"must be a (n_components, {p}) matrix; got shape {comps.shape}.", "components")
+        names = [f"pc_{i + 1:03d}" for i in range(len(comps))]
+        if [f for f in obj.features_ if f not in names]:
+            r.fail(f"names features that are not principal components {names[:3]}...", "features")
+        scale = pca.array("scale", finite=True, shape=(p,))
+        if not (scale > 0).all():
+            pca.fail("must hold positive numbers.", "scale")
+        obj.pca_mean_ = pd.Series(pca.array("mean", finite=True, shape=(p,)), index=feats)
+        obj.pca_scale_ = pd.Series(scale, index=feats)
+        obj.pca_components_ = pd.DataFrame(comps, index=names, columns=feats)
+        obj.pca_explained_variance_ratio_ = pd.Series(
+            pca.array("explained_variance_ratio", finite=True, shape=(len(names),)), index=names)
+        L = obj.pca_components_.loc[obj.features_]
+        w = (obj.coef_.to_numpy() @ L.to_numpy()) / obj.pca_scale_.to_numpy()
+        obj.coef_original_ = pd.Series(w, index=L.columns, name="coef")
+        obj.intercept_original_ = float(obj.intercept_ - w @ obj.pca_mean_.to_numpy())
         return obj

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nomogram.model_io import ModelFileMixin, ModelReader
+
 from .exceptions import TilingError, _where
 from .slide import SlideInfo, best_level, read_region_rgb
 
@@ -190,7 +192,7 @@ def read_tile(slide, grid: TileGrid, index: int) -> np.ndarray:
     return np.asarray(img)
 
 
-class MacenkoNormalizer:
+class MacenkoNormalizer(ModelFileMixin):
     r"""Macenko stain normalisation, fitted on reference tiles, saved as JSON.
 
     Optical density ``OD = -log((I + 1) / I0)``; pixels with any channel's OD
@@ -225,7 +227,8 @@ class MacenkoNormalizer:
     quantitative analysis. IEEE ISBI 2009:1107-1110.
     """
 
-    FORMAT = "nomofuse.pathology.MacenkoNormalizer"
+    _model_format = "nomofuse.pathology.MacenkoNormalizer"
+    _model_version = 1
 
     def __init__(self, io: float = 240.0, alpha: float = 1.0, beta: float = 0.15):
         self.io = io
@@ -286,24 +289,19 @@ class MacenkoNormalizer:
             from nomogram.exceptions import NotFittedError
 
             raise NotFittedError("This MacenkoNormalizer instance is not fitted yet; call fit first.")
-        return {"format": self.FORMAT, "version": 1,
+        return {**self._model_header(),
                 "params": {"io": self.io, "alpha": self.alpha, "beta": self.beta},
                 "stain_matrix": self.stain_matrix_.tolist(),
                 "max_concentrations": self.max_concentrations_.tolist()}
 
-    def to_json(self, path=None) -> str:
-        """JSON text of the fitted normaliser (also written to ``path``, UTF-8, when given)."""
-        from ._model_file import write_json_model
-
-        return write_json_model(self.to_dict(), path)
-
     @classmethod
-    def from_json(cls, source) -> "MacenkoNormalizer":
-        """Read :meth:`to_json` output (a path or the text)."""
-        from ._model_file import read_json_model
-
-        d = read_json_model(source, cls.FORMAT, 1, "MacenkoNormalizer.from_json")
-        obj = cls(**d["params"])
-        obj.stain_matrix_ = np.asarray(d["stain_matrix"], dtype=np.float64).reshape(3, 2)
-        obj.max_concentrations_ = np.asarray(d["max_concentrations"], dtype=np.float64).reshape(2)
+    def _from_model_dict(cls, d: dict, source: str) -> "MacenkoNormalizer":
+        r = ModelReader(d, source)
+        params = r.get("params", dict)
+        try:
+            obj = cls(**params)
+        except TypeError as err:
+            r.fail(f"does not fit MacenkoNormalizer: {err}.", "params")
+        obj.stain_matrix_ = r.array("stain_matrix", ndim=2, finite=True, shape=(3, 2))
+        obj.max_concentrations_ = r.array("max_concentrations", finite=True, shape=(2,))
         return obj

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..exceptions import OutputError
 from .cohort_command import CohortCommand, CohortJob, UsageError
 
 _EPILOG = """\
@@ -155,25 +156,31 @@ class SlidesCommand(CohortCommand):
                     "encoder_config": repr(cfg) if cfg else f"timm:{args.encoder}"})
         return CohortJob(kwargs=kwargs, key_params=key, versions=self.versions(VERSIONED))
 
-    def run(self, args) -> int:
-        status = super().run(args)
+    def finish(self, args, result) -> None:
+        """Write ``<out stem>.patients.<suffix>`` (one row per patient) under the output lock."""
+        import io
+
+        from pathology.cohort import patient_table
+
+        from ..cohort.cache import atomic_write_bytes
+
+        if result.n_succeeded == 0:
+            return  # no table written: an earlier run's patient table is left as it was
         out = Path(args.out)
-        if status in (0, 2) and out.is_file():
-            import pandas as pd
-
-            from pathology.cohort import patient_table
-
-            slides = pd.read_parquet(out) if out.suffix.lower() == ".parquet" else pd.read_csv(out)
-            patients = patient_table(slides)
-            dest = out.with_name(out.stem + ".patients" + out.suffix)
-            tmp = dest.with_name(dest.name + ".tmp")
-            if dest.suffix.lower() == ".parquet":
-                patients.to_parquet(tmp, index=False)
-            else:
-                patients.to_csv(tmp, index=False)
-            tmp.replace(dest)
-            print(f"patients: {dest} ({len(patients)} rows)")
-        return status
+        patients = patient_table(result.features)
+        dest = out.with_name(out.stem + ".patients" + out.suffix)
+        if dest.suffix.lower() == ".parquet":
+            buf = io.BytesIO()
+            patients.to_parquet(buf, index=False)
+            data = buf.getvalue()
+        else:
+            data = patients.to_csv(index=False).encode("utf-8")
+        try:
+            atomic_write_bytes(dest, data)
+        except OSError as exc:
+            raise OutputError(f"cannot write the patient table '{dest}' ({exc.strerror or exc}); the "
+                              "slide table was written, so the same command computes nothing again.") from exc
+        print(f"patients: {dest} ({len(patients)} rows)")
 
 
 COMMAND = SlidesCommand()

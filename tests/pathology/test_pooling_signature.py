@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from nomogram.features import ImagingSignature
+from nomogram import load_model
+from nomogram.exceptions import ModelFileError
+from nomogram.features import Signature
 from pathology import AttentionMIL, PathologySignature, RunningPool, pool_features
 
 
@@ -61,8 +63,13 @@ def test_mil_is_seeded_and_round_trips_without_pickle(mil, mil_data, tmp_path):
     assert (tmp_path / "mil.pt").is_file()
     back = AttentionMIL.from_json(tmp_path / "mil.json")
     np.testing.assert_array_equal(back.decision_function(te), mil.decision_function(te))
+    via_loader = load_model(tmp_path / "mil.json")
+    assert isinstance(via_loader, AttentionMIL)
+    np.testing.assert_array_equal(via_loader.decision_function(te), mil.decision_function(te))
+    with pytest.raises(ModelFileError, match="from its path"):
+        load_model((tmp_path / "mil.json").read_text())
     (tmp_path / "mil.pt").write_bytes((tmp_path / "mil.pt").read_bytes()[:-8] + b"\0" * 8)
-    with pytest.raises(Exception, match="checksum"):
+    with pytest.raises(ModelFileError, match="SHA-256"):
         AttentionMIL.from_json(tmp_path / "mil.json")
 
 
@@ -86,7 +93,7 @@ def _pooled(rng, n=120, p=60):
 def test_path_score_is_the_rad_score_builder():
     X, y = _pooled(np.random.default_rng(0))
     path = PathologySignature(cv=5, n_mrmr=10).fit(X, y)
-    rad = ImagingSignature(cv=5, n_mrmr=10).fit(X, y)
+    rad = Signature(cv=5, n_mrmr=10).fit(X, y)
     pd.testing.assert_series_equal(path.coef_, rad.coef_)
     assert list(path.transform(X).columns) == ["path_score"]
     assert path.formula().startswith("Path-score = ")
@@ -105,6 +112,14 @@ def test_path_score_with_pca_is_linear_in_the_features_and_round_trips(tmp_path)
     back = PathologySignature.from_json(sig.to_json(tmp_path / "sig.json"))
     np.testing.assert_allclose(back.decision_function(X), score, rtol=0, atol=1e-12)
     import json
-    assert json.loads((tmp_path / "sig.json").read_text())["format"] == "nomofuse.pathology.PathologySignature"
+    d = json.loads((tmp_path / "sig.json").read_text())
+    assert d["format"] == "nomofuse.pathology.PathologySignature" and "sha256" in d and "pca" in d
+    loaded = load_model(tmp_path / "sig.json")
+    assert isinstance(loaded, PathologySignature)
+    np.testing.assert_allclose(loaded.decision_function(X), score, rtol=0, atol=1e-12)
+    pd.testing.assert_series_equal(loaded.coef_original_, sig.coef_original_, rtol=1e-12)
+    d["pca"]["scale"][0] = 2.0  # edited by hand: the checksum refuses it
+    with pytest.raises(ModelFileError, match="SHA-256|checksum"):
+        load_model(json.dumps(d))
     with pytest.raises(ValueError, match="n_components"):
         PathologySignature(n_components=-1).fit(X, y)
