@@ -157,12 +157,13 @@ def _ipcw_auc_rows(time, event, vid, K, times, W) -> np.ndarray:
     return out
 
 
-def bootstrap_ipcw_auc(time, event, scores, times, n_boot: int, rng, chunk: int = 64) -> np.ndarray:
+def bootstrap_ipcw_auc(time, event, scores, times, n_boot: int, rng, chunk: int | None = None) -> np.ndarray:
     """IPCW AUC(t) of each score on ``n_boot`` bootstrap resamples of the patients.
 
     A resample is ``rng.integers(0, n, n)`` (the rows drawn), used as
     frequency weights: the scores are ranked once and each resample only
-    reweights (:func:`_ipcw_auc_rows`), ``chunk`` resamples at a time.
+    reweights (:func:`_ipcw_auc_rows`), ``chunk`` resamples at a time
+    (default: about 2 million weights, i.e. 40 resamples of 50,000 patients).
 
     Returns
     -------
@@ -172,6 +173,7 @@ def bootstrap_ipcw_auc(time, event, scores, times, n_boot: int, rng, chunk: int 
     times = np.atleast_1d(np.asarray(times, dtype=float))
     n = len(time)
     ranked = [np.unique(x, return_inverse=True) for x in scores]
+    chunk = max(1, 2_000_000 // max(n, 1)) if chunk is None else chunk
     out = np.empty((len(scores), n_boot, len(times)))
     for a in range(0, n_boot, chunk):
         b = min(n_boot, a + chunk)

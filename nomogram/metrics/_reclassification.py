@@ -210,8 +210,10 @@ def _check_survival_risks(y, risk_old, risk_new, t, caller):
 def _bootstrap_patients(statistic, n, n_boot, conf_level, random_state, caller):
     """Percentile bootstrap over patients of a statistic of 3 values.
 
-    ``statistic(i)`` computes the 3 values on the resampled rows ``i`` (``n``
-    draws with replacement from ``0..n-1``). Returns ``(boots, se, lower,
+    Resample ``b`` draws ``n`` rows with replacement from ``0..n-1``
+    (``rng.integers(0, n, n)``) and is passed on as frequency weights:
+    ``statistic(W)`` computes the 3 values under each row of weights ``W``
+    (b, n), about 2 million weights at a time. Returns ``(boots, se, lower,
     upper, n_boot)``: the ``(n_boot, 3)`` replicates, their SD (ddof=1) and
     ``conf_level`` percentile interval (NaN replicates ignored), and the
     number of resamples; with ``n_boot`` 0 or None, ``(None, nan, nan, nan, 0)``.
@@ -222,31 +224,31 @@ def _bootstrap_patients(statistic, n, n_boot, conf_level, random_state, caller):
     n_boot = _check_n_boot(n_boot, caller)
     rng = np.random.default_rng(random_state)
     boots = np.empty((n_boot, 3))
-    for b in range(n_boot):
-        boots[b] = statistic(rng.integers(0, n, n))
+    chunk = max(1, 2_000_000 // max(n, 1))
+    for a in range(0, n_boot, chunk):
+        b = min(n_boot, a + chunk)
+        W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(a, b)]).astype(float)
+        boots[a:b] = statistic(W)
     a = (1 - conf_level) / 2
     lo, hi = np.nanquantile(boots, a, axis=0), np.nanquantile(boots, 1 - a, axis=0)
     se = np.nanstd(boots, axis=0, ddof=1)
     return boots, se, lo, hi, n_boot
 
 
-def _km_at(time, event, t):
-    """Kaplan-Meier S(t), the last value carried beyond follow-up (1 for no patients).
+def _km_nri(time, event, up, down, t, W):
+    """KM NRI (overall, events, non-events) under each row of frequency weights ``W`` (b, n): (b, 3).
 
-    ``extend=True`` of :mod:`nomogram._survival`: a bootstrap "up" or "down"
-    group may have no follow-up reaching ``t``.
+    Kaplan-Meier S(t) with the last value carried beyond follow-up (1 for no
+    patients; ``extend=True`` of :mod:`nomogram._survival`): a bootstrap "up"
+    or "down" group may have no follow-up reaching ``t``.
     """
-    return float(km_survival_at(time, event, t, extend=True)[0])
-
-
-def _km_nri(time, event, up, down, t):
-    p_up, p_down = up.mean(), down.mean()
-    s_all = _km_at(time, event, t)
-    s_up = _km_at(time[up], event[up], t)
-    s_down = _km_at(time[down], event[down], t)
+    N = W.sum(axis=1)
+    p_up, p_down = (W @ up) / N, (W @ down) / N
+    s_all, s_up, s_down = (km_survival_at(time, event, t, weights=w, extend=True, chunk=len(W))[:, 0]
+                           for w in (W, W * up, W * down))
     ev = ((1 - s_up) * p_up - (1 - s_down) * p_down) / (1 - s_all)
     ne = (s_down * p_down - s_up * p_up) / s_all
-    return ev + ne, ev, ne
+    return np.stack([ev + ne, ev, ne], axis=1)
 
 
 @dataclass
@@ -344,25 +346,29 @@ def survival_nri(
         up, down, kind = k1 > k0, k1 < k0, "categorical"
     else:
         up, down, kind, c = p1 > p0, p1 < p0, "continuous", None
-    est = np.array(_km_nri(time, event, up, down, t))
+    up, down = up.astype(float), down.astype(float)
+    est = _km_nri(time, event, up, down, t, np.ones((1, len(time))))[0]
     boots, se, lo, hi, n_boot = _bootstrap_patients(
-        lambda i: _km_nri(time[i], event[i], up[i], down[i], t), len(time), n_boot, conf_level,
+        lambda W: _km_nri(time, event, up, down, t, W), len(time), n_boot, conf_level,
         random_state, caller)
     table = pd.DataFrame({"estimate": est, "se": se, "lower": lo, "upper": hi},
                          index=["NRI", "NRI events", "NRI non-events"])
     return SurvivalNriResult(t, kind, table, c, n_boot, conf_level, boots)
 
 
-def _ipcw_idi(time, event, p0, p1, t):
+def _ipcw_idi(time, event, p0, p1, t, W):
+    """IPCW IDI (overall, events, non-events) under each row of frequency weights ``W`` (b, n): (b, 3)."""
     case = (time <= t) & (event == 1)
     ctrl = time > t
-    if not case.any() or not ctrl.any():
-        return np.full(3, np.nan)
-    w = 1.0 / censoring_survival(time, event).at(time[case])
-    d = p1 - p0
-    ev = np.sum(w * d[case]) / w.sum()
-    ne = d[ctrl].mean()
-    return np.array([ev - ne, ev, -ne])
+    G = censoring_survival(time, event, W).at(time[case], extend=True)      # (b, n_case)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(W[:, case] > 0, W[:, case] / G, 0.0)
+        d = p1 - p0
+        ev = (w @ d[case]) / w.sum(axis=1)
+        ne = (W[:, ctrl] @ d[ctrl]) / W[:, ctrl].sum(axis=1)
+    out = np.stack([ev - ne, ev, -ne], axis=1)
+    out[(w.sum(axis=1) == 0) | (W[:, ctrl].sum(axis=1) == 0)] = np.nan
+    return out
 
 
 @dataclass
@@ -452,9 +458,9 @@ def survival_idi(
     time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, horizon, caller)
     if not ((time <= t) & (event == 1)).any():
         raise ValueError(f"{caller}: no event by horizon={t}; choose a later horizon.")
-    est = _ipcw_idi(time, event, p0, p1, t)
+    est = _ipcw_idi(time, event, p0, p1, t, np.ones((1, len(time))))[0]
     boots, se, lo, hi, n_boot = _bootstrap_patients(
-        lambda i: _ipcw_idi(time[i], event[i], p0[i], p1[i], t), len(time), n_boot, conf_level,
+        lambda W: _ipcw_idi(time, event, p0, p1, t, W), len(time), n_boot, conf_level,
         random_state, caller)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = est / se
