@@ -9,6 +9,8 @@ was expected and what was received, and gives the fix.
 
 from __future__ import annotations
 
+from nomogram.exceptions import MissingDependencyError
+
 __all__ = [
     "ImagingError",
     "ImageReadError",
@@ -39,8 +41,11 @@ class DicomTagError(ImagingError):
     """A DICOM attribute needed for a computation (e.g. SUV) is missing or invalid."""
 
 
-class MissingOptionalDependencyError(ImportError):
-    """An optional package is needed; the message names the pip extra to install."""
+class MissingOptionalDependencyError(MissingDependencyError):
+    """An optional package is needed; the message names the pip extra to install.
+
+    The imaging name of :class:`nomogram.exceptions.MissingDependencyError`.
+    """
 
 
 def _where(path=None, case_id=None) -> str:
