@@ -115,6 +115,38 @@ def evaluate(cfg: StudyConfig, out: Path, groups: dict, X_all: pd.DataFrame, y_a
     # -- per cancer type
     if cfg.cancer_type is not None:
         files += _per_cancer(cfg, out, comp, data, ids, split_names, reference, horizon)
+    # -- attention heatmaps of a few slides
+    if (cfg.pathology is not None and slides is not None and int(cfg.pathology.heatmaps) > 0
+            and "path" in slides.columns):
+        files += _heatmaps(cfg, out, slides, data, y_all, ids, split_names, log)
+    return files
+
+
+def _heatmaps(cfg, out, slides, data, y_all, ids, split_names, log) -> list[Path]:
+    """Gated attention MIL trained on the training slides; its attention over a few test slides."""
+    from pathology import AttentionHeatmapDisplay, AttentionMIL, load_features
+
+    from .pipeline import _savefig
+
+    train = slides[slides["patient_id"].isin(ids["train"])]
+    bags = [np.asarray(load_features(h).features, dtype=np.float32) for h in train["h5"]]
+    if cfg.survival:
+        y = y_all.loc[train["patient_id"], ["time", "event"]].reset_index(drop=True)
+    else:
+        y = y_all.loc[train["patient_id"]].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mil = AttentionMIL(outcome="survival" if cfg.survival else "binary", random_state=int(cfg.splits.seed),
+                           max_epochs=40).fit(bags, y)
+    split = next((s for s in ("external", "internal test") if s in split_names), "train")
+    pool = slides[slides["patient_id"].isin(ids[split])].sort_values("n_tiles", ascending=False)
+    files = []
+    for row in pool.head(int(cfg.pathology.heatmaps)).itertuples():
+        disp = AttentionHeatmapDisplay.from_estimator(mil, row.path, row.h5).plot()
+        disp.ax_.set_title(f"{row.case_id} ({split}): attention of the MIL model trained on the training split",
+                           fontsize=9)
+        files += _savefig(disp.figure_, out / "figures" / f"heatmap_{_slug(row.case_id)}")
+    log(f"evaluation: attention heatmaps of {min(len(pool), int(cfg.pathology.heatmaps))} {split} slides")
     return files
 
 
@@ -139,9 +171,16 @@ def _validation(cfg, out, groups, X_train, y_train, log) -> list[Path]:
             Xk = X_train.loc[m, g.factors_[key]]
             yk = y_train[m].reset_index(drop=True) if survival else y_train[m]
             keys_train[(name, key)] = (Xk, yk)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = validate(sub, Xk, yk, B=int(v.n_boot), random_state=seed)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = validate(sub, Xk, yk, B=int(v.n_boot), random_state=seed)
+            except (ValueError, np.linalg.LinAlgError) as err:
+                rows.append({"model": name, "cancer type model": key, "n": int(m.sum()), "index": "not computed",
+                             "apparent": np.nan, "optimism": np.nan, "corrected": np.nan, "resamples": 0,
+                             "note": str(err)})
+                log(f"evaluation: validation of '{name}' ({key}) not computed: {err}")
+                continue
             t = res.table
             for index in t.index:
                 rows.append({"model": name, "cancer type model": key, "n": int(m.sum()),
@@ -163,10 +202,16 @@ def _validation(cfg, out, groups, X_train, y_train, log) -> list[Path]:
     for ax, key in zip(axes[0], keys):
         Xk, yk = keys_train[(screen, key)]
         kw = {"u": _horizon(cfg)} if survival else {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cal = calibrate(groups[screen].models_[key], Xk, yk, B=int(v.n_boot), random_state=seed, **kw)
-        CalibrationDisplay.from_result(cal, ax=ax)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cal = calibrate(groups[screen].models_[key], Xk, yk, B=int(v.n_boot), random_state=seed, **kw)
+            CalibrationDisplay.from_result(cal, ax=ax)
+        except (ValueError, np.linalg.LinAlgError) as err:  # e.g. too few patients for the smoother's grid
+            ax.text(0.5, 0.5, f"not computed for {len(Xk)} patients:\n{str(err)[:80]}", ha="center",
+                    va="center", fontsize=8, wrap=True, transform=ax.transAxes)
+            ax.set_axis_off()
+            log(f"evaluation: calibration of '{screen}' ({key}) not computed: {err}")
         ax.set_title(f"{key} (training, bootstrap)", fontsize=10)
     fig.suptitle(f"Calibration of '{screen}' on the training split (B = {v.n_boot})", fontsize=11)
     fig.tight_layout()
