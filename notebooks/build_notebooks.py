@@ -71,7 +71,7 @@ X5, y5 = X[known], ((d["time"] < 1825) & (d["event"] == 1))[known].astype(int)
 logit = LogisticNomogram(splines={"age": 4, "pnodes": 3}).fit(X5, y5)
 risk5 = logit.predict_proba(X5)[:, 1]
 print(roc_auc_ci(y5, risk5).summary())
-_ = RocDisplay.from_predictions(y5, risk5, name="5-year recurrence")"""),
+_ = RocDisplay.from_predictions(y5, risk5, name="5-year recurrence", random_state=1)"""),
     ("md", "## Clinical usefulness: decision curve for 5-year recurrence (survival DCA)"),
     ("code", """risk_cox = 1 - cox.predict_survival(X, times=[1825]).iloc[:, 0].to_numpy()
 dca = decision_curve(y, {"Cox nomogram": risk_cox}, horizon=1825, thresholds=np.arange(5, 76) / 100)
