@@ -19,7 +19,7 @@ import importlib
 import sys
 
 # Module names under fusion.commands, in the order --help lists them.
-COMMANDS = ["example", "radiomics", "slides", "predict", "export"]
+COMMANDS = ["demo", "run", "screen", "predict", "export", "radiomics", "slides", "example"]
 
 _DESCRIPTION = """\
 Imaging, pathology and clinical data fused into validated nomograms.

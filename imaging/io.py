@@ -45,16 +45,17 @@ _SWAPPED = ("check that the image and the mask are not swapped (in a manifest: t
 
 
 def _require(module: str, extra: str, purpose: str):
-    """Import ``module`` or raise an error naming the pip extra that provides it."""
-    import importlib
+    """Import ``module`` or raise an error naming the pip extra that provides it.
+
+    The message is :func:`nomogram.checks.require`'s one line (``pip install "nomofuse[extra]"``).
+    """
+    from nomogram.checks import require
+    from nomogram.exceptions import MissingDependencyError
 
     try:
-        return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingOptionalDependencyError(
-            f"{purpose} needs the optional package {module!r}, which is not installed. "
-            f"Install it with: pip install 'nomofuse[{extra}]'"
-        ) from exc
+        return require(module, purpose=purpose, extra=extra)
+    except MissingDependencyError as exc:
+        raise MissingOptionalDependencyError(str(exc), name=exc.module) from None
 
 
 def list_dicom_series(directory, *, case_id=None) -> dict[str, list[str]]:

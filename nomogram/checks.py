@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .exceptions import NotFittedError
+from .exceptions import MissingDependencyError, NotFittedError
 
 __all__ = [
     "check_option",
@@ -26,6 +26,10 @@ __all__ = [
     "check_scores",
     "check_is_fitted",
     "check_thresholds",
+    "EXTRAS",
+    "extra_for",
+    "missing_extra_message",
+    "require",
     "check_columns",
     "renamed_parameter",
     "renamed_attribute",
@@ -35,6 +39,67 @@ __all__ = [
 
 #: Release in which the old parameter names of the vocabulary in CONTRIBUTING.md started to warn.
 RENAMED_SINCE = "0.2"
+
+#: Top-level modules of optional packages -> the nomofuse extra that installs them.
+#: ``pip install "nomofuse[all]"`` installs every extra.
+EXTRAS = {
+    "SimpleITK": "imaging", "radiomics": "imaging", "pywt": "imaging", "pydicom": "imaging",
+    "trimesh": "imaging", "pyarrow": "imaging", "skimage": "imaging",
+    "torch": "deep", "torchvision": "deep", "timm": "deep", "safetensors": "deep",
+    "openslide": "pathology", "openslide_bin": "pathology", "h5py": "pathology", "tifffile": "pathology",
+    "xgboost": "fusion",
+    "dask": "cluster", "distributed": "cluster",
+    "highdicom": "dicom",
+    "nbformat": "notebooks", "nbclient": "notebooks", "ipykernel": "notebooks",
+}
+
+
+def extra_for(module: str) -> str | None:
+    """The nomofuse extra that installs ``module`` (its top-level name), or ``None``."""
+    return EXTRAS.get(str(module).split(".")[0])
+
+
+def missing_extra_message(module: str, purpose: str | None = None) -> str:
+    """One line naming the missing package and the ``pip install`` that fixes it.
+
+    Examples
+    --------
+    >>> missing_extra_message("SimpleITK", "Reading CT volumes")
+    'Reading CT volumes needs SimpleITK, which is not installed: pip install "nomofuse[imaging]" (or "nomofuse[all]")'
+    """
+    top = str(module).split(".")[0]
+    extra = extra_for(top)
+    what = f"{purpose} needs {top}" if purpose else f"This step needs {top}"
+    if extra is None:
+        return f"{what}, which is not installed: pip install {top}"
+    return f'{what}, which is not installed: pip install "nomofuse[{extra}]" (or "nomofuse[all]")'
+
+
+def require(module: str, *, purpose: str | None = None, extra: str | None = None):
+    """Import and return ``module``; if it is missing, raise :class:`MissingDependencyError`.
+
+    The error's message is :func:`missing_extra_message`: one line naming the
+    ``pip install "nomofuse[<extra>]"`` that installs it. Use it for every lazy
+    import of an optional package.
+
+    Examples
+    --------
+    >>> np_ = require("numpy")
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        top = str(module).split(".")[0]
+        if exc.name is not None and exc.name.split(".")[0] != top:
+            raise  # the module exists but one of *its* imports is missing: show that one
+        if extra is not None:
+            msg = (f'{purpose or "This step"} needs {top}, which is not installed: '
+                   f'pip install "nomofuse[{extra}]" (or "nomofuse[all]")')
+        else:
+            msg = missing_extra_message(top, purpose)
+        raise MissingDependencyError(msg, module=top, extra=extra or extra_for(top)) from None
 
 
 def check_option(value, allowed: Iterable, *, name: str, caller: str):

@@ -13,6 +13,7 @@ __all__ = [
     "SeparationError",
     "ModelFileError",
     "StatisticalWarning",
+    "MissingDependencyError",
 ]
 
 
@@ -38,3 +39,16 @@ class ModelFileError(ValueError):
 
 class StatisticalWarning(RuntimeWarning):
     """A result is computed but should be read with care (small n, few events...)."""
+
+
+class MissingDependencyError(ImportError):
+    """An optional package is not installed; the message names the ``pip install`` that adds it.
+
+    ``extra`` is the nomofuse extra that provides the package (``"imaging"``,
+    ``"pathology"``, ...), ``module`` the module that could not be imported.
+    """
+
+    def __init__(self, message: str, *, module: str | None = None, extra: str | None = None):
+        super().__init__(message, name=module)
+        self.module = module
+        self.extra = extra

@@ -105,6 +105,11 @@ def one_line(exc: BaseException) -> str:
         text = f"cannot access{where}{target}: {exc.strerror}"
         fix = _OS_FIXES.get(type(exc))
         return f"{text}; {fix}" if fix else text
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        from nomogram.checks import extra_for, missing_extra_message
+
+        if extra_for(exc.name) is not None:  # an optional package: name the pip install that adds it
+            return missing_extra_message(exc.name)
     if isinstance(exc, MemoryError):
         return ("out of memory" + (f" ({exc})" if str(exc) else "") + "; run fewer cases at once "
                 "(a smaller --jobs) or on a machine with more memory")
