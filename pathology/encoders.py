@@ -181,10 +181,20 @@ def encoder_config(name: str) -> EncoderConfig:
     model = _build_timm(name, {}, meta=True)
     cfg = getattr(model, "pretrained_cfg", {}) or {}
     size = cfg.get("input_size", (3, 224, 224))[-1]
-    return EncoderConfig(name=name, timm_name=name, feature_dim=int(model.num_features),
+    return EncoderConfig(name=name, timm_name=name, feature_dim=_output_dim(model),
                          input_size=int(size), mean=tuple(cfg.get("mean", IMAGENET_MEAN)),
                          std=tuple(cfg.get("std", IMAGENET_STD)), mpp=None,
                          description=f"timm model {name!r}")
+
+
+def _output_dim(model) -> int:
+    """Width of the pooled features a timm model returns with ``num_classes=0``.
+
+    Models with a pre-logits head layer (MobileNetV3, some EfficientNets) return
+    ``head_hidden_size`` features, not the trunk's ``num_features``.
+    """
+    hidden = getattr(model, "head_hidden_size", None)
+    return int(hidden if hidden else model.num_features)
 
 
 def _build_timm(timm_name, kwargs, meta=False):
@@ -209,8 +219,9 @@ def build_model(config: EncoderConfig, *, meta: bool = False):
         model.layer4 = torch.nn.Identity()
         model.num_features = int(model.layer3[-1].conv3.out_channels
                                  if hasattr(model.layer3[-1], "conv3") else model.layer3[-1].conv2.out_channels)
-    if int(model.num_features) != int(config.feature_dim):
-        raise EncoderError(f"Encoder {config.name!r}: the model gives {model.num_features}-d features "
+        model.head_hidden_size = model.num_features
+    if _output_dim(model) != int(config.feature_dim):
+        raise EncoderError(f"Encoder {config.name!r}: the model gives {_output_dim(model)}-d features "
                            f"but the configuration says feature_dim={config.feature_dim}.")
     return model
 

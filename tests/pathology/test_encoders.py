@@ -126,3 +126,17 @@ def test_hugging_face_vit_checkpoint_phikon_style_loads(tiny_encoders, tmp_path)
     path2 = tmp_path / "trunk.pt"
     torch.save({f"visual.trunk.{k}": v for k, v in src.model.state_dict().items()}, path2)
     assert torch.allclose(create_encoder("test_vit", weights=path2, device="cpu")(tiles), src(tiles), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["mobilenetv3_small_050", "resnet18"])
+def test_timm_name_dimension_is_what_the_model_returns(name):
+    # MobileNetV3 pools to head_hidden_size (1024), not its trunk's num_features (288): the
+    # config must state the width of the features the encoder actually returns.
+    import torch
+
+    from pathology.encoders import create_encoder, encoder_config
+
+    enc = create_encoder(name, random_init=True)
+    with torch.no_grad():
+        out = enc.model(torch.zeros(1, 3, 64, 64))
+    assert out.shape[1] == encoder_config(name).feature_dim == enc.feature_dim
