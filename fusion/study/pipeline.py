@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..exceptions import FusionError
 from .config import StudyConfig, StudyFileError, load_study
 from .patients import SPLITS, read_clinical, select_patients, split_patients
 from .stages import StageStore, digest, file_record, file_sha256
@@ -53,6 +54,17 @@ from .stages import StageStore, digest, file_record, file_sha256
 __all__ = ["run_study", "StudyRun", "label_scores", "model_table"]
 
 RUN_FORMAT = "nomofuse.study.Run"
+
+
+def _require_some(features: pd.DataFrame, failures: pd.DataFrame, what: str, failures_file: Path) -> None:
+    """Stop the study with the reasons when no case of a modality could be extracted."""
+    if len(features):
+        return
+    reasons = failures["message"].astype(str).value_counts().head(3) if "message" in failures else pd.Series(dtype=int)
+    detail = "; ".join(f"{n}× {r[:200]}" for r, n in reasons.items()) or "no case was listed"
+    raise FusionError(f"no {what} could be extracted ({len(failures)} failed: {detail}). Every failure is "
+                      f"listed in {failures_file}; fix the inputs or the settings it names and run again "
+                      "(finished cases are reused from the cache).")
 
 
 @dataclass
@@ -435,6 +447,7 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
             imaging, ifail = ex.features, ex.failures
             imaging.to_parquet(feat_path)
             _write_csv(ifail, fail_path)
+            _require_some(imaging, ifail, "scan", fail_path)
             store.done("imaging features", key, [feat_path, fail_path], time.perf_counter() - t,
                        {"computed": ex.n_computed, "cached": ex.n_cached})
             log(f"imaging features: {len(imaging)} scans extracted ({ex.n_computed} computed, "
@@ -467,6 +480,7 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
             slides, sfail = ex.features, ex.failures
             slides.to_parquet(feat_path)
             _write_csv(sfail, fail_path)
+            _require_some(slides, sfail, "slide", fail_path)
             files = [feat_path, fail_path] + [Path(p) for p in slides["h5"]]
             store.done("pathology features", key, files, time.perf_counter() - t,
                        {"computed": ex.n_computed, "cached": ex.n_cached})
