@@ -141,8 +141,7 @@ def main(argv=None) -> int:
     import pandas as pd
     from radiomics import featureextractor
 
-    from fusion.cohort import run_cohort
-    from fusion.manifest import check_manifest
+    from fusion.cohort import check_manifest, run_cohort
     from imaging.radiomics import extract_case
 
     logging.getLogger("radiomics").setLevel(logging.ERROR)
@@ -152,7 +151,7 @@ def main(argv=None) -> int:
     print(f"machine: {os.cpu_count()} cores; before: {load()}")
     manifest = build_cohort(data, work, args.cases)
     params = bench_params(work)
-    cases = check_manifest(manifest)
+    cases = check_manifest(manifest, required=("image", "mask"), file_columns=("image", "mask"))
     n = len(cases)
     print(f"cohort: {n} cases from {data} ({', '.join(BASES)}, each perturbed), params {params}")
     timings, loads, cores = {}, {}, {}
@@ -188,9 +187,13 @@ def main(argv=None) -> int:
     thin = timed("runner, execute, 1 worker", lambda: runner(execute_case, 1, "cache_thin"))
     one = timed("runner, extract_case, 1 worker", lambda: runner(extract_case, 1, "cache_1"))
     one_t1 = timed("runner, extract_case, 1 worker, ITK 1 thread",
-                   lambda: runner(extract_case, 1, "cache_1t", single_thread_itk=True))
-    two = timed("runner, extract_case, 2 workers", lambda: runner(extract_case, 2, "cache_2"))
-    again = timed("cached re-run (2 workers)", lambda: runner(extract_case, 2, "cache_2"))
+                   lambda: runner(extract_case, 1, "cache_1t",
+                                  worker_init="imaging.radiomics:limit_itk_threads"))
+    itk1 = "imaging.radiomics:limit_itk_threads"
+    two = timed("runner, extract_case, 2 workers",
+                lambda: runner(extract_case, 2, "cache_2", worker_init=itk1))
+    again = timed("cached re-run (2 workers)",
+                  lambda: runner(extract_case, 2, "cache_2", worker_init=itk1))
     assert again.n_cached == n and again.n_computed == 0
 
     # the runner returns what the direct loop computed

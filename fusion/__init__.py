@@ -1,11 +1,25 @@
 """Fusion of imaging, pathology and clinical data into per-cancer models.
 
-Owns the cohort runner (executor, cache, resume, failure log), the study
-pipeline, screening of new patients and the ``nomofuse`` command line.
+Where things are
+----------------
+=========================  ================================================================
+``fusion.cohort``          the cohort runner: :func:`run_cohort` over a manifest (local
+                           pool or Dask), content-keyed cache, resume, failure log
+                           (``runner``, ``result``, ``executors``, ``worker``, ``cache``,
+                           ``manifest``, ``progress``, ``versions``)
+``fusion.commands``        the ``nomofuse`` sub-commands, one module each, and the shared
+                           skeleton of cohort commands (``cohort_command.CohortCommand``)
+``fusion.cli``             the ``nomofuse`` entry point (parser, ``--version``)
+``fusion.models``          (to come) labels, fusion models, per-cancer groups, predict
+``fusion.study``           (to come) the study file and ``nomofuse run``
+=========================  ================================================================
+
+``fusion.cache`` and ``fusion.manifest`` are the former homes of the cache and
+the manifest checker; they keep their names.
 """
 
 __all__: list[str] = [
-    # cohort runner (fusion.cohort, fusion.manifest, fusion.cache)
+    # cohort runner (fusion.cohort)
     "run_cohort",
     "CohortResult",
     "check_manifest",
@@ -17,11 +31,7 @@ __all__: list[str] = [
 ]
 
 # Imported on first use, so that ``nomofuse --help`` does not pay for pandas.
-_LAZY = {
-    "run_cohort": "cohort", "CohortResult": "cohort",
-    "check_manifest": "manifest", "read_manifest": "manifest", "ManifestError": "manifest",
-    "ResultCache": "cache", "FileDigests": "cache", "cache_key": "cache",
-}
+_LAZY = {name: "cohort" for name in __all__}
 
 
 def __getattr__(name):

@@ -1,9 +1,13 @@
 """The ``nomofuse`` command line.
 
-Each sub-command lives in its own module under :mod:`fusion.commands` and exposes
-``add_parser(subparsers)`` (registers its arguments and sets ``func``) and
-nothing else at import time that is expensive: heavy imports happen inside the
-command's ``run`` function so ``nomofuse --help`` stays fast.
+Each sub-command lives in its own module under :mod:`fusion.commands` and
+exposes ``add_parser(subparsers)`` (registers its arguments and sets
+``func``). Command modules are imported to build the parser, so they import
+nothing expensive at module level: heavy imports (pandas, SimpleITK, torch...)
+happen inside the command's ``run``, so ``nomofuse --help`` stays fast (a
+test checks which modules ``--help`` loads). A cohort command (manifest in,
+feature table out) subclasses :class:`fusion.commands.cohort_command.CohortCommand`;
+its module docstring says how to add one.
 """
 
 from __future__ import annotations
@@ -15,13 +19,21 @@ import sys
 # Module names under fusion.commands, in the order --help lists them.
 COMMANDS = ["example", "radiomics"]
 
+_DESCRIPTION = """\
+Imaging, pathology and clinical data fused into validated nomograms.
+
+Run 'nomofuse COMMAND --help' for the options of a command."""
+
 
 def build_parser() -> argparse.ArgumentParser:
+    from .cohort.versions import nomofuse_version
+
     parser = argparse.ArgumentParser(
-        prog="nomofuse",
-        description="Imaging, pathology and clinical data fused into validated nomograms.",
+        prog="nomofuse", description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"nomofuse {nomofuse_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name in COMMANDS:
         module = importlib.import_module(f"fusion.commands.{name}")
         module.add_parser(sub)
@@ -29,11 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``nomofuse`` with ``argv`` (default: the process's arguments); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
+    if not getattr(args, "func", None):  # bare `nomofuse`: the help, not an error
         parser.print_help()
-        return 1
+        return 0
     return int(args.func(args) or 0)
 
 

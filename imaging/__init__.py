@@ -3,10 +3,15 @@
 Per case: :func:`read_image` / :func:`read_mask` (NIfTI, NRRD, MHA, DICOM
 series, DICOM SEG, RTSTRUCT), :func:`check_image_mask_geometry`, regions
 (:func:`lesion_region`, :func:`peritumoral_ring`, :func:`organ_soil`),
-radiomics (:class:`RadiomicsExtractor`, :func:`extract_case`), PET
-quantification (:mod:`imaging.pet`), RECIST 1.1 (:mod:`imaging.recist`),
-segmentation agreement (:mod:`imaging.agreement`) and deep features
-(:class:`DeepFeatureExtractor`, imported lazily because it needs torch).
+radiomics (:class:`RadiomicsExtractor`, :func:`extract_case`; presets in
+:mod:`imaging.presets`), PET quantification (:mod:`imaging.pet`), RECIST 1.1
+(:mod:`imaging.recist`), segmentation agreement (:mod:`imaging.agreement`),
+habitats (:class:`HabitatModel`) and deep features (:class:`DeepFeatureExtractor`).
+
+Every name is imported on first use (``imaging.read_image`` loads
+:mod:`imaging.io` and SimpleITK then; ``imaging.HabitatModel`` loads
+scikit-learn then), so ``import imaging`` and the parts of nomofuse that need
+only a few of its names (the presets, the exceptions) stay light.
 """
 
 from .exceptions import (
@@ -17,37 +22,47 @@ from .exceptions import (
     ImagingError,
     MissingOptionalDependencyError,
 )
-from .geometry import check_image_mask_geometry, resample_image, resample_mask_to_image
-from .io import list_dicom_series, read_dicom_seg, read_image, read_mask, read_rtstruct
-from .radiomics import PRESETS, RadiomicsExtractor, extract_case, preset_path
-from .regions import lesion_region, organ_soil, peritumoral_ring, region_name
-from .pet import metabolic_volume, pet_metrics, suv_factor, suv_factor_from_dicom, suv_peak, to_suv
-from .recist import (
-    AxialDiameters,
-    axial_diameters,
-    longest_axial_diameter,
-    response_category,
-    short_axis,
-    sum_of_diameters,
-)
-from .agreement import (
-    dice,
-    hausdorff95,
-    jaccard,
-    segmentation_agreement,
-    surface_distances,
-    volume_difference,
-)
 
-
-def __getattr__(name):
-    # DeepFeatureExtractor needs torch: import it only when asked for.
-    if name == "DeepFeatureExtractor":
-        from .deep_features import DeepFeatureExtractor
-
-        return DeepFeatureExtractor
-    raise AttributeError(f"module 'imaging' has no attribute {name!r}")
-
+# public name -> module that defines it (relative to this package, or absolute)
+_LAZY = {
+    # io
+    "read_image": ".io", "read_mask": ".io", "list_dicom_series": ".io",
+    "read_dicom_seg": ".io", "read_rtstruct": ".io",
+    # geometry
+    "check_image_mask_geometry": ".geometry", "resample_mask_to_image": ".geometry",
+    "resample_image": ".geometry",
+    # regions
+    "lesion_region": ".regions", "peritumoral_ring": ".regions", "organ_soil": ".regions",
+    "region_name": ".regions",
+    # radiomics
+    "RadiomicsExtractor": ".radiomics", "extract_case": ".radiomics",
+    "limit_itk_threads": ".radiomics",
+    "PRESETS": ".presets", "preset_path": ".presets",
+    # PET
+    "suv_factor": ".pet", "suv_factor_from_dicom": ".pet", "to_suv": ".pet",
+    "pet_metrics": ".pet", "suv_peak": ".pet", "metabolic_volume": ".pet",
+    # RECIST 1.1
+    "AxialDiameters": ".recist", "axial_diameters": ".recist",
+    "longest_axial_diameter": ".recist", "short_axis": ".recist",
+    "sum_of_diameters": ".recist", "response_category": ".recist",
+    # segmentation agreement
+    "dice": ".agreement", "jaccard": ".agreement", "hausdorff95": ".agreement",
+    "surface_distances": ".agreement", "volume_difference": ".agreement",
+    "segmentation_agreement": ".agreement",
+    # deep features (needs torch)
+    "DeepFeatureExtractor": ".deep_features",
+    # habitats (needs scikit-learn)
+    "HabitatModel": ".habitats", "HABITAT_FEATURES": ".habitats",
+    # modality-free feature engineering, kept here under their former names
+    "ComBat": "nomogram.features",
+    "ImagingSignature": "nomogram.features",
+    "lasso_logistic_path": "nomogram.features",
+    "lasso_cox_path": "nomogram.features",
+    "feature_icc": "nomogram.features",
+    "intraclass_correlation": "nomogram.features",
+    "FeatureStability": "nomogram.features",
+    "ICC_KINDS": "nomogram.features",
+}
 
 __all__: list[str] = [
     # exceptions
@@ -57,66 +72,20 @@ __all__: list[str] = [
     "EmptyRegionError",
     "DicomTagError",
     "MissingOptionalDependencyError",
-    # io
-    "read_image",
-    "read_mask",
-    "list_dicom_series",
-    "read_dicom_seg",
-    "read_rtstruct",
-    # geometry
-    "check_image_mask_geometry",
-    "resample_mask_to_image",
-    "resample_image",
-    # regions
-    "lesion_region",
-    "peritumoral_ring",
-    "organ_soil",
-    "region_name",
-    # radiomics
-    "RadiomicsExtractor",
-    "extract_case",
-    "PRESETS",
-    "preset_path",
-    # PET
-    "suv_factor",
-    "suv_factor_from_dicom",
-    "to_suv",
-    "pet_metrics",
-    "suv_peak",
-    "metabolic_volume",
-    # RECIST 1.1
-    "AxialDiameters",
-    "axial_diameters",
-    "longest_axial_diameter",
-    "short_axis",
-    "sum_of_diameters",
-    "response_category",
-    # segmentation agreement
-    "dice",
-    "jaccard",
-    "hausdorff95",
-    "surface_distances",
-    "volume_difference",
-    "segmentation_agreement",
-    # deep features (lazy: needs torch)
-    "DeepFeatureExtractor",
+    *_LAZY,
 ]
 
-# Habitats, feature stability (ICC), ComBat harmonisation and the imaging signature.
-from .habitats import HABITAT_FEATURES, HabitatModel  # noqa: E402
-from nomogram.features import ComBat  # noqa: E402
-from nomogram.features import ImagingSignature, lasso_cox_path, lasso_logistic_path  # noqa: E402
-from nomogram.features import ICC_KINDS, FeatureStability, feature_icc, intraclass_correlation  # noqa: E402
 
-__all__ += [
-    "HabitatModel",
-    "HABITAT_FEATURES",
-    "ComBat",
-    "ImagingSignature",
-    "lasso_logistic_path",
-    "lasso_cox_path",
-    "feature_icc",
-    "intraclass_correlation",
-    "FeatureStability",
-    "ICC_KINDS",
-]
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'imaging' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -5,6 +5,10 @@ family where one fits) so that ``except ValueError`` in a cohort runner
 catches every bad-input case, while a caller who wants to tell them apart can.
 Every message names the file and the case id when they are known, states what
 was expected and what was received, and gives the fix.
+
+Each class carries a ``stage`` attribute, the step of a case it fails
+(``"read"``, ``"geometry"``, ``"region"``); the cohort runner records it with
+the failure (the protocol is described in :mod:`fusion.cohort.worker`).
 """
 
 from __future__ import annotations
@@ -24,21 +28,32 @@ __all__ = [
 class ImagingError(ValueError):
     """Base class of every error raised by :mod:`imaging`."""
 
+    #: Stage of a case this error fails (recorded by the cohort runner); subclasses narrow it.
+    stage = "extract"
+
 
 class ImageReadError(ImagingError):
     """An image, mask, DICOM series, SEG or RTSTRUCT could not be read."""
+
+    stage = "read"
 
 
 class GeometryMismatchError(ImagingError):
     """Image and mask do not share size, spacing, origin or direction."""
 
+    stage = "geometry"
+
 
 class EmptyRegionError(ImagingError):
     """A region of interest (lesion, ring, soil, label) holds no voxel."""
 
+    stage = "region"
+
 
 class DicomTagError(ImagingError):
     """A DICOM attribute needed for a computation (e.g. SUV) is missing or invalid."""
+
+    stage = "read"
 
 
 class MissingOptionalDependencyError(MissingDependencyError):
@@ -46,6 +61,8 @@ class MissingOptionalDependencyError(MissingDependencyError):
 
     The imaging name of :class:`nomogram.exceptions.MissingDependencyError`.
     """
+
+    stage = "setup"
 
 
 def _where(path=None, case_id=None) -> str:

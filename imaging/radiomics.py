@@ -56,6 +56,7 @@ import SimpleITK as sitk
 from .exceptions import EmptyRegionError, ImagingError, _where
 from .geometry import check_image_mask_geometry, resample_mask_to_image
 from .io import as_label_image, read_image, read_mask
+from .presets import DEFAULT_PRESET, PARAMS_DIR, PRESETS, preset_path  # noqa: F401
 from .regions import lesion_region, organ_soil, peritumoral_ring, region_name, ring_name
 
 __all__ = [
@@ -64,10 +65,9 @@ __all__ = [
     "PRESETS",
     "IMAGE_TYPES",
     "preset_path",
+    "limit_itk_threads",
 ]
 
-PARAMS_DIR = Path(__file__).resolve().parent / "params"
-PRESETS = ("CT", "MR", "PET")
 IMAGE_TYPES = ("Original", "Wavelet", "LoG", "Square", "SquareRoot", "Logarithm",
                "Exponential", "Gradient", "LBP2D", "LBP3D")
 REGIONS = ("lesion", "ring", "soil")
@@ -77,15 +77,18 @@ LOG_MARGIN_SIGMAS = 12.0
 _PET_KEYS = ("suv_factor", "suv_dicom", "pet_metrics", "mtv_relative", "mtv_absolute")
 
 
-def preset_path(name: str) -> Path:
-    """Path of the YAML parameter file of preset ``name`` (``"CT"``, ``"MR"`` or ``"PET"``)."""
-    if name not in PRESETS:
-        shown = "{" + ", ".join(repr(p) for p in PRESETS) + "}"
-        raise ValueError(
-            f"The 'params' parameter of RadiomicsExtractor must be one of {shown} or a path to a "
-            f"pyradiomics YAML/JSON parameter file. Got {name!r} instead."
-        )
-    return PARAMS_DIR / f"{name}.yaml"
+def limit_itk_threads(n_threads: int = 1) -> None:
+    """Limit ITK filters (SimpleITK, used by pyradiomics) to ``n_threads`` threads in this process.
+
+    The worker initialiser ``nomofuse radiomics`` gives the cohort runner
+    when several workers share a machine: N workers then use N cores instead
+    of N x cores threads. With one worker ITK may keep every core.
+    """
+    n_threads = int(n_threads)
+    if n_threads < 1:
+        raise ValueError(f"The 'n_threads' parameter of limit_itk_threads must be >= 1. "
+                         f"Got {n_threads} instead.")
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(n_threads)
 
 
 def _quiet_radiomics():
@@ -132,7 +135,7 @@ class RadiomicsExtractor:
     >>> row["lesion_original_firstorder_Mean"]                         # doctest: +SKIP
     """
 
-    def __init__(self, params="CT", *, image_types=None, feature_classes=None, settings=None,
+    def __init__(self, params=DEFAULT_PRESET, *, image_types=None, feature_classes=None, settings=None,
                  diagnostics: bool = False, crop: bool = True):
         self.params = params
         self.image_types = image_types
@@ -437,7 +440,7 @@ def _cached_extractor(params) -> RadiomicsExtractor:
     return RadiomicsExtractor(params)
 
 
-def extract_case(case_id, image, mask, *, params="CT", regions: Sequence[str] = ("lesion",),
+def extract_case(case_id, image, mask, *, params=DEFAULT_PRESET, regions: Sequence[str] = ("lesion",),
                  label: int = 1, organ_mask=None, ring_mm: float | Sequence[float] = 5.0,
                  ring_within=None, resample_mask: bool = False, **pet) -> dict[str, float]:
     """Radiomics features of one case: one flat ``dict`` of floats, one key per feature.

@@ -92,3 +92,85 @@ def thread_settings(case_id):
             "openblas": float(os.environ.get("OPENBLAS_NUM_THREADS", "nan")),
             "blas_threads": float(max(blas)) if blas else float("nan"),
             "itk_threads": float(sitk.ProcessObject.GetGlobalDefaultNumberOfThreads())}
+
+
+def summarise_file(case_id, path, *, out_dir, scale=1.0, marker_dir=None, sleep=0.0,
+                   fail_on=None, gate_dir=None):
+    """A stand-in for a per-slide function: reads one input, writes one output file per case.
+
+    Returns the input's size (times ``scale``) and the path of
+    ``<out_dir>/<case_id>.txt``, written atomically, which holds the input's
+    SHA-256. ``fail_on`` raises an error with a ``stage`` for that case; with
+    ``gate_dir`` the case leaves ``started.<case>.<pid>`` there and waits for
+    a file ``open`` (at most 60 s) before it finishes, then leaves
+    ``done.<case>.<pid>``: a test can then act while cases are running.
+    """
+    import hashlib
+
+    if marker_dir is not None:
+        Path(marker_dir, f"{case_id}.{uuid.uuid4().hex}").touch()
+    if gate_dir is not None:
+        Path(gate_dir, f"started.{case_id}.{os.getpid()}").touch()
+        deadline = time.monotonic() + 60
+        while not Path(gate_dir, "open").exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"case {case_id!r}: the test never opened the gate")
+            time.sleep(0.02)
+    if fail_on is not None and case_id == fail_on:
+        raise CaseError(f"case {case_id!r}: no tissue found in '{path}'", "tissue")
+    if sleep:
+        time.sleep(sleep)
+    data = Path(path).read_bytes()
+    out = Path(out_dir) / f"{case_id}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(hashlib.sha256(data).hexdigest() + "\n")
+    os.replace(tmp, out)
+    if gate_dir is not None:
+        Path(gate_dir, f"done.{case_id}.{os.getpid()}").touch()
+    return {"n_bytes": len(data) * float(scale), "summary_path": str(out)}
+
+
+def lying_function(case_id, path):
+    """Reports an output file it never wrote."""
+    return {"n_bytes": 1.0, "summary_path": f"/nonexistent/{case_id}.txt"}
+
+
+def summary_command():
+    """A slides-like command built on the skeleton (what ``nomofuse slides`` will look like)."""
+    from fusion.commands.cohort_command import CohortCommand, CohortJob, UsageError
+
+    class SummaryCommand(CohortCommand):
+        name = "summaries"
+        help = "one summary file per input file"
+        function = "fusion_cohort_cases:summarise_file"
+        id_column = "slide_id"
+        required_columns = ("path",)
+        file_columns = ("path",)
+        option_columns = {"scale": float}
+        carry_columns = ("patient_id",)
+        output_columns = ("summary_path",)
+        default_stage = "summarise"
+        manifest_help = "CSV with columns slide_id,path (+ patient_id, scale)"
+
+        def add_arguments(self, parser):
+            parser.add_argument("--summaries-dir", default=None, metavar="DIR")
+            parser.add_argument("--fail-on", default=None)
+            parser.add_argument("--sleep", type=float, default=0.0)
+            parser.add_argument("--gate-dir", default=None)
+
+        def setup(self, args, cases):
+            if args.fail_on == "everything":
+                raise UsageError("The '--fail-on' option cannot be 'everything'.")
+            out_dir = Path(args.summaries_dir or Path(args.out).parent / "summaries").resolve()
+            kwargs = {"out_dir": str(out_dir), "fail_on": args.fail_on, "sleep": args.sleep,
+                      "gate_dir": args.gate_dir}
+            return CohortJob(kwargs=kwargs, key_params={"out_dir": str(out_dir)},
+                             versions=self.versions(["numpy"]))
+
+    return SummaryCommand()
+
+
+def broken_init():
+    """A worker initialiser that fails (a GPU or a library that is missing on a node)."""
+    raise RuntimeError("no GPU on this node")

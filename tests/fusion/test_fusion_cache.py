@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from fusion import cache as cache_mod
-from fusion.cache import FileDigests, ResultCache, cache_key, file_sha256
+from fusion.cohort import cache as cache_mod
+from fusion.cohort.cache import FileDigests, ResultCache, cache_key, file_sha256
 
 
 def test_file_digest_is_the_content_sha256_read_in_chunks(tmp_path):

@@ -20,14 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fusion.cache import ResultCache
-from fusion.cohort import FAILURE_COLUMNS, errors_path, run_cohort
-from fusion.manifest import check_manifest
+from fusion.cohort import FAILURE_COLUMNS, ResultCache, check_manifest, errors_path, run_cohort
 from fusion_cohort_cases import calls, toy_features, write_case
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 GOOD = ["p01", "p02", "p03", "p04", "p05"]
+FILES = ("image", "mask")
 
 
 @pytest.fixture
@@ -49,7 +48,8 @@ def cohort(tmp_path):
 
 
 def _cases(cohort):
-    return check_manifest(cohort["manifest"], missing_files="keep")
+    return check_manifest(cohort["manifest"], required=("image", "mask"),
+                          file_columns=FILES, missing_files="keep")
 
 
 def _reference(cases, **kw):
@@ -63,7 +63,7 @@ def _reference(cases, **kw):
 
 def test_failures_are_recorded_and_the_others_finish(cohort, tmp_path):
     cases = _cases(cohort)
-    res = run_cohort(toy_features, cases, jobs=2, cache_dir=tmp_path / "cache", progress=False,
+    res = run_cohort(toy_features, cases, file_columns=FILES, jobs=2, cache_dir=tmp_path / "cache", progress=False,
                      kwargs={"marker_dir": str(cohort["markers"])})
     assert res.features["case_id"].tolist() == GOOD  # manifest order, failures left out
     assert res.features.columns[0] == "case_id"
@@ -103,8 +103,8 @@ def test_rerun_reads_the_cache_and_retries_only_failures(cohort, tmp_path):
     cases = _cases(cohort)
     kw = dict(jobs=2, cache_dir=tmp_path / "cache", progress=False,
               kwargs={"marker_dir": str(cohort["markers"])})
-    first = run_cohort(toy_features, cases, **kw)
-    second = run_cohort(toy_features, cases, **kw)
+    first = run_cohort(toy_features, cases, file_columns=FILES, **kw)
+    second = run_cohort(toy_features, cases, file_columns=FILES, **kw)
     assert (second.n_computed, second.n_cached, second.n_failed) == (0, 5, 3)
     pd.testing.assert_frame_equal(second.features, first.features)
     n = calls(cohort["markers"])
@@ -125,7 +125,7 @@ def test_rerun_reads_the_cache_and_retries_only_failures(cohort, tmp_path):
             else:
                 new.append(p)
         moved[col] = new
-    third = run_cohort(toy_features, moved, **kw)
+    third = run_cohort(toy_features, moved, file_columns=FILES, **kw)
     assert (third.n_computed, third.n_cached) == (0, 5)
     assert calls(cohort["markers"])["p01"] == 1
 
@@ -135,14 +135,14 @@ def test_changed_parameters_or_inputs_never_reuse_stale_results(cohort, tmp_path
     cache = tmp_path / "cache"
     base = dict(jobs=1, cache_dir=cache, progress=False)
     markers = str(cohort["markers"])
-    r1 = run_cohort(toy_features, cases, kwargs={"scale": 1.0, "marker_dir": markers},
+    r1 = run_cohort(toy_features, cases, file_columns=FILES, kwargs={"scale": 1.0, "marker_dir": markers},
                     key_params={"scale": 1.0}, **base)
-    r2 = run_cohort(toy_features, cases, kwargs={"scale": 2.0, "marker_dir": markers},
+    r2 = run_cohort(toy_features, cases, file_columns=FILES, kwargs={"scale": 2.0, "marker_dir": markers},
                     key_params={"scale": 2.0}, **base)
     assert (r2.n_computed, r2.n_cached) == (5, 0)
     np.testing.assert_allclose(r2.features["mean"], 2 * r1.features["mean"], rtol=1e-12)
     # library versions are part of the key
-    r3 = run_cohort(toy_features, cases, kwargs={"scale": 2.0, "marker_dir": markers},
+    r3 = run_cohort(toy_features, cases, file_columns=FILES, kwargs={"scale": 2.0, "marker_dir": markers},
                     key_params={"scale": 2.0}, versions={"numpy": "0.0-other"}, **base)
     assert (r3.n_computed, r3.n_cached) == (5, 0)
     # editing one input file recomputes that case only
@@ -152,7 +152,7 @@ def test_changed_parameters_or_inputs_never_reuse_stale_results(cohort, tmp_path
 
     img = sitk.ReadImage(str(arr_path))
     sitk.WriteImage(img * 2.0, str(arr_path))
-    r4 = run_cohort(toy_features, cases, kwargs={"scale": 2.0, "marker_dir": markers},
+    r4 = run_cohort(toy_features, cases, file_columns=FILES, kwargs={"scale": 2.0, "marker_dir": markers},
                     key_params={"scale": 2.0}, versions={"numpy": "0.0-other"}, **base)
     assert (r4.n_computed, r4.n_cached) == (1, 4)
     got = r4.features.set_index("case_id").loc["p03", "mean"]
@@ -163,12 +163,12 @@ _KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     sys.path[:0] = [{repo!r}, {here!r}]
-    from fusion.cohort import run_cohort
-    from fusion.manifest import check_manifest
+    from fusion.cohort import check_manifest, run_cohort
     from fusion_cohort_cases import toy_features
     if __name__ == "__main__":
-        cases = check_manifest({manifest!r}, missing_files="keep")
-        run_cohort(toy_features, cases, jobs=1, cache_dir={cache!r}, progress=False,
+        cases = check_manifest({manifest!r}, required=("image", "mask"),
+                               file_columns=("image", "mask"), missing_files="keep")
+        run_cohort(toy_features, cases, file_columns=("image", "mask"), jobs=1, cache_dir={cache!r}, progress=False,
                    kwargs={{"marker_dir": {markers!r}, "sleep": 0.4}}, key_params={{"toy": 1}})
     """
 )
@@ -201,7 +201,7 @@ def test_a_killed_run_resumes_without_recomputing_finished_cases(cohort, tmp_pat
     for entry in cache.glob("??/*.json"):
         assert json.loads(entry.read_text())["key"] == entry.stem
 
-    res = run_cohort(toy_features, _cases(cohort), jobs=2, cache_dir=cache, progress=False,
+    res = run_cohort(toy_features, _cases(cohort), file_columns=FILES, jobs=2, cache_dir=cache, progress=False,
                      kwargs={"marker_dir": str(cohort["markers"]), "sleep": 0.0},
                      key_params={"toy": 1})  # the sleep is no parameter of the result
     assert res.features["case_id"].tolist() == GOOD
@@ -216,7 +216,7 @@ def test_a_killed_run_resumes_without_recomputing_finished_cases(cohort, tmp_pat
 
 def test_a_case_that_kills_its_worker_is_isolated(cohort, tmp_path):
     cases = _cases(cohort)
-    res = run_cohort(toy_features, cases, jobs=2, cache_dir=tmp_path / "cache", progress=False,
+    res = run_cohort(toy_features, cases, file_columns=FILES, jobs=2, cache_dir=tmp_path / "cache", progress=False,
                      kwargs={"marker_dir": str(cohort["markers"]), "exit_on": "p03"})
     assert res.features["case_id"].tolist() == ["p01", "p02", "p04", "p05"]
     fails = res.failures.set_index("case_id")
@@ -229,13 +229,13 @@ def test_a_case_that_kills_its_worker_is_isolated(cohort, tmp_path):
 def test_dask_scheduler_path_gives_the_same_table(cohort, tmp_path):
     distributed = pytest.importorskip("distributed")
     cases = _cases(cohort)
-    local = run_cohort(toy_features, cases, jobs=1, cache_dir=None, progress=False)
+    local = run_cohort(toy_features, cases, file_columns=FILES, jobs=1, cache_dir=None, progress=False)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:
-        res = run_cohort(toy_features, cases, scheduler=cluster.scheduler_address,
+        res = run_cohort(toy_features, cases, file_columns=FILES, scheduler=cluster.scheduler_address,
                          cache_dir=tmp_path / "cache", progress=False,
                          kwargs={"marker_dir": str(cohort["markers"])})
-        again = run_cohort(toy_features, cases, scheduler=cluster.scheduler_address,
+        again = run_cohort(toy_features, cases, file_columns=FILES, scheduler=cluster.scheduler_address,
                            cache_dir=tmp_path / "cache", progress=False,
                            kwargs={"marker_dir": str(cohort["markers"])})
     pd.testing.assert_frame_equal(res.features, local.features)
@@ -255,20 +255,26 @@ def test_bad_function_results_and_arguments_are_reported(tmp_path):
     assert set(res.failures["stage"]) == {"result"}
     assert "returned str; expected a dict" in res.failures["message"][0]
     with pytest.raises(ValueError, match="'jobs' parameter of run_cohort must be >= 1"):
-        run_cohort(toy_features, cases, jobs=0)
+        run_cohort(toy_features, cases, file_columns=(), jobs=0)
     with pytest.raises(ValueError, match="repeated: \\['a'\\]"):
-        run_cohort(toy_features, pd.DataFrame({"case_id": ["a", "a"]}))
+        run_cohort(toy_features, pd.DataFrame({"case_id": ["a", "a"]}), file_columns=())
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'file_columns'"):
+        run_cohort(toy_features, cases)  # no imaging default
+    with pytest.raises(TypeError, match="'file_columns' parameter of run_cohort must be a sequence"):
+        run_cohort(toy_features, cases, file_columns="image")
 
 
 def test_workers_use_one_thread_each_so_workers_scale():
     from fusion_cohort_cases import thread_settings
 
     cases = pd.DataFrame({"case_id": ["a", "b", "c"]})
-    two = run_cohort(thread_settings, cases, file_columns=(), jobs=2, progress=False)
+    # imaging's worker initialiser (what `nomofuse radiomics --jobs 2` passes) limits ITK too
+    two = run_cohort(thread_settings, cases, file_columns=(), jobs=2, progress=False,
+                     worker_init="imaging.radiomics:limit_itk_threads")
     assert (two.features[["omp", "openblas", "blas_threads", "itk_threads"]] == 1).all().all()
     one = run_cohort(thread_settings, cases, file_columns=(), jobs=1, progress=False)
     assert (one.features[["omp", "openblas", "blas_threads"]] == 1).all().all()
-    # with a single worker ITK keeps its default (all cores): nothing to share them with
+    # without the hook ITK keeps its default (all cores): the runner knows nothing of ITK
     import SimpleITK as sitk
 
     assert (one.features["itk_threads"] == sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()).all()
@@ -280,3 +286,50 @@ def test_progress_falls_back_to_a_stderr_counter_without_tqdm(monkeypatch, capsy
     res = run_cohort(os.path.basename, cases, file_columns=(), progress=True, desc="toy")
     assert res.n_failed == 3
     assert "toy: 3/3 (3 failed)" in capsys.readouterr().err
+
+
+def test_worker_initialiser_failure_fails_the_cases_at_stage_setup():
+    cases = pd.DataFrame({"case_id": ["a", "b"]})
+    res = run_cohort("fusion_cohort_cases:thread_settings", cases, file_columns=(), jobs=2,
+                     progress=False, worker_init="fusion_cohort_cases:broken_init")
+    assert res.n_succeeded == 0 and set(res.failures["stage"]) == {"setup"}
+    msg = res.failures["message"][0]
+    assert "'fusion_cohort_cases:broken_init' failed" in msg and "no GPU on this node" in msg
+
+
+def test_functions_by_reference_and_the_stage_protocol():
+    from fusion.cohort import function_identity
+    from fusion.cohort.worker import stage_of
+    from imaging.exceptions import (DicomTagError, EmptyRegionError, GeometryMismatchError,
+                                    ImageReadError, ImagingError)
+
+    # a reference and the callable are the same function for the cache
+    assert function_identity("fusion_cohort_cases:toy_features") == function_identity(toy_features)
+    with pytest.raises(ValueError, match="must read 'module:name' when given as text"):
+        run_cohort("toy_features", pd.DataFrame({"case_id": ["a"]}), file_columns=(), jobs=1,
+                   progress=False)
+    # imaging's exceptions name their stage; the runner reads it, whatever the default
+    expected = {ImageReadError: "read", DicomTagError: "read", GeometryMismatchError: "geometry",
+                EmptyRegionError: "region", ImagingError: "extract"}
+    for cls, stage in expected.items():
+        assert stage_of(cls("x"), "compute") == stage
+    assert stage_of(FileNotFoundError("x"), "compute") == "read"
+    assert stage_of(RuntimeError("x"), "compute", [(RuntimeError, "encode")]) == "encode"
+    assert stage_of(RuntimeError("x"), "compute") == "compute"
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, capsys):
+    import socket
+
+    import dask
+
+    pytest.importorskip("distributed")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cases = pd.DataFrame({"case_id": ["a"]})
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(ConnectionError, match=f"cannot reach the Dask scheduler at "
+                                                  f"'tcp://127.0.0.1:{port}'"):
+            run_cohort(os.path.basename, cases, file_columns=(), progress=False,
+                       scheduler=f"tcp://127.0.0.1:{port}")

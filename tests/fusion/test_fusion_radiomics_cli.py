@@ -135,7 +135,7 @@ def test_option_columns_are_typed_and_checked(tmp_path, capsys):
                "--params", str(tmp_path / "small.yaml"), "--quiet", "--no-cache"])
     captured = capsys.readouterr()
     assert rc == 0, captured.out
-    assert "columns ['site'] are not inputs of extract_case; ignored" in captured.err
+    assert "columns ['site'] are not used by nomofuse radiomics; ignored" in captured.err
     assert pd.read_parquet(tmp_path / "f.parquet")["lesion_original_shape_VoxelVolume"].iloc[0] > 0
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"case_id": ["a", "b"], "image": [img, img], "mask": [msk, msk],
@@ -158,7 +158,7 @@ def test_killed_cli_run_resumes_without_recomputing(tmp_path, capsys):
     import numpy as np
     import SimpleITK as sitk
 
-    from fusion.cache import ResultCache
+    from fusion.cohort import ResultCache
 
     data = Path(__file__).resolve().parents[1] / "data" / "pyradiomics"
     if not (data / "brain1_image.nrrd").is_file():
