@@ -17,7 +17,7 @@ import importlib
 import sys
 
 # Module names under fusion.commands, in the order --help lists them.
-COMMANDS = ["example", "radiomics"]
+COMMANDS = ["example", "radiomics", "predict"]
 
 _DESCRIPTION = """\
 Imaging, pathology and clinical data fused into validated nomograms.
