@@ -1,0 +1,418 @@
+r"""Slide-level pooling of tile features: mean, max, and gated attention MIL.
+
+Mean and max pooling give one row per slide (columns ``mean_0000``...,
+``max_0000``...); :class:`RunningPool` computes them batch by batch so a
+slide's features never need to sit in memory at once. Max pooling is the
+reduction the fusion models' early-fusion branch uses.
+
+:class:`AttentionMIL` is the gated attention multiple-instance model of
+Ilse et al. (2018) ("ABMIL", as in CLAM): each tile's feature ``x_k`` is
+embedded ``h_k = ReLU(W x_k + b)``; its attention score is
+
+.. math::
+
+    a_k = \frac{\exp\{w^\top(\tanh(V h_k) \odot \sigma(U h_k))\}}
+               {\sum_j \exp\{w^\top(\tanh(V h_j) \odot \sigma(U h_j))\}}
+
+and the slide score is ``c^T sum_k a_k h_k + c_0`` (log-odds for a binary
+outcome, a log relative hazard for survival: Cox partial likelihood with
+Breslow ties over the training slides). It is trained with Adam on the
+training split only, with early stopping on an inner validation split
+(stratified, seeded), and saved as a tensor-only state dict beside a JSON
+configuration (no pickle).
+
+References
+----------
+Ilse M, Tomczak JM, Welling M. Attention-based deep multiple instance
+learning. ICML 2018:2127-2136.
+Lu MY et al. Data-efficient and weakly supervised computational pathology on
+whole-slide images. Nat Biomed Eng 2021;5:555-570.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nomogram.checks import check_binary_y, check_is_fitted, check_option, check_survival_y
+
+from .exceptions import PathologyError
+
+__all__ = ["RunningPool", "pool_features", "AttentionMIL", "POOLING_METHODS"]
+
+POOLING_METHODS = ("mean", "max")
+
+
+class RunningPool:
+    """Mean and max of tile features, updated batch by batch (memory: two vectors).
+
+    Examples
+    --------
+    >>> pool = RunningPool(3)
+    >>> pool.update(np.array([[1., 2., 3.], [3., 2., 1.]]))
+    >>> pool.mean.tolist(), pool.max.tolist()
+    ([2.0, 2.0, 2.0], [3.0, 2.0, 3.0])
+    """
+
+    def __init__(self, dim: int):
+        self.n = 0
+        self._sum = np.zeros(int(dim), np.float64)
+        self.max = np.full(int(dim), -np.inf, np.float64)
+
+    def update(self, features) -> None:
+        f = np.asarray(features, dtype=np.float64)
+        if f.size == 0:
+            return
+        self.n += len(f)
+        self._sum += f.sum(axis=0)
+        np.maximum(self.max, f.max(axis=0), out=self.max)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self._sum / max(self.n, 1)
+
+    def row(self, methods=POOLING_METHODS) -> dict:
+        """``{"mean_0000": ..., "max_0000": ...}`` for the chosen methods."""
+        return _row({"mean": self.mean, "max": self.max}, methods)
+
+
+def _row(vectors: dict, methods) -> dict:
+    out = {}
+    for m in methods:
+        check_option(m, POOLING_METHODS, name="methods", caller="pool_features")
+        for i, v in enumerate(vectors[m]):
+            out[f"{m}_{i:04d}"] = float(v)
+    return out
+
+
+def pool_features(features, methods=POOLING_METHODS) -> dict:
+    """One row (dict) of pooled features of a slide: ``mean_<i>`` and/or ``max_<i>``."""
+    f = np.asarray(features, dtype=np.float64)
+    if f.ndim != 2 or len(f) == 0:
+        raise PathologyError(f"pool_features expects (n_tiles >= 1, dim) features; got shape {f.shape}.")
+    return _row({"mean": f.mean(axis=0), "max": f.max(axis=0)}, methods)
+
+
+def _gated_attention_module(dim, hidden, attention, dropout):
+    import torch
+    from torch import nn
+
+    class GatedAttentionMIL(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Dropout(dropout))
+            self.attn_v = nn.Linear(hidden, attention)
+            self.attn_u = nn.Linear(hidden, attention)
+            self.attn_w = nn.Linear(attention, 1)
+            self.classifier = nn.Linear(hidden, 1)
+
+        def forward(self, x, mask=None):
+            """x: (bags, tiles, dim) padded, mask: (bags, tiles) True on real tiles.
+
+            Returns (scores (bags,), attention (bags, tiles)); padding gets attention 0.
+            """
+            h = self.embed(x)
+            a = self.attn_w(torch.tanh(self.attn_v(h)) * torch.sigmoid(self.attn_u(h))).squeeze(-1)
+            if mask is not None:
+                a = a.masked_fill(~mask, float("-inf"))
+            a = torch.softmax(a, dim=1)
+            z = (a.unsqueeze(-1) * h).sum(dim=1)
+            return self.classifier(z).squeeze(-1), a
+
+    return GatedAttentionMIL()
+
+
+def _padded(tensors):
+    """Stack (n_k, dim) tensors into (bags, max n_k, dim) with a mask of real rows."""
+    import torch
+
+    n = max(len(t) for t in tensors)
+    x = torch.zeros((len(tensors), n, tensors[0].shape[1]), dtype=torch.float32)
+    mask = torch.zeros((len(tensors), n), dtype=torch.bool)
+    for i, t in enumerate(tensors):
+        x[i, :len(t)] = t
+        mask[i, :len(t)] = True
+    return x, mask
+
+
+def _chunks(tensors, max_rows: int = 65536):
+    """Consecutive groups of bags whose padded size stays under ``max_rows`` tiles."""
+    group, longest = [], 0
+    for t in tensors:
+        longest2 = max(longest, len(t))
+        if group and longest2 * (len(group) + 1) > max_rows:
+            yield group
+            group, longest2 = [], len(t)
+        group.append(t)
+        longest = longest2
+    if group:
+        yield group
+
+
+def _scores(model, tensors):
+    """Scores of many bags, in chunks of padded batches (keeps the autograd graph)."""
+    import torch
+
+    out = []
+    for group in _chunks(tensors):
+        x, mask = _padded(group)
+        out.append(model(x, mask)[0])
+    return torch.cat(out)
+
+
+def _as_bag(bag):
+    """A bag as a float32 array: an array, a SlideFeatures or a feature-file path."""
+    if isinstance(bag, (str, Path)):
+        from .features_h5 import load_features
+
+        return load_features(bag).features
+    if hasattr(bag, "features") and not isinstance(bag, np.ndarray):
+        return np.asarray(bag.features, np.float32)
+    arr = np.asarray(bag, dtype=np.float32)
+    return arr
+
+
+class AttentionMIL:
+    """Gated attention MIL (ABMIL) slide model: a slide score and per-tile attention.
+
+    Parameters
+    ----------
+    outcome : {"binary", "survival"}, default "binary"
+    hidden_dim : int, default 128
+    attention_dim : int, default 64
+    dropout : float, default 0.25
+    lr : float, default 1e-3
+    weight_decay : float, default 1e-4
+    max_epochs : int, default 100
+    patience : int, default 10
+        Stop when the inner-validation loss has not improved for this many
+        epochs; the weights of the best epoch are kept.
+    validation_fraction : float, default 0.2
+        Share of the training slides held out (stratified by outcome or event)
+        for early stopping.
+    max_tiles : int or None, default 4096
+        Tiles sampled per slide and epoch during training (all at prediction).
+    random_state : int, default 0
+        Seeds the split, the initialisation, dropout and tile sampling.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+    feature_dim_ : int
+    history_ : pandas.DataFrame
+        ``epoch``, ``train_loss``, ``val_loss``.
+    best_epoch_ : int
+    n_train_, n_val_ : int
+
+    Examples
+    --------
+    >>> mil = AttentionMIL(max_epochs=50).fit(bags, y)       # doctest: +SKIP
+    >>> mil.decision_function(test_bags)                     # slide scores
+    >>> mil.attention(test_bags[0])                          # per-tile weights, sum 1
+    """
+
+    FORMAT = "nomofuse.pathology.AttentionMIL"
+
+    def __init__(self, *, outcome="binary", hidden_dim=128, attention_dim=64, dropout=0.25, lr=1e-3,
+                 weight_decay=1e-4, max_epochs=100, patience=10, validation_fraction=0.2,
+                 max_tiles=4096, random_state=0):
+        self.outcome = outcome
+        self.hidden_dim = hidden_dim
+        self.attention_dim = attention_dim
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.max_tiles = max_tiles
+        self.random_state = random_state
+
+    def get_params(self, deep=True) -> dict:
+        return {k: getattr(self, k) for k in ("outcome", "hidden_dim", "attention_dim", "dropout", "lr",
+                                              "weight_decay", "max_epochs", "patience",
+                                              "validation_fraction", "max_tiles", "random_state")}
+
+    # ------------------------------------------------------------ training
+    def _loss(self, scores, y):
+        import torch
+
+        if self.outcome == "binary":
+            return torch.nn.functional.binary_cross_entropy_with_logits(scores, y[:, 0])
+        time, event = y[:, 0], y[:, 1]
+        order = torch.argsort(time, descending=True)
+        s, e, t = scores[order], event[order], time[order]
+        log_risk = torch.logcumsumexp(s, dim=0)
+        # Breslow ties: the risk set of a time includes every subject with that time.
+        uniq, inverse = torch.unique_consecutive(t, return_inverse=True)
+        last = torch.zeros(len(uniq), dtype=torch.long).scatter_reduce(
+            0, inverse, torch.arange(len(t)), reduce="amax", include_self=False)
+        log_risk = log_risk[last[inverse]]
+        n_events = torch.clamp(e.sum(), min=1.0)
+        return -((s - log_risk) * e).sum() / n_events
+
+    def fit(self, bags, y) -> "AttentionMIL":
+        """Train on the training split: ``bags`` (list of (n_k, dim) arrays, SlideFeatures or
+        feature-file paths) and ``y`` (0/1, or a [time, event] DataFrame for survival)."""
+        import torch
+        from sklearn.model_selection import train_test_split
+
+        check_option(self.outcome, ("binary", "survival"), name="outcome", caller="AttentionMIL")
+        bags = list(bags)
+        n = len(bags)
+        if self.outcome == "binary":
+            yy = check_binary_y(y, n=n, caller="AttentionMIL.fit")[:, None]
+            strat = yy[:, 0]
+        else:
+            t, e = check_survival_y(y, n=n, caller="AttentionMIL.fit")
+            yy = np.column_stack([t, e])
+            strat = e
+        if not 0 < float(self.validation_fraction) < 0.5:
+            raise ValueError(f"The 'validation_fraction' parameter of AttentionMIL must be in (0, 0.5). "
+                             f"Got {self.validation_fraction!r} instead.")
+        n_val = max(2, int(round(n * self.validation_fraction)))
+        if n - n_val < 4 or np.bincount(strat.astype(int), minlength=2).min() < 2:
+            raise ValueError(f"AttentionMIL.fit needs at least 6 slides with 2 of each outcome class "
+                             f"(or events and non-events); got {n} slides.")
+        arrays = [_as_bag(b) for b in bags]
+        dims = {a.shape[1] if a.ndim == 2 else -1 for a in arrays}
+        if len(dims) != 1 or -1 in dims or any(len(a) == 0 for a in arrays):
+            raise ValueError(f"AttentionMIL.fit: every bag must be a non-empty (n_tiles, dim) array of "
+                             f"one dim; got dims {sorted(dims)}.")
+        dim = dims.pop()
+        tr, va = train_test_split(np.arange(n), test_size=n_val, stratify=strat.astype(int),
+                                  random_state=self.random_state)
+        rng = np.random.default_rng(self.random_state)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.random_state))
+            model = _gated_attention_module(dim, int(self.hidden_dim), int(self.attention_dim),
+                                            float(self.dropout))
+        opt = torch.optim.Adam(model.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay))
+        tensors = [torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for a in arrays]
+        target = torch.from_numpy(yy.astype(np.float32))
+        best, best_state, history, stale = math.inf, None, [], 0
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # small matrices: one thread is fastest and never oversubscribes
+        try:
+            for epoch in range(1, int(self.max_epochs) + 1):
+                model.train()
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(int(self.random_state) * 100003 + epoch)
+                    batch = []
+                    for i in tr:
+                        x = tensors[i]
+                        if self.max_tiles is not None and len(x) > int(self.max_tiles):
+                            x = x[torch.from_numpy(rng.choice(len(x), int(self.max_tiles), replace=False))]
+                        batch.append(x)
+                    loss = self._loss(_scores(model, batch), target[tr])
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                val = self._eval_loss(model, [tensors[i] for i in va], target[va])
+                history.append((epoch, float(loss.detach()), val))
+                if val < best - 1e-6:
+                    best, stale = val, 0
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    self.best_epoch_ = epoch
+                else:
+                    stale += 1
+                    if stale >= int(self.patience):
+                        break
+        finally:
+            torch.set_num_threads(threads)
+        model.load_state_dict(best_state)
+        model.eval()
+        self.model_ = model
+        self.feature_dim_ = int(dim)
+        self.history_ = pd.DataFrame(history, columns=["epoch", "train_loss", "val_loss"])
+        self.n_train_, self.n_val_ = len(tr), len(va)
+        return self
+
+    def _eval_loss(self, model, tensors, target) -> float:
+        import torch
+
+        model.eval()
+        with torch.no_grad():
+            return float(self._loss(_scores(model, tensors), target))
+
+    # ------------------------------------------------------------ outputs
+    def _run(self, bag):
+        import torch
+
+        check_is_fitted(self, "model_")
+        x = _as_bag(bag)
+        if x.ndim != 2 or x.shape[1] != self.feature_dim_ or len(x) == 0:
+            raise ValueError(f"AttentionMIL: a bag must be (n_tiles >= 1, {self.feature_dim_}); got {x.shape}.")
+        with torch.no_grad():
+            s, a = self.model_(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None])
+        return float(s[0]), a[0].numpy().astype(np.float64)
+
+    def decision_function(self, bags) -> np.ndarray:
+        """Slide scores (log-odds, or log relative hazard), one per bag."""
+        return np.array([self._run(b)[0] for b in bags])
+
+    def predict_proba(self, bags) -> np.ndarray:
+        """(n, 2) probabilities (binary outcome only)."""
+        if self.outcome != "binary":
+            raise ValueError("predict_proba is only defined for outcome='binary'.")
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(bags)))
+        return np.column_stack([1 - p, p])
+
+    def attention(self, bag) -> np.ndarray:
+        """Attention weight of every tile of one bag (non-negative, sum 1)."""
+        return self._run(bag)[1]
+
+    def transform(self, bags) -> pd.DataFrame:
+        """Slide scores as a one-column DataFrame ``mil_score``."""
+        return pd.DataFrame({"mil_score": self.decision_function(bags)})
+
+    # ------------------------------------------------------------ files
+    def to_json(self, path) -> str:
+        """Write ``path`` (JSON config) and ``<stem>.pt`` beside it (tensor-only state dict)."""
+        import torch
+
+        from ._model_file import write_json_model
+
+        check_is_fitted(self, "model_")
+        path = Path(path)
+        weights = path.with_suffix(".pt")
+        torch.save({k: v.contiguous() for k, v in self.model_.state_dict().items()}, weights)
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+        d = {"format": self.FORMAT, "version": 1, "params": self.get_params(),
+             "feature_dim": self.feature_dim_, "best_epoch": int(self.best_epoch_),
+             "n_train": self.n_train_, "n_val": self.n_val_,
+             "history": self.history_.to_dict(orient="list"),
+             "weights": weights.name, "weights_sha256": digest}
+        return write_json_model(d, path)
+
+    @classmethod
+    def from_json(cls, path) -> "AttentionMIL":
+        """Load a model written by :meth:`to_json` (state dict read with ``weights_only=True``)."""
+        import torch
+
+        from nomogram.exceptions import ModelFileError
+
+        from ._model_file import read_json_model
+
+        path = Path(path)
+        d = read_json_model(path, cls.FORMAT, 1, "AttentionMIL.from_json")
+        weights = path.parent / d["weights"]
+        if not weights.is_file():
+            raise ModelFileError(f"AttentionMIL.from_json: the weights file {str(weights)!r} named in "
+                                 f"{str(path)!r} is missing; keep the .pt beside the .json.")
+        if hashlib.sha256(weights.read_bytes()).hexdigest() != d["weights_sha256"]:
+            raise ModelFileError(f"AttentionMIL.from_json: {str(weights)!r} does not match the checksum "
+                                 f"in {str(path)!r}; the weights were changed or belong to another model.")
+        obj = cls(**d["params"])
+        model = _gated_attention_module(int(d["feature_dim"]), int(obj.hidden_dim),
+                                        int(obj.attention_dim), float(obj.dropout))
+        model.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
+        model.eval()
+        obj.model_, obj.feature_dim_ = model, int(d["feature_dim"])
+        obj.best_epoch_, obj.n_train_, obj.n_val_ = d["best_epoch"], d["n_train"], d["n_val"]
+        obj.history_ = pd.DataFrame(d["history"])
+        return obj
