@@ -181,7 +181,8 @@ def encoder_config(name: str) -> EncoderConfig:
     model = _build_timm(name, {}, meta=True)
     cfg = getattr(model, "pretrained_cfg", {}) or {}
     size = cfg.get("input_size", (3, 224, 224))[-1]
-    return EncoderConfig(name=name, timm_name=name, feature_dim=int(model.num_features),
+    return EncoderConfig(name=name, timm_name=name,
+                         feature_dim=int(getattr(model, "head_hidden_size", None) or model.num_features),
                          input_size=int(size), mean=tuple(cfg.get("mean", IMAGENET_MEAN)),
                          std=tuple(cfg.get("std", IMAGENET_STD)), mpp=None,
                          description=f"timm model {name!r}")
