@@ -210,8 +210,11 @@ def build_model(config: EncoderConfig, *, meta: bool = False):
         model.layer4 = torch.nn.Identity()
         model.num_features = int(model.layer3[-1].conv3.out_channels
                                  if hasattr(model.layer3[-1], "conv3") else model.layer3[-1].conv2.out_channels)
-    if int(model.num_features) != int(config.feature_dim):
-        raise EncoderError(f"Encoder {config.name!r}: the model gives {model.num_features}-d features "
+    width = int(getattr(model, "head_hidden_size", None) or model.num_features)
+    if config.truncate == "layer3":
+        width = int(model.num_features)
+    if width != int(config.feature_dim):
+        raise EncoderError(f"Encoder {config.name!r}: the model gives {width}-d features "
                            f"but the configuration says feature_dim={config.feature_dim}.")
     return model
 
