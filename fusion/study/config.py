@@ -65,7 +65,7 @@ RADIOMICS_PRESETS = ("CT", "MR", "PET")
 LABEL_METHODS = ("lasso", "xgboost", "early_fusion")
 LABEL_SOURCES = ("imaging", "pathology")
 SELECTION_METHODS = ("univariable_then_backward", "backward", "none")
-CUTOFF_RULES = ("median", "tertiles", "maxstat", "youden")
+CUTOFF_RULES = ("median", "maxstat", "youden")
 TIME_UNITS = ("days", "weeks", "months", "years")
 AGGREGATES = ("max", "mean", "largest")
 POOLINGS = ("mean", "max", "attention")
@@ -527,9 +527,10 @@ SCHEMA = Section(
                 "risk_groups": Section(
                     doc="Risk groups (survival: Kaplan-Meier curves per group).",
                     fields={
-                        "cutoff": Field("any", "median, tertiles, maxstat (maximally selected "
-                                        "log-rank), youden (binary), or a fixed score value; "
-                                        "chosen on the training split", default="median",
+                        "cutoff": Field("any", "median, maxstat (maximally selected log-rank; "
+                                        "survival), youden (binary), or a fixed value (a probability "
+                                        "for binary, a risk by the horizon for survival); chosen on "
+                                        "the training split", default="median",
                                         check=_cutoff_check),
                     },
                 ),
