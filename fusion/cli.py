@@ -17,7 +17,7 @@ import importlib
 import sys
 
 # Module names under fusion.commands, in the order --help lists them.
-COMMANDS = ["example", "radiomics", "predict"]
+COMMANDS = ["demo", "run", "screen", "predict", "radiomics", "example"]
 
 _DESCRIPTION = """\
 Imaging, pathology and clinical data fused into validated nomograms.
@@ -47,7 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):  # bare `nomofuse`: the help, not an error
         parser.print_help()
         return 0
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ImportError as err:  # an optional package the command needs is not installed
+        from nomogram.checks import extra_for, missing_extra_message
+
+        name = getattr(err, "name", None)
+        if name is None or (extra_for(name) is None and not isinstance(err, ModuleNotFoundError)):
+            raise
+        print(f"nomofuse {args.command}: {missing_extra_message(name)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,12 +47,12 @@ What is generated (``make_demo_cohort(out)``)
 
 The outcome
 -----------
-``logit P(bone metastasis) = base[cancer] + 0.7 (log(alp) - log 85) / 0.3
+``logit P(bone metastasis) = base[cancer] + 0.9 (log(alp) - log 85) / 0.3
 + specific[cancer] + 1.2 z_img + 1.2 z_path`` with ``z_img``, ``z_path``
 independent standard normal; ``base`` = lung -0.7, breast -0.6, prostate
--0.7, kidney -0.5 (about 45 % with bone metastasis in each type); ``specific`` = lung 0.7 per N-stage step, breast 0.25 per
-0.1 mmol/L calcium above 2.35, prostate 0.6 per T-stage step above T1, kidney
-0.04 per year of age above 62. So ALP is a factor shared by every cancer
+-0.7, kidney -0.5 (about 45 % with bone metastasis in each type); ``specific`` = lung 0.9 per N-stage step, breast 0.4 per
+0.1 mmol/L calcium above 2.35, prostate 0.8 per T-stage step above T1, kidney
+0.06 per year of age above 62. So ALP is a factor shared by every cancer
 type, each type has one factor of its own, and the scans and slides carry
 information the clinical factors do not: a model that adds the imaging and
 pathology labels should discriminate better than clinical factors alone, on
@@ -140,14 +140,14 @@ def _clinical(n: int, rng: np.random.Generator) -> pd.DataFrame:
 
 def _linear_predictor(df: pd.DataFrame, z_img, z_path) -> np.ndarray:
     base = df["cancer_type"].map({c: s["base"] for c, s in CANCER_TYPES.items()}).to_numpy(float)
-    alp = 0.7 * (np.log(df["alp"].to_numpy(float)) - np.log(85)) / 0.3
+    alp = 0.9 * (np.log(df["alp"].to_numpy(float)) - np.log(85)) / 0.3
     n_step = df["n_stage"].str[1].astype(int).to_numpy()
     t_step = df["t_stage"].str[1].astype(int).to_numpy() - 1
     ctype = df["cancer_type"].to_numpy()
     specific = np.select(
         [ctype == "lung", ctype == "breast", ctype == "prostate", ctype == "kidney"],
-        [0.7 * n_step, 0.25 * (df["calcium"].to_numpy(float) - 2.35) / 0.1, 0.6 * t_step,
-         0.04 * (df["age"].to_numpy(float) - 62)])
+        [0.9 * n_step, 0.4 * (df["calcium"].to_numpy(float) - 2.35) / 0.1, 0.8 * t_step,
+         0.06 * (df["age"].to_numpy(float) - 62)])
     return base + alp + specific + 1.2 * z_img + 1.2 * z_path
 
 

@@ -189,7 +189,7 @@ def _nomogram_figure(cfg, group, key, stem) -> list[Path]:
     except TypeError:
         nom = group.nomogram(key)
     disp = nom.plot()
-    disp.figure_.suptitle(f"Nomogram: {key}", fontsize=11)
+    disp.ax_.set_title(f"Nomogram of the {key} model", fontsize=11, pad=28)
     return _savefig(disp.figure_, stem, dpi=100)
 
 

@@ -214,6 +214,39 @@ def label_scores(cfg_or_spec, name: str, spec, fitted, ids, imaging, slides, *, 
     return s.reindex(list(ids)).rename(name)
 
 
+def _early_fusion_scores(cfg, spec, name, out, store, net_key, train_ids, data, imaging, slides, y_train,
+                         bags, log):
+    """The early-fusion network's three scores for every patient (trained once per settings)."""
+    from fusion.models import EarlyFusion
+
+    tag = net_key[:10]
+    model_path = out / "models" / "labels" / f"early_fusion_{tag}.json"
+    scores_path = out / "features" / "labels" / f"early_fusion_{tag}.csv"
+    stage = f"early fusion {tag}"
+    column = {"fused": "fused_score", "imaging": "imaging_label", "pathology": "pathology_label"}[spec.output]
+    if store.fresh(stage, net_key):
+        log(f"label {name}: reused (early-fusion network {tag}, {spec.output} head)")
+        scores = pd.read_csv(scores_path, dtype={"patient_id": str}).set_index("patient_id")
+        return scores[column].rename(name), model_path
+    t = time.perf_counter()
+    log(f"label {name}: early-fusion network {tag} ({spec.folds}-fold cross-fitting; {spec.output} head)")
+    net = EarlyFusion(outcome="survival" if cfg.survival else "binary", cv=int(spec.folds),
+                      random_state=int(cfg.splits.seed), **_early_fusion_params(spec))
+    img, path = bags(train_ids)
+    oof = net.fit_transform(img, path, y_train, patients=list(train_ids))
+    others = [p for p in data.index if p not in set(train_ids)]
+    img, path = bags(others)
+    rest = net.transform(img, path, patients=others)
+    scores = pd.concat([oof, rest]).reindex(data.index)
+    scores.index.name = "patient_id"
+    net.to_json(model_path)
+    _write_csv(scores, scores_path, index=True)
+    files = [model_path, scores_path] + [p for p in model_path.parent.glob(f"early_fusion_{tag}.*")
+                                         if p != model_path]
+    store.done(stage, net_key, files, time.perf_counter() - t)
+    return scores[column].rename(name), model_path
+
+
 # ------------------------------------------------------------------------------------------
 # Models
 # ------------------------------------------------------------------------------------------
@@ -491,17 +524,28 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
     (out / "models" / "labels").mkdir(parents=True, exist_ok=True)
     (out / "features" / "labels").mkdir(parents=True, exist_ok=True)
     nets: dict = {}
+    used = {lab for m in cfg.models.values() for lab in m.labels}
     for name, spec in cfg.labels.items():
+        if name not in used:
+            log(f"label {name}: not used by any model, not fitted")
+            continue
         src = [spec.source] if isinstance(spec.source, str) else list(spec.source)
         key = digest("label", spec.to_dict(), [feat_keys[s] for s in src], cohort_key, cfg.digest("outcome"))
         scores_path = out / "features" / "labels" / f"{_slug(name)}.csv"
-        if spec.method == "early_fusion":
-            net_key = digest(spec.to_dict() | {"output": None, "description": None}, key)
-            model_path = out / "models" / "labels" / f"early_fusion_{net_key[:10]}.json"
-        else:
-            model_path = out / "models" / "labels" / f"{_slug(name)}.json"
-        stage = f"label {name}"
         label_keys[name] = key
+        if spec.method == "early_fusion":
+            t = time.perf_counter()
+            s, model_path = _early_fusion_scores(cfg, spec, name, out, store, digest(
+                "early_fusion", {k: v for k, v in spec.to_dict().items() if k not in ("output", "description")},
+                [feat_keys[x] for x in src], cohort_key, cfg.digest("outcome")), train_ids, data, imaging, slides,
+                y_train, bags, log)
+            _write_csv(s.to_frame(), scores_path, index=True)
+            label_frames[name] = s
+            fitted_labels[name] = model_path
+            store.seconds[f"label {name}"] = round(time.perf_counter() - t, 3)
+            continue
+        model_path = out / "models" / "labels" / f"{_slug(name)}.json"
+        stage = f"label {name}"
         if store.fresh(stage, key):
             label_frames[name] = pd.read_csv(scores_path, dtype={"patient_id": str}).set_index("patient_id")[name]
             fitted_labels[name] = model_path
@@ -509,25 +553,14 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
             continue
         t = time.perf_counter()
         log(f"label {name}: {spec.method} on {', '.join(src)} ({spec.folds}-fold cross-fitting)")
-        if spec.method == "early_fusion":
-            if net_key not in nets:
-                net, oof = fit_label(cfg, name, spec, train_ids, imaging, slides, y_train, bags=bags)
-                net.to_json(model_path)
-                nets[net_key] = (net, oof)
-            net, oof = nets[net_key]
-            column = {"fused": "fused_score", "imaging": "imaging_label", "pathology": "pathology_label"}[spec.output]
-            train_scores = oof[column]
-            fitted = net
-        else:
-            fitted, train_scores = fit_label(cfg, name, spec, train_ids, imaging, slides, y_train)
-            fitted.to_json(model_path)
+        fitted, train_scores = fit_label(cfg, name, spec, train_ids, imaging, slides, y_train)
+        fitted.to_json(model_path)
         others = [p for p in data.index if p not in set(train_ids)]
         test_scores = label_scores(cfg, name, spec, fitted, others, imaging, slides, bags=bags)
         s = pd.concat([train_scores.rename(name), test_scores]).reindex(data.index)
         s.index.name = "patient_id"
         _write_csv(s.to_frame(), scores_path, index=True)
-        files = [scores_path, model_path] + ([model_path.with_suffix(".pt")] if model_path.with_suffix(".pt").exists() else [])
-        store.done(stage, key, files, time.perf_counter() - t)
+        store.done(stage, key, [scores_path, model_path], time.perf_counter() - t)
         label_frames[name] = s
         fitted_labels[name] = model_path
     labels = pd.DataFrame(label_frames).reindex(data.index) if label_frames else pd.DataFrame(index=data.index)

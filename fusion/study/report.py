@@ -235,7 +235,8 @@ dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 table { border-collapse:collapse; font-size:13px; background:#fff; }
 th, td { border-bottom:1px solid var(--line); padding:4px 9px; text-align:right; white-space:nowrap; }
 th { background:#f1f4f6; font-weight:600; position:sticky; top:0; }
-td.text, th.text { text-align:left; white-space:normal; max-width:520px; }
+td.text, th.text { text-align:left; }
+td.wrap { white-space:normal; min-width:260px; max-width:560px; }
 tr.sig td.p { font-weight:700; }
 figure { margin:10px 0 22px; background:#fff; border:1px solid var(--line); padding:8px; display:inline-block;
          max-width:100%; }
@@ -290,6 +291,8 @@ def table_html(df: pd.DataFrame, *, index: bool = False, caption: str = "", high
         cells = []
         for c in d.columns:
             cls = ["text"] if c in text_cols else []
+            if c in text_cols and len(str(r[c])) > 40:
+                cls.append("wrap")
             if c == highlight_p:
                 cls.append("p")
             cells.append(f'<td class="{" ".join(cls)}">{_esc(_fmt_cell(r[c], str(c)))}</td>')
