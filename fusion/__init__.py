@@ -10,7 +10,8 @@ Where things are
 ``fusion.commands``        the ``nomofuse`` sub-commands, one module each, and the shared
                            skeleton of cohort commands (``cohort_command.CohortCommand``)
 ``fusion.cli``             the ``nomofuse`` entry point (parser, ``--version``)
-``fusion.models``          (to come) labels, fusion models, per-cancer groups, predict
+``fusion.models``          per-modality labels (cross-fitted), the early-fusion network,
+                           per-cancer nomogram groups, model comparison, screening (predict)
 ``fusion.study``           (to come) the study file and ``nomofuse run``
 =========================  ================================================================
 

@@ -13,8 +13,6 @@ the failure (the protocol is described in :mod:`fusion.cohort.worker`).
 
 from __future__ import annotations
 
-from nomogram.exceptions import MissingDependencyError
-
 __all__ = [
     "ImagingError",
     "ImageReadError",
@@ -56,11 +54,8 @@ class DicomTagError(ImagingError):
     stage = "read"
 
 
-class MissingOptionalDependencyError(MissingDependencyError):
-    """An optional package is needed; the message names the pip extra to install.
-
-    The imaging name of :class:`nomogram.exceptions.MissingDependencyError`.
-    """
+class MissingOptionalDependencyError(ImportError):
+    """An optional package is needed; the message names the pip extra to install."""
 
     stage = "setup"
 

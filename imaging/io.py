@@ -35,14 +35,17 @@ _INTEGER_PIXEL_IDS = {
 
 
 def _require(module: str, extra: str, purpose: str):
-    """Import ``module`` or raise an error naming the pip extra that provides it."""
+    """Import ``module`` or raise an error naming the pip extra that provides it.
+
+    The message is :func:`nomogram.checks.require`'s one line (``pip install "nomofuse[extra]"``).
+    """
     from nomogram.checks import require
     from nomogram.exceptions import MissingDependencyError
 
     try:
         return require(module, purpose=purpose, extra=extra)
     except MissingDependencyError as exc:
-        raise MissingOptionalDependencyError(str(exc), module=exc.module, extra=exc.extra) from None
+        raise MissingOptionalDependencyError(str(exc), name=exc.module) from None
 
 
 def list_dicom_series(directory, *, case_id=None) -> dict[str, list[str]]:

@@ -17,6 +17,9 @@ from .risk_groups import RiskGroups, maxstat_cutoff, risk_groups, time_dependent
 from ._kaplan_meier import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
 from .tables import RegressionTable, TableOne, regression_table, table_one
+from .wald_anova import AnovaResult, anova
+from .effect_summary import EffectsResult, effects
+from .effect_curves import PartialEffects, partial_effects
 from . import metrics
 from .metrics import delong_test, harrell_c, roc_auc_ci, uno_c
 from .exceptions import (
@@ -59,6 +62,12 @@ __all__ = [
     "TableOne",
     "regression_table",
     "table_one",
+    "AnovaResult",
+    "anova",
+    "EffectsResult",
+    "effects",
+    "PartialEffects",
+    "partial_effects",
     "metrics",
     "delong_test",
     "harrell_c",

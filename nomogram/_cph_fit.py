@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checks import check_option
+from ._survival import RiskSets
 from .exceptions import ConvergenceError
 
 __all__ = ["CoxFit", "fit_cox", "baseline_hazard"]
@@ -64,34 +65,26 @@ class CoxFit:
     ties: str
 
 
-def _reverse_cumsum(a: np.ndarray) -> np.ndarray:
-    """``out[j] = a[j:].sum(axis=0)`` along the first axis."""
-    return np.flip(np.cumsum(np.flip(a, axis=0), axis=0), axis=0)
-
-
 class _RiskSets:
-    """Sorted data and event-time bookkeeping reused across Newton iterations."""
+    """The weighted design in the time order of :class:`nomogram._survival.RiskSets`, with Efron's tie terms.
+
+    The risk-set and death sums are :class:`~nomogram._survival.RiskSets`'s
+    (one tie ordering: by time, deaths before censorings).
+    """
 
     def __init__(self, X, time, event, weights):
-        order = np.argsort(time, kind="mergesort")
-        self.X = X[order]
-        self.time = time[order]
-        self.event = event[order]
-        self.w = weights[order]
-        ev_times = np.unique(self.time[self.event > 0])
-        self.event_times = ev_times
-        # first row whose time >= t_j: the risk set is rows [start_j, n)
-        self.start = np.searchsorted(self.time, ev_times, side="left")
-        # group index of each death
-        deaths = np.flatnonzero(self.event > 0)
-        self.death_rows = deaths
-        self.death_group = np.searchsorted(ev_times, self.time[deaths])
-        J = len(ev_times)
-        self.d = np.bincount(self.death_group, minlength=J).astype(float)
-        self.wsum_deaths = np.bincount(self.death_group, weights=self.w[deaths], minlength=J)
+        sets = RiskSets(time, event)
+        self.sets = sets
+        self.order = sets.order
+        self.X = X[sets.order]
+        self.time = sets.time
+        self.event = sets.event
+        self.w = weights[sets.order]
+        self.event_times = sets.event_times
+        self.death_rows = sets.death_rows
+        self.d = sets.n_deaths
+        self.wsum_deaths = sets.death_sum(self.w)
         self.meanwt = self.wsum_deaths / self.d
-        # deaths are sorted by time, so each event time's deaths are one contiguous run
-        self.death_starts = np.concatenate([[0], np.cumsum(self.d)[:-1]]).astype(np.intp)
 
     def tie_terms(self, ties):
         """Yield ``(rows, frac, weight)`` for each term of the tied-death sum.
@@ -103,29 +96,21 @@ class _RiskSets:
         if ties == "breslow":
             yield slice(None), np.zeros(len(self.d)), self.wsum_deaths
             return
-        for l in range(int(self.d.max())):
+        for l in range(int(self.d.max()) if len(self.d) else 0):
             m = self.d > l
             yield m, l / self.d[m], self.meanwt[m]
 
     def moments(self, eta, need_second=True):
-        """Risk-set and death-set sums S0, S1, S2, D0, D1, D2 at every event time."""
-        X, w = self.X, self.w
+        """Risk-set and death-set sums S0, S1, S2, D0, D1, D2 at every event time (``eta`` in time order)."""
+        X, w, sets = self.X, self.w, self.sets
         r = w * np.exp(eta)
         rx = r[:, None] * X
-        # risk-set sums: sum the rows between consecutive event-time starts, then
-        # accumulate those segment sums from the last event time backwards
-        S0 = _reverse_cumsum(np.add.reduceat(r, self.start))
-        S1 = _reverse_cumsum(np.add.reduceat(rx, self.start, axis=0))
-        dr = self.death_rows
-        J = len(self.event_times)
-        starts = self.death_starts
-        D0 = np.add.reduceat(r[dr], starts)
-        D1 = np.add.reduceat(rx[dr], starts, axis=0)
+        S0, S1 = sets.at_risk_sum(r), sets.at_risk_sum(rx)
+        D0, D1 = sets.death_sum(r), sets.death_sum(rx)
         S2 = D2 = None
         if need_second:
             rxx = rx[:, :, None] * X[:, None, :]
-            S2 = _reverse_cumsum(np.add.reduceat(rxx, self.start, axis=0))
-            D2 = np.add.reduceat(rxx[dr], starts, axis=0)
+            S2, D2 = sets.at_risk_sum(rxx), sets.death_sum(rxx)
         return S0, S1, S2, D0, D1, D2
 
 
@@ -295,10 +280,7 @@ def baseline_hazard(
     n = len(time)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     rs = _RiskSets(np.zeros((n, 0)), np.asarray(time, float), np.asarray(event, float), w)
-    order = np.argsort(time, kind="mergesort")
-    r = w[order] * np.exp(np.asarray(lp, float)[order])
-    S0 = np.cumsum(r[::-1])[::-1][rs.start]
-    D0 = np.bincount(rs.death_group, weights=r[rs.death_rows], minlength=len(rs.event_times))
+    S0, _, _, D0, _, _ = rs.moments(np.asarray(lp, float)[rs.order], need_second=False)
     inc = np.zeros(len(S0))
     for m, frac, mw in rs.tie_terms(ties):
         inc[m] += mw / (S0[m] - frac * D0[m])

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import check_dataframe
+from ._datadist import effect_limits, prediction_limits
 from ._splines import rcs_basis, rcs_column_names, rcs_knots
 
 __all__ = ["Term", "Design", "format_level"]
@@ -65,6 +66,10 @@ class Term:
     low: float | None = None
     high: float | None = None
     values: list | None = None
+    # rms datadist Low:effect/High:effect and Low:prediction/High:prediction
+    # (numeric terms; see nomogram._datadist); None in files written before them
+    effect_limits: list | None = None
+    prediction_limits: list | None = None
 
     def basis(self, x: pd.Series, caller: str = "predict") -> np.ndarray:
         """Design columns of this term for the values ``x``."""
@@ -261,4 +266,6 @@ def _numeric_term(name, col, kind, columns, knots) -> Term:
         low=float(values[0]),
         high=float(values[-1]),
         values=[float(v) for v in values] if len(values) <= _N_UNIQUE else None,
+        effect_limits=effect_limits(y),
+        prediction_limits=prediction_limits(y),
     )

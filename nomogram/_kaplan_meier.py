@@ -1,5 +1,9 @@
 """Kaplan–Meier estimator with Greenwood standard errors, as ``survival::survfit``.
 
+The counts, the product-limit curve, the Greenwood sum and the rule past
+follow-up are those of :mod:`nomogram._survival`; this module adds the
+confidence limits, quantiles and the result object.
+
 Private: the public entry points are :func:`nomogram.risk_groups` and
 :func:`nomogram.decision_curve`; :class:`KaplanMeier` objects are reachable from
 their results.
@@ -14,8 +18,9 @@ import pandas as pd
 from scipy import stats
 
 from .checks import check_option
+from ._survival import KMSteps, km_steps
 
-__all__ = ["KaplanMeier", "kaplan_meier", "km_survival_at", "km_survival_at_subsets"]
+__all__ = ["KaplanMeier", "kaplan_meier"]
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,9 @@ class KaplanMeier:
         Follows ``summary(survfit, times = ...)``: the estimate at ``t`` is the
         one at the last observed time ``<= t``; ``n.risk`` is the number with
         follow-up ``>= t``. Times after the last observed time give NaN
-        estimates (survfit drops them unless ``extend = TRUE``); times before the
-        first give survival 1 with zero standard error.
+        estimates (survfit drops them unless ``extend = TRUE``; the rule of
+        :mod:`nomogram._survival`); times before the first give survival 1
+        with zero standard error.
 
         Parameters
         ----------
@@ -114,24 +120,20 @@ class KaplanMeier:
             Columns ``time, n.risk, surv, std.err, lower, upper``.
         """
         times = np.atleast_1d(np.asarray(times, dtype=float))
-        idx = np.searchsorted(self.time, times, side="right") - 1
-        before = idx < 0
-        after = times > self.time[-1]
-        safe = np.clip(idx, 0, None)
-        surv = np.where(before, 1.0, self.surv[safe])
-        se = np.where(before, 0.0, self.std_err[safe])
-        lower = np.where(before, 1.0, self.lower[safe])
-        upper = np.where(before, 1.0, self.upper[safe])
-        for arr in (surv, se, lower, upper):
-            arr[after] = np.nan
-        # number at risk at t = number with time >= t
-        total = self.n_risk[0] if len(self.n_risk) else 0
-        leaving = np.concatenate([[0.0], np.cumsum(self.n_event + self.n_censor)])
-        pos = np.searchsorted(self.time, times, side="left")
-        n_risk = total - leaving[pos]
-        return pd.DataFrame(
-            {"time": times, "n.risk": n_risk, "surv": surv, "std.err": se, "lower": lower, "upper": upper}
+        steps = self._steps()
+        surv, se, lower, upper = (
+            steps.at(times, v, before=b)
+            for v, b in ((self.surv, 1.0), (self.std_err, 0.0), (self.lower, 1.0), (self.upper, 1.0))
         )
+        return pd.DataFrame(
+            {"time": times, "n.risk": steps.n_risk_at(times), "surv": surv, "std.err": se, "lower": lower,
+             "upper": upper}
+        )
+
+    def _steps(self) -> KMSteps:
+        last = self.time[-1] if len(self.time) else -np.inf
+        return KMSteps(time=self.time, n_risk=self.n_risk, n_event=self.n_event, n_censor=self.n_censor,
+                       surv=self.surv, last=np.asarray(last))
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
@@ -221,28 +223,20 @@ def kaplan_meier(time, event, *, conf_level: float = 0.95, conf_type: str = "log
     check_option(conf_type, {"log", "log-log", "plain"}, name="conf_type", caller="kaplan_meier")
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
-    n = len(time)
-    if n == 0:
+    if len(time) == 0:
         raise ValueError("kaplan_meier received no patients (empty group).")
-    ut, inv = np.unique(time, return_inverse=True)
-    n_event = np.bincount(inv, weights=event, minlength=len(ut))
-    n_total = np.bincount(inv, minlength=len(ut)).astype(float)
-    n_censor = n_total - n_event
-    n_risk = n - np.concatenate([[0.0], np.cumsum(n_total)[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - n_event / n_risk)
-        inc = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
-    var_h = np.cumsum(inc)
-    se_h = np.sqrt(var_h)
+    steps = km_steps(time, event)
+    surv = steps.surv
+    se_h = np.sqrt(steps.var_cumhaz())
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     lower, upper = _confidence_limits(surv, se_h, z, conf_type)
     with np.errstate(invalid="ignore"):
         se_s = surv * se_h
     return KaplanMeier(
-        time=ut,
-        n_risk=n_risk,
-        n_event=n_event,
-        n_censor=n_censor,
+        time=steps.time,
+        n_risk=steps.n_risk,
+        n_event=steps.n_event,
+        n_censor=steps.n_censor,
         surv=surv,
         std_err=se_s,
         std_err_cumhaz=se_h,
@@ -251,70 +245,3 @@ def kaplan_meier(time, event, *, conf_level: float = 0.95, conf_type: str = "log
         conf_level=conf_level,
         conf_type=conf_type,
     )
-
-
-def km_survival_at(time: np.ndarray, event: np.ndarray, t: float) -> float:
-    """Kaplan–Meier :math:`\\hat S(t)`, or NaN when no follow-up reaches ``t``.
-
-    Fast path used inside the decision curve loops (no variance). Mirrors
-    dcurves' ``.surv_to_risk``: NaN when the largest observed time is ``< t``.
-    """
-    if len(time) == 0 or time.max() < t:
-        return float("nan")
-    ut, inv = np.unique(time, return_inverse=True)
-    d = np.bincount(inv, weights=event, minlength=len(ut))
-    c = np.bincount(inv, minlength=len(ut))
-    r = len(time) - np.concatenate([[0], np.cumsum(c)[:-1]])
-    keep = (ut <= t) & (d > 0)
-    return float(np.prod(1.0 - d[keep] / r[keep]))
-
-
-def km_survival_at_subsets(time, event, masks, t: float, *, chunk: int = 256):
-    """Kaplan–Meier :math:`\\hat S(t)` within many subsets of the same patients at once.
-
-    Parameters
-    ----------
-    time, event : ndarray of shape (n,)
-    masks : bool ndarray of shape (k, n)
-        Row ``i`` selects subset ``i``.
-    t : float
-    chunk : int
-        Rows processed together (memory ``chunk * n`` floats).
-
-    Returns
-    -------
-    surv : ndarray of shape (k,)
-        Product over event times ``<= t`` of ``1 - d/n`` within the subset (1 for
-        an empty subset). Not NaN when follow-up stops before ``t``: that is
-        ``survfit``'s value with ``extend = TRUE``; use ``reaches``.
-    reaches : bool ndarray of shape (k,)
-        Whether some patient of the subset has follow-up ``>= t``.
-    size : ndarray of shape (k,)
-        Subset sizes.
-    """
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event, dtype=float)
-    masks = np.asarray(masks, dtype=bool)
-    order = np.argsort(time, kind="mergesort")
-    ts, es = time[order], event[order]
-    starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
-    ends = np.r_[starts[1:], len(ts)] - 1
-    use_t = (ts[starts] <= t)[None, :]
-    late = ts >= t
-    k = masks.shape[0]
-    surv = np.empty(k)
-    reaches = np.empty(k, dtype=bool)
-    size = np.empty(k)
-    for a in range(0, k, chunk):
-        P = masks[a : a + chunk][:, order].astype(float)
-        cs_all = np.cumsum(P, axis=1)[:, ends]
-        cs_ev = np.cumsum(P * es, axis=1)[:, ends]
-        C = np.diff(cs_all, axis=1, prepend=0.0)
-        D = np.diff(cs_ev, axis=1, prepend=0.0)
-        N = cs_all[:, -1:] - cs_all + C
-        use = (D > 0) & use_t
-        with np.errstate(divide="ignore", invalid="ignore"):
-            surv[a : a + chunk] = np.prod(np.where(use, 1.0 - D / N, 1.0), axis=1)
-        reaches[a : a + chunk] = P[:, late].any(axis=1)
-        size[a : a + chunk] = cs_all[:, -1]
-    return surv, reaches, size

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._survival import km_steps
+
 __all__ = ["LogRankResult", "logrank_test"]
 
 
@@ -87,15 +89,11 @@ def logrank_test(time, event, group) -> LogRankResult:
     k = len(labels)
     if k < 2:
         raise ValueError(f"logrank_test needs at least two groups; got {k} ({labels.tolist()}).")
-    ev_times = np.unique(time[event == 1])
-    # at risk in group h at t = number with time >= t in group h
-    n_risk = np.empty((len(ev_times), k))
-    d_g = np.empty((len(ev_times), k))
-    for h in range(k):
-        th = np.sort(time[g == h])
-        n_risk[:, h] = len(th) - np.searchsorted(th, ev_times, side="left")
-        idx = np.searchsorted(ev_times, time[(g == h) & (event == 1)])
-        d_g[:, h] = np.bincount(idx, minlength=len(ev_times))
+    # at risk (time >= t) and events per group at each event time: the Kaplan-Meier counts
+    steps = km_steps(time, event, g[None, :] == np.arange(k)[:, None])
+    at_event = steps.n_event.sum(axis=0) > 0
+    n_risk = steps.n_risk[:, at_event].T
+    d_g = steps.n_event[:, at_event].T
     n_i = n_risk.sum(axis=1)
     d_i = d_g.sum(axis=1)
     frac = n_risk / n_i[:, None]

@@ -109,6 +109,25 @@ class NomogramModelBase(BaseEstimator):
 
         return save_model(self, path)
 
+    # -- rms verbs (computed in their own modules) -------------------------
+    def anova(self, **kwargs):
+        """Wald tests per predictor, nonlinearity and interaction; see :func:`nomogram.anova`."""
+        from .wald_anova import anova
+
+        return anova(self, **kwargs)
+
+    def effects(self, ranges=None, **kwargs):
+        """Inter-quartile-range effects with odds/hazard ratios; see :func:`nomogram.effects`."""
+        from .effect_summary import effects
+
+        return effects(self, ranges, **kwargs)
+
+    def partial_effects(self, predictors=None, **kwargs):
+        """Partial-effect curves with pointwise CI; see :func:`nomogram.partial_effects`."""
+        from .effect_curves import partial_effects
+
+        return partial_effects(self, predictors, **kwargs)
+
     def summary(self) -> SummaryTable:
         """Coefficient table (estimate, SE, Wald z, p, 95 % CI, OR/HR and CI) and model statistics.
 

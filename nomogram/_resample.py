@@ -18,8 +18,9 @@ cross-validation training set a 0/1 vector), and all ``B`` refits run at once:
   computes, so the generic weighted fitter cannot be reused).
 
 The accuracy indexes are computed from weighted formulas that equal the
-unweighted formula on the expanded (copied) sample: Somers' ``Dxy``, Harrell's
-censored-data ``Dxy``, Gini's mean difference, Brier score, likelihood ratios.
+unweighted formula on the expanded (copied) sample: Harrell's censored-data
+``Dxy`` here; Somers' ``Dxy`` and Gini's mean difference in
+:mod:`nomogram._indexes`, their one home; Brier score, likelihood ratios.
 
 Everything here works on numbers; :mod:`nomogram.validation` and
 :mod:`nomogram.calibration` hold the rms semantics and the result objects.
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from ._survival import RiskSets
+
 __all__ = [
     "ResamplePlan",
     "resample_plan",
@@ -40,11 +43,7 @@ __all__ = [
     "recalibrate_logistic_batch",
     "CoxRiskSetsBatch",
     "cox_newton_batch",
-    "weighted_somers_dxy",
     "weighted_cox_dxy",
-    "weighted_gini_md",
-    "gini_md_sorted",
-    "somers_dxy_sorted",
 ]
 
 # largest number of float64 temporaries of size (chunk, k, n) held at once
@@ -411,38 +410,15 @@ def _recal_halving(x, y, w, tol, max_iter):
 
 
 # --------------------------------------------------------------------------- Cox
-class CoxRiskSetsBatch:
-    """Time-sorted data and event-time bookkeeping shared by every resample.
+class CoxRiskSetsBatch(RiskSets):
+    """:class:`nomogram._survival.RiskSets` for arrays with one resample per row.
 
-    Parameters
-    ----------
-    time, event : ndarray of shape (n,)
-        In the original row order; ``order`` maps to time order (deaths before
-        censorings at a tied time, as survival sorts them).
+    The same time order (deaths before censorings at a tied time) and sums;
+    only the rows of the data are on axis 1 of every array given to
+    :meth:`at_risk_sum` and :meth:`death_sum`.
     """
 
-    def __init__(self, time: np.ndarray, event: np.ndarray):
-        time = np.asarray(time, float)
-        event = np.asarray(event, float)
-        self.order = np.lexsort((-event, time))
-        self.time = time[self.order]
-        self.event = event[self.order]
-        self.n = len(time)
-        self.event_times = np.unique(self.time[self.event > 0])
-        self.start = np.searchsorted(self.time, self.event_times, side="left")
-        self.death_rows = np.flatnonzero(self.event > 0)
-        dt = self.time[self.death_rows]
-        self.death_group = np.searchsorted(self.event_times, dt)
-        # first death row of each event-time group (deaths are contiguous in time order)
-        self.group_first = np.searchsorted(self.death_group, np.arange(len(self.event_times)))
-
-    def group_sum(self, a: np.ndarray) -> np.ndarray:
-        """Sum ``a[:, death_rows, ...]`` within event-time groups; axis 1 is rows."""
-        return np.add.reduceat(a[:, self.death_rows], self.group_first, axis=1)
-
-    def at_risk_sum(self, a: np.ndarray) -> np.ndarray:
-        """Risk-set sums ``sum_{t_i >= t_j} a_i`` at every event time; axis 1 is rows."""
-        return np.flip(np.cumsum(np.flip(a, axis=1), axis=1), axis=1)[:, self.start]
+    axis = 1
 
 
 def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: np.ndarray,
@@ -464,17 +440,17 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     ll = np.einsum("ij,ij->i", dW, eta)
     grad = dW @ Xs
     S0 = rs.at_risk_sum(r)                              # (B, J)
-    d = rs.group_sum(dW)                                # copied deaths per event time
-    D0 = rs.group_sum(r)                                # group_sum reads death rows only
+    d = rs.death_sum(dW)                                # copied deaths per event time
+    D0 = rs.death_sum(r)                                # death_sum reads death rows only
     rx = r[:, :, None] * Xs[None]                       # (B, n, p)
     S1 = rs.at_risk_sum(rx)
-    D1 = rs.group_sum(rx)
+    D1 = rs.death_sum(rx)
     flat = np.zeros((B, len(iu0)))                      # sum of S2/den terms (upper triangle)
     outer = np.zeros((B, p, p))                         # sum of a a' terms
     if need_info:
         rxx = rx[:, :, iu0] * Xs[None, :, iu1]
         S2 = rs.at_risk_sum(rxx)
-        D2 = rs.group_sum(rxx)
+        D2 = rs.death_sum(rxx)
         del rxx
     if ties == "breslow":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -634,10 +610,10 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
         S0 = rs.at_risk_sum(r)
         S1 = rs.at_risk_sum(r * xs)
         S2 = rs.at_risk_sum(r * xs * xs)
-        d = rs.group_sum(dW)
-        D0 = rs.group_sum(r * rs.event)
-        D1 = rs.group_sum(r * xs * rs.event)
-        D2 = rs.group_sum(r * xs * xs * rs.event)
+        d = rs.death_sum(dW)
+        D0 = rs.death_sum(r * rs.event)
+        D1 = rs.death_sum(r * xs * rs.event)
+        D2 = rs.death_sum(r * xs * xs * rs.event)
         if ties == "breslow":
             with np.errstate(divide="ignore", invalid="ignore"):
                 ll -= np.sum(np.where(d > 0, d * np.log(S0), 0.0), axis=1)
@@ -679,75 +655,6 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
 
 
 # --------------------------------------------------------------------------- indexes
-def weighted_gini_md(x: np.ndarray, w: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
-    """Gini's mean difference of each row of ``x`` with frequency weights ``w``.
-
-    Equal to Hmisc ``GiniMd`` of the sample in which row ``i`` is copied
-    ``w_i`` times: with the values sorted and :math:`C_i` the total weight
-    before :math:`x_{(i)}`, :math:`N = \\sum w`,
-
-    .. math:: \\mathrm{GMD} = \\frac{2}{N(N-1)} \\sum_i w_i x_{(i)} (2 C_i + w_i - N).
-    """
-    x = np.atleast_2d(x)
-    w = np.broadcast_to(w, x.shape)
-    o = np.argsort(x, axis=1) if order is None else order
-    return gini_md_sorted(np.take_along_axis(x, o, axis=1), np.take_along_axis(w, o, axis=1))
-
-
-def gini_md_sorted(xs: np.ndarray, ws: np.ndarray) -> np.ndarray:
-    """:func:`weighted_gini_md` of rows already sorted increasingly."""
-    N = ws.sum(axis=1)
-    C = np.cumsum(ws, axis=1) - ws
-    tot = np.sum(ws * xs * (2 * C + ws - N[:, None]), axis=1)
-    return 2.0 * tot / (N * (N - 1))
-
-
-def _tie_groups(xs: np.ndarray) -> np.ndarray:
-    """Global group id of each element of the row-sorted array ``xs`` (ties share an id)."""
-    B, n = xs.shape
-    new = np.ones((B, n), bool)
-    new[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    return np.cumsum(new.ravel()).reshape(B, n) - 1
-
-
-def weighted_somers_dxy(x: np.ndarray, y: np.ndarray, w: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
-    """Somers' ``Dxy = 2 C - 1`` of each row of ``x`` for a 0/1 outcome, frequency weights ``w``.
-
-    :math:`C = \\sum_{i: y=1} \\sum_{j: y=0} w_i w_j ([x_i > x_j] + \\tfrac12 [x_i = x_j]) / (W_1 W_0)`,
-    which is Hmisc ``somers2`` on the sample with copied rows.
-    """
-    x = np.atleast_2d(x)
-    w = np.broadcast_to(w, x.shape)
-    o = np.argsort(x, axis=1) if order is None else order
-    return somers_dxy_sorted(np.take_along_axis(x, o, axis=1), y[o], np.take_along_axis(w, o, axis=1))
-
-
-def somers_dxy_sorted(xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
-    """:func:`weighted_somers_dxy` of rows sorted increasingly by ``xs`` (``ys``, ``ws`` alike)."""
-    B, n = xs.shape
-    if not np.any(xs[:, 1:] == xs[:, :-1]):
-        # no ties: each event is concordant with the non-event weight sorted before it
-        w0 = ws * (1 - ys)
-        w1 = ws * ys
-        below = np.cumsum(w0, axis=1) - w0
-        num = np.einsum("ij,ij->i", w1, below)
-        return 2.0 * num / (w1.sum(axis=1) * w0.sum(axis=1)) - 1.0
-    gid = _tie_groups(xs).ravel()
-    G = gid[-1] + 1
-    w1 = np.bincount(gid, weights=(ws * ys).ravel(), minlength=G)
-    w0 = np.bincount(gid, weights=(ws * (1 - ys)).ravel(), minlength=G)
-    # row of each group, and cumulative non-event weight before the group within its row
-    grow = np.zeros(G, int)
-    grow[gid] = np.repeat(np.arange(B), n)
-    c0 = np.cumsum(w0) - w0
-    first = np.searchsorted(grow, np.arange(B))
-    c0 = c0 - c0[first][grow]
-    num = np.bincount(grow, weights=w1 * (c0 + 0.5 * w0), minlength=B)
-    W1 = np.bincount(grow, weights=w1, minlength=B)
-    W0 = np.bincount(grow, weights=w0, minlength=B)
-    return 2.0 * num / (W1 * W0) - 1.0
-
-
 def _dense_ranks(x: np.ndarray) -> np.ndarray:
     """1-based dense ranks of each row of ``x`` (ties share a rank)."""
     o = np.argsort(x, axis=1)

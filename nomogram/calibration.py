@@ -28,7 +28,9 @@ from .checks import (
     check_probabilities,
     check_survival_y,
 )
+from ._indexes import binned_c_index, weighted_somers_dxy
 from ._lowess import approx, lowess
+from ._survival import km_steps
 from .validation import _embed_penalty, _model_kind, single_threaded_blas
 
 __all__ = ["calibrate", "CalibrationResult", "val_prob", "ValProbResult", "lowess"]
@@ -315,25 +317,16 @@ def _cut2_codes(x, cuts):
 def _km_at(time, event, w, u):
     """Kaplan–Meier survival at ``u`` and Greenwood SE of log S (frequency weights ``w``).
 
-    NaN when ``u`` is beyond the last time and the curve has not reached 0
-    (rms ``groupkm``).
+    rms ``groupkm``: the step at the last time ``<= u + 1e-6``; past the last
+    follow-up time NaN (the rule of :mod:`nomogram._survival`) unless the
+    curve has reached 0, which groupkm carries forward.
     """
     keep = w > 0
-    time, event, w = time[keep], event[keep], w[keep]
-    ut = np.unique(time)
-    d = np.bincount(np.searchsorted(ut, time), weights=w * event, minlength=len(ut))
-    tot = np.bincount(np.searchsorted(ut, time), weights=w, minlength=len(ut))
-    at_risk = np.cumsum(tot[::-1])[::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - d / at_risk)
-        var = np.cumsum(np.where(d > 0, d / (at_risk * (at_risk - d)), 0.0))
-    k = np.searchsorted(ut, u + 1e-6, side="right") - 1
-    if k < 0:
-        return 1.0, 0.0
-    s, se = float(surv[k]), float(np.sqrt(var[k]))
-    if u > ut[-1] + 1e-6 and surv[-1] > 0:
-        return float("nan"), float("nan")
-    return s, se
+    steps = km_steps(time[keep], event[keep], w[keep])
+    extend = bool(steps.surv[-1] == 0)
+    s = steps.at(u, extend=extend, tol=1e-6)[0]
+    se = steps.at(u, np.sqrt(steps.var_cumhaz()), extend=extend, tol=1e-6, before=0.0)[0]
+    return float(s), float(se)
 
 
 def _groupkm(pred, time, event, w, codes, ngroups, u):
@@ -359,8 +352,8 @@ def _baseline_survival_at(rs, lp_sorted, W, u, ties):
     center = np.sum(W * lp_sorted, axis=1) / W.sum(axis=1)
     r = W * np.exp(lp_sorted - center[:, None])
     S0 = rs.at_risk_sum(r)
-    d = rs.group_sum(W * rs.event)
-    D0 = rs.group_sum(r * rs.event)
+    d = rs.death_sum(W * rs.event)
+    D0 = rs.death_sum(r * rs.event)
     use = (rs.event_times <= u + 1e-6)[None, :] & (d > 0.5)
     H = np.zeros(W.shape[0])
     if ties == "breslow":
@@ -545,12 +538,6 @@ def _cut2_codes_fixed(x, cuts, ngroups):
 
 
 # --------------------------------------------------------------------------- val.prob
-def _binned_c_index(p, y):
-    """rms 6.5 ``lrm.fit`` C index: probabilities binned as ``int(5000 p + 1)`` (ties within a bin)."""
-    bins = np.floor(5000.0 * np.clip(p, expit(-30), expit(30)) + 1.0)
-    return float(rsm.weighted_somers_dxy(bins[None], y, np.ones((1, len(y))))[0] + 1) / 2
-
-
 def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.95) -> ValProbResult:
     """Validation of predicted probabilities on (new) patients (rms ``val.prob``).
 
@@ -629,9 +616,9 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.9
     U_chi = L01 + 2 * llcal
     U = (U_chi - 2) / nf
     if binned_c:
-        C = _binned_c_index(pv[fin], yf)
+        C = binned_c_index(pv[fin], yf)
     else:
-        C = float(rsm.weighted_somers_dxy(pv[None], yv, np.ones((1, n)))[0] + 1) / 2
+        C = float(weighted_somers_dxy(pv[None], yv, np.ones((1, n)))[0] + 1) / 2
     sx, sy = lowess(pv, yv, iter=0)
     cal_smooth = approx(sx, sy, pv, ties="mean")
     er = np.abs(pv - cal_smooth)

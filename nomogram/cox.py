@@ -8,8 +8,10 @@ from scipy import stats
 
 from .checks import check_is_fitted, check_option, check_survival_y
 from ._cph_fit import baseline_hazard, baseline_hazard_variance, fit_cox
-from ._indexes import gini_mean_difference, harrell_c_survival
+from ._indexes import gini_mean_difference, harrell_c_survival, nagelkerke_r2
 from ._model_base import NomogramModelBase, penalty_matrix
+from ._rms_statistics import r2_measures
+from ._survival import step_function_at
 
 __all__ = ["CoxNomogram"]
 
@@ -54,7 +56,9 @@ class CoxNomogram(NomogramModelBase):
         standard error of the cumulative hazard used by :meth:`survest`.
     stats_ : pandas.Series
         ``Obs``, ``Events``, ``Model L.R.``, ``d.f.``, ``P``, ``Score``,
-        ``Score P``, ``R2``, ``Dxy``, ``C``, ``g``, ``gr``.
+        ``Score P``, ``R2``, ``R2(n)``, ``R2(p,n)``, ``R2(m)``, ``R2(p,m)`` (m = the
+        number of events; rms prints ``R2(686)``, ``R2(9,686)``, ``R2(299)``...),
+        ``Dxy``, ``C``, ``g``, ``gr``.
 
     References
     ----------
@@ -127,7 +131,9 @@ class CoxNomogram(NomogramModelBase):
                 "P": float(stats.chi2.sf(lr, df)),
                 "Score": fit.score_test,
                 "Score P": float(stats.chi2.sf(fit.score_test, df)),
-                "R2": float((1 - np.exp(-lr / n)) / (1 - np.exp(2 * fit.loglik_null / n))),
+                "R2": nagelkerke_r2(lr, fit.loglik_null, n),
+                # rms cph: R2Measures(LR, number of coefficients, n, events)
+                **r2_measures(lr, df, n, int(event.sum())),
                 "C": c,
                 "Dxy": 2 * c - 1,
                 "g": g,
@@ -154,9 +160,7 @@ class CoxNomogram(NomogramModelBase):
         times = np.atleast_1d(np.asarray(times, dtype=float))
         bt = self.baseline_survival_["time"].to_numpy()
         bs = self.baseline_survival_["survival"].to_numpy()
-        idx = np.searchsorted(bt, times + 1e-6, side="right") - 1
-        s0 = np.where(idx >= 0, bs[np.clip(idx, 0, None)], 1.0)
-        s0 = np.where(times > self.max_time_ + 1e-6, np.nan, s0)
+        s0 = step_function_at(bt, bs, times, end=self.max_time_, tol=1e-6)
         return s0[None, :] ** np.exp(lp)[:, None]
 
     def predict_survival(self, X: pd.DataFrame, times=None) -> pd.DataFrame:
@@ -224,14 +228,13 @@ class CoxNomogram(NomogramModelBase):
         V0, A = pieces[:, 0], pieces[:, 1:]
         V = self.cov_.to_numpy()
         z = norm.ppf(0.5 + conf_level / 2)
+        # step functions of time (0 before the first event); NaN past follow-up below
+        H_t = step_function_at(bt, H, times, tol=1e-6, before=0.0)
+        V0_t = step_function_at(bt, V0, times, tol=1e-6, before=0.0)
+        A_t = step_function_at(bt, A.T, times, tol=1e-6, before=0.0).T
         rows = []
-        for t in times:
-            j = np.searchsorted(bt, t + 1e-6, side="right") - 1
+        for t, h, v0, a in zip(times, H_t, V0_t, A_t):
             beyond = t > self.max_time_ + 1e-6
-            if j < 0:
-                h, v0, a = 0.0, 0.0, np.zeros(len(beta))
-            else:
-                h, v0, a = H[j], V0[j], A[j]
             q = h * Xc - a
             se = rho * np.sqrt(v0 + np.einsum("ij,jk,ik->i", q, V, q))
             s = np.exp(-h * rho)

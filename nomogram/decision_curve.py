@@ -19,7 +19,7 @@ from .checks import (
     check_survival_y,
     check_thresholds,
 )
-from ._kaplan_meier import km_survival_at, km_survival_at_subsets
+from ._survival import km_survival_at
 
 __all__ = ["decision_curve", "DecisionCurveResult", "default_thresholds"]
 
@@ -93,10 +93,10 @@ def _survival_rates(time, event, risk, thresholds, t):
     keep = sizes > 0
     rr_by_size = dict.fromkeys(sizes[~keep].tolist(), 0.0)  # nobody positive: risk 0 (dcurves)
     if keep.any():
-        S, reaches, _ = km_survival_at_subsets(time, event, pos[first[keep]], t)
-        # NA when no test-positive patient is followed to t (dcurves)
-        for k, s_, r_ in zip(sizes[keep].tolist(), S, reaches):
-            rr_by_size[k] = 1.0 - s_ if r_ else np.nan
+        # NaN (dcurves' NA) when no test-positive patient is followed to t
+        S = km_survival_at(time, event, t, weights=pos[first[keep]])[:, 0]
+        for k, s_ in zip(sizes[keep].tolist(), S):
+            rr_by_size[k] = 1.0 - s_
     rr = np.array([rr_by_size[k] for k in size.tolist()])
     return test_pos, rr * test_pos, (1.0 - rr) * test_pos
 
@@ -107,7 +107,7 @@ def _curves(y_bin, time, event, models, thresholds, t, prevalence, harm):
     if time is None:
         pos_rate = float(np.mean(y_bin)) if prevalence is None else float(prevalence)
     else:
-        s = km_survival_at(time, event, t)
+        s = float(km_survival_at(time, event, t)[0])
         if np.isnan(s):
             raise ValueError(
                 f"decision_curve: no follow-up reaches time={t} (largest observed time is "

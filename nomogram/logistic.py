@@ -8,9 +8,10 @@ from scipy import stats
 from scipy.special import expit
 
 from .checks import check_binary_y, check_is_fitted
-from ._indexes import brier_score, c_index_binary, gini_mean_difference, nagelkerke_r2
+from ._indexes import binned_c_index, brier_score, gini_mean_difference, nagelkerke_r2
 from ._lrm_fit import fit_logistic
 from ._model_base import NomogramModelBase, penalty_matrix
+from ._rms_statistics import binary_rank_statistics, r2_measures
 
 __all__ = ["LogisticNomogram"]
 
@@ -50,7 +51,11 @@ class LogisticNomogram(NomogramModelBase):
         Knots, levels and datadist limits learnt from the training data.
     stats_ : pandas.Series
         ``Obs``, ``Events``, ``Model L.R.``, ``d.f.``, ``P``, ``C``, ``Dxy``,
-        ``R2`` (Nagelkerke), ``Brier``, ``g``, ``gr``, ``gp`` as ``lrm`` prints them.
+        ``Gamma``, ``Tau-a``, ``R2`` (Nagelkerke), ``R2(n)``, ``R2(p,n)``, ``R2(m)``,
+        ``R2(p,m)`` (Maddala–Cox–Snell R² and adjusted, at n and at the effective
+        sample size m; rms prints them as ``R2(686)``, ``R2(10,686)``...; see
+        :func:`nomogram._rms_statistics.r2_measures`), ``Brier``, ``g``, ``gr``,
+        ``gp`` as ``lrm`` prints them.
     loglik_ : tuple of float
         Log-likelihood of the null and the fitted model.
     linear_predictor_range_ : tuple of float
@@ -117,8 +122,12 @@ class LogisticNomogram(NomogramModelBase):
             df = float(np.trace((fit.information - _embed(self.penalty_matrix_)) @ fit.cov)) - 1
         p = expit(fit.linear_predictor)
         # rms lrm.fit ranks probabilities binned to width 0.0002 for C/Dxy
-        c = c_index_binary(np.floor(p * 5000), y)
+        c = binned_c_index(p, y)
         g = gini_mean_difference(fit.linear_predictor)
+        ranks = binary_rank_statistics(np.floor(p * 5000), y)  # Gamma, Tau-a as rms 6.5 (same binning)
+        # rms lrm.fit: R2Measures on the (penalised) LR with p = number of columns
+        lr_pen = 2 * (fit.penalized_loglik - fit.loglik_null)
+        r2m = r2_measures(lr_pen, len(self.coef_) - 1, n, [n - y.sum(), y.sum()])
         return pd.Series(
             {
                 "Obs": n,
@@ -128,8 +137,11 @@ class LogisticNomogram(NomogramModelBase):
                 "P": float(stats.chi2.sf(lr, df)),
                 "C": c,
                 "Dxy": 2 * c - 1,
+                "Gamma": ranks["Gamma"],
+                "Tau-a": ranks["Tau-a"],
                 # rms computes R2 from the penalised deviance (equal to LR when unpenalised)
-                "R2": nagelkerke_r2(2 * (fit.penalized_loglik - fit.loglik_null), fit.loglik_null, n),
+                "R2": nagelkerke_r2(lr_pen, fit.loglik_null, n),
+                **r2m,
                 "Brier": brier_score(p, y),
                 "g": g,
                 "gr": float(np.exp(g)),

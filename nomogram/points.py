@@ -30,6 +30,69 @@ A predictor in an interaction is drawn once per level of its (categorical)
 partner, e.g. ``age (horTh=yes)``, with the partner's main effect and the
 interaction folded in; the partner gets no axis of its own (rms ``interact=``).
 
+Pure-data specification (``Nomogram.to_spec`` / ``Nomogram.from_spec``)
+-----------------------------------------------------------------------
+A nomogram's outcome functions are Python callables, so the object itself
+cannot be saved; :meth:`Nomogram.to_spec` writes everything it computes as
+JSON-able data, from which :meth:`Nomogram.from_spec` (or a program in any
+language, e.g. a web calculator) reproduces :meth:`Nomogram.points` exactly.
+Format ``"nomofuse.nomogram.NomogramSpec"``, version 1::
+
+    {"format": "nomofuse.nomogram.NomogramSpec", "version": 1,
+     "model_kind": "logistic" | "cox",
+     "maxscale": 100.0,
+     "points_per_unit": sc,          # points per unit of linear predictor
+     "intercept": a,                 # linear predictor at 0 total points
+     "predictors": [P, ...],         # every predictor of the model, in model order
+     "interaction": null | I,
+     "points": [Q, ...],             # one per points column, in column order
+     "outcomes": [O, ...],
+     "axes": [A, ...]}               # the drawn axes (ticks), as Axis.to_dict
+
+A predictor ``P`` is ``{"name", "type", "columns", "coef", "discrete"}`` plus
+``"levels"`` (type ``"categorical"``) or ``"values"`` (numeric: its distinct
+training values when at most 10, else null) and ``"knots"`` (type
+``"rcs"``). Its
+contribution to the linear predictor is :math:`f(x) = \\sum_c b_c(x)\\,
+\\mathrm{coef}_c` over its basis columns:
+
+* ``"linear"``: one column, :math:`b(x) = x`;
+* ``"rcs"``: restricted cubic spline with knots :math:`t_1 < \\dots < t_k`
+  (Hmisc ``rcspline.eval``, ``norm = 2``): :math:`b_0(x) = x` and, with
+  :math:`\\tau = (t_k - t_1)^{2/3}` and :math:`u_+ = \\max(u, 0)`, for
+  :math:`j = 1..k-2`
+  :math:`b_j(x) = ((x - t_j)/\\tau)_+^3 + [(t_{k-1} - t_j)((x - t_k)/\\tau)_+^3
+  - (t_k - t_j)((x - t_{k-1})/\\tau)_+^3] / (t_k - t_{k-1})`, a cubic
+  polynomial between consecutive knots and linear beyond the outer ones;
+* ``"categorical"``: one indicator per level after the first (the
+  reference, contribution 0): :math:`b_c(x) = [x = \\mathrm{levels}[c + 1]]`.
+
+``"discrete"`` says whether its axis is drawn as discrete ticks (rms). The
+interaction ``I = {"predictors": [a, b], "columns", "coef"}`` adds
+:math:`\\sum_k \\mathrm{coef}_k\\, b^{(a)}_{k \\bmod n_a}(x_a)\\,
+b^{(b)}_{\\lfloor k / n_a \\rfloor}(x_b)` (:math:`n_a` basis columns of ``a``).
+A points column ``Q = {"predictor", "offset", "partner"}`` gives, for a
+patient, :math:`\\mathrm{points} = (f_v(x_v) + g - \\mathrm{offset}) \\cdot sc`
+where :math:`g = 0` when ``partner`` is null, else
+:math:`g = f_{\\mathrm{partner}}(x_{\\mathrm{partner}})` plus the interaction
+at the patient's values (the partner has no column of its own). A
+categorical column without partner also lists ``"level_points"``:
+``[[level, points], ...]`` for every level. Then
+
+.. math::
+
+    \\text{total} = \\sum_Q \\text{points}_Q, \\qquad
+    LP = \\text{intercept} + \\text{total} / sc,
+
+and each outcome ``O`` maps LP: ``{"label", "type": "logistic"}`` gives the
+risk :math:`1 / (1 + e^{-LP})`; ``{"label", "type": "survival", "time": t,
+"baseline_survival": S_0(t)}`` (Cox) gives :math:`S(t) = S_0(t)^{\\exp(LP)}`
+where LP is already centred (``decision_function``: :math:`X\\beta` minus the
+model's centre, folded into the intercept) and :math:`S_0(t)` is the model's
+baseline survival at its centre; ``null`` (NaN) past the model's follow-up.
+Non-finite numbers are written as ``null``. ``tests/nomogram/models/
+test_nomogram_spec.py`` holds a pure-Python evaluator of this format.
+
 References
 ----------
 Harrell FE. rms ``nomogram`` (R/nomogram.s); Iasonos A et al. (2008) How to build and
@@ -44,10 +107,14 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ._design import format_level
+from ._design import Design, Term, format_level
 from ._pretty import pretty
 
-__all__ = ["Axis", "Nomogram"]
+__all__ = ["Axis", "Nomogram", "SPEC_FORMAT", "SPEC_VERSION"]
+
+#: ``"format"`` and ``"version"`` of :meth:`Nomogram.to_spec` (module docstring).
+SPEC_FORMAT = "nomofuse.nomogram.NomogramSpec"
+SPEC_VERSION = 1
 
 
 @dataclass
@@ -132,7 +199,7 @@ class Nomogram:
     """
 
     def __init__(self, axes, scale, intercept, maxscale, outcome_functions, model_kind,
-                 term_ranges, partners):
+                 term_ranges, partners, design=None, coef=None):
         self.axes = axes
         self.scale = float(scale)
         self.intercept = float(intercept)
@@ -141,6 +208,8 @@ class Nomogram:
         self.model_kind = model_kind
         self._term_ranges = term_ranges  # predictor -> (min, max) of X beta
         self._partners = partners  # axis predictor -> the interaction partner folded into it
+        self._design = design  # the model's Design and coefficients: all points() needs
+        self._coef = coef
         self._model = None
 
     # ------------------------------------------------------------------ build
@@ -236,7 +305,7 @@ class Nomogram:
         ranges: dict[str, list[float]] = {}
         xbetas = []
         for name, label, axis_values, cond in lines:
-            xb = _contribution(model, name, axis_values, cond)
+            xb = _contribution(design, coef, name, axis_values, cond)
             xbetas.append(xb)
             lo, hi = ranges.get(name, [np.inf, -np.inf])
             ranges[name] = [min(lo, float(xb.min())), max(hi, float(xb.max()))]
@@ -250,7 +319,7 @@ class Nomogram:
         for (name, label, axis_values, cond), xb in zip(lines, xbetas):
             pts = (xb - ranges[name][0]) * sc
             term = design.term(name)
-            vals, labels, pts = _merge_flat(list(axis_values), pts, term.kind == "categorical" or term.values is not None)
+            vals, labels, pts = _merge_flat(list(axis_values), pts, _is_discrete_term(term))
             axes.append(Axis(label=label, kind="predictor", values=vals, points=pts,
                              tick_labels=labels, predictor=name, condition=cond))
 
@@ -281,7 +350,7 @@ class Nomogram:
                              tick_labels=[_format_number(v) for v in fat[keep]]))
 
         nom = cls(axes, sc, intercept, maxscale, outcomes, "cox" if is_cox else "logistic",
-                  {k: tuple(v) for k, v in ranges.items()}, partner_of)
+                  {k: tuple(v) for k, v in ranges.items()}, partner_of, design=design, coef=coef)
         nom._model = model
         return nom
 
@@ -299,15 +368,12 @@ class Nomogram:
             One column per predictor drawn, then ``Total Points``, ``Linear Predictor``
             and one column per outcome axis, indexed like ``X``.
         """
-        model = self._model
-        if model is None:
-            raise ValueError("This nomogram was loaded without its model; use model.nomogram().")
-        model.design_.transform(X, caller="Nomogram.points")  # validates X
+        self._design.transform(X, caller="Nomogram.points")  # validates X
         out = {}
         for name, (lo, _) in self._term_ranges.items():
             partner = self._partners.get(name)
             cond = None if partner is None else X[partner]
-            xb = _contribution(model, name, X[name].to_numpy(), cond, vector_condition=True)
+            xb = _contribution(self._design, self._coef, name, X[name].to_numpy(), cond, vector_condition=True)
             out[name] = (xb - lo) * self.scale
         df = pd.DataFrame(out, index=X.index)
         df["Total Points"] = df.sum(axis=1)
@@ -357,6 +423,130 @@ class Nomogram:
             "axes": [a.to_dict() for a in self.axes],
         }
 
+    # ------------------------------------------------------------------ pure-data specification
+    def to_spec(self) -> dict:
+        """The nomogram as JSON-able data from which :meth:`points` is reproduced exactly.
+
+        The format (``"nomofuse.nomogram.NomogramSpec"``, version 1) is
+        documented in the module docstring: every predictor's basis
+        (linear, restricted cubic spline with its knots, factor levels) and
+        coefficients, the interaction, each points column's offset, the
+        points scale, total points → linear predictor, and the outcome
+        mappings (logistic risk; Cox ``S0(t) ** exp(lp)`` per time).
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        ValueError
+            When an outcome axis was built from a Python function
+            (``fun=``), which data cannot describe.
+        """
+        outcomes = []
+        for label, f in self._outcomes:
+            if not isinstance(f, (_RiskOutcome, _SurvivalOutcome)):
+                raise ValueError(
+                    f"Nomogram.to_spec: the outcome axis '{label}' comes from a Python function "
+                    "(fun=), which a data specification cannot hold. Build the nomogram without "
+                    "fun= (risk or survival axes) to export it."
+                )
+            outcomes.append({"label": label, **f.to_spec()})
+        design, coef = self._design, self._coef
+        predictors = []
+        for term in design.terms:
+            entry = {"name": term.name, "type": term.kind, "columns": list(term.columns),
+                     "coef": _floats(coef[term.columns]), "discrete": _is_discrete_term(term)}
+            if term.kind == "rcs":
+                entry["knots"] = _floats(term.knots)
+            if term.kind == "categorical":
+                entry["levels"] = [_py(v) for v in term.levels]
+            else:
+                entry["values"] = None if term.values is None else _floats(term.values)
+            predictors.append(entry)
+        interaction = None
+        if design.interaction:
+            interaction = {"predictors": list(design.interaction), "columns": list(design.interaction_columns),
+                           "coef": _floats(coef[design.interaction_columns])}
+        columns = []
+        for name, (lo, _) in self._term_ranges.items():
+            partner = self._partners.get(name)
+            col = {"predictor": name, "offset": _finite_or_none(lo), "partner": partner}
+            term = design.term(name)
+            if term.kind == "categorical" and partner is None:
+                pts = (_contribution(design, coef, name, term.levels, {}) - lo) * self.scale
+                col["level_points"] = [[_py(lv), _finite_or_none(p)] for lv, p in zip(term.levels, pts)]
+            columns.append(col)
+        return {
+            "format": SPEC_FORMAT,
+            "version": SPEC_VERSION,
+            "model_kind": self.model_kind,
+            "maxscale": self.maxscale,
+            "points_per_unit": self.scale,
+            "intercept": self.intercept,
+            "predictors": predictors,
+            "interaction": interaction,
+            "points": columns,
+            "outcomes": outcomes,
+            "axes": [_axis_spec(a) for a in self.axes],
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Nomogram":
+        """Rebuild a nomogram from :meth:`to_spec` data; its :meth:`points` equal the original's.
+
+        Parameters
+        ----------
+        spec : dict
+            As written by :meth:`to_spec` (e.g. after ``json.loads``).
+
+        Returns
+        -------
+        Nomogram
+        """
+        caller = "Nomogram.from_spec"
+        if not isinstance(spec, dict):
+            raise TypeError(f"{caller}: spec must be a dict (parsed JSON); got {type(spec).__name__}.")
+        if spec.get("format") != SPEC_FORMAT:
+            raise ValueError(
+                f"{caller}: spec has format {spec.get('format')!r}, expected {SPEC_FORMAT!r}; "
+                "pass the dict written by Nomogram.to_spec."
+            )
+        if spec.get("version") != SPEC_VERSION:
+            raise ValueError(
+                f"{caller}: spec version {spec.get('version')!r} is not supported (this nomogram "
+                f"reads version {SPEC_VERSION}); re-export it with this version of nomofuse."
+            )
+        missing = [k for k in ("model_kind", "maxscale", "points_per_unit", "intercept", "predictors",
+                               "points", "outcomes", "axes") if k not in spec]
+        if missing:
+            raise ValueError(f"{caller}: spec lacks {missing}; it was not written by Nomogram.to_spec.")
+        terms, coefs = [], {}
+        for p in spec["predictors"]:
+            kind = p["type"]
+            if kind not in ("linear", "rcs", "categorical"):
+                raise ValueError(f"{caller}: predictor '{p.get('name')}' has unknown type {kind!r}; "
+                                 "expected 'linear', 'rcs' or 'categorical'.")
+            terms.append(Term(name=p["name"], kind=kind, columns=list(p["columns"]),
+                              knots=list(p["knots"]) if kind == "rcs" else None,
+                              levels=list(p["levels"]) if kind == "categorical" else None,
+                              values=None if p.get("values") is None else _nan_floats(p["values"])))
+            coefs.update(zip(p["columns"], _nan_floats(p["coef"])))
+        design = Design(terms=terms)
+        inter = spec.get("interaction")
+        if inter:
+            design.interaction = tuple(inter["predictors"])
+            design.interaction_columns = list(inter["columns"])
+            coefs.update(zip(inter["columns"], _nan_floats(inter["coef"])))
+        coef = pd.Series(coefs, dtype=float)
+        ranges = {q["predictor"]: (_nan_float(q["offset"]), np.nan) for q in spec["points"]}
+        partners = {q["predictor"]: q["partner"] for q in spec["points"] if q.get("partner") is not None}
+        outcomes = [(o["label"], _outcome_from_spec(o, caller)) for o in spec["outcomes"]]
+        axes = [Axis.from_dict({**a, "points": _nan_floats(a["points"])}) for a in spec["axes"]]
+        return cls(axes, spec["points_per_unit"], spec["intercept"], spec["maxscale"], outcomes,
+                   spec["model_kind"], ranges, partners, design=design, coef=coef)
+
 
 # ---------------------------------------------------------------------- helpers
 def _axis_values(term, given, nint):
@@ -369,11 +559,9 @@ def _axis_values(term, given, nint):
     return list(pretty([term.low, term.high], nint))
 
 
-def _contribution(model, name, x, cond, vector_condition=False) -> np.ndarray:
+def _contribution(design, coef, name, x, cond, vector_condition=False) -> np.ndarray:
     """X beta of predictor ``name`` at values ``x`` (plus its interaction at ``cond``)."""
-    design = model.design_
     term = design.term(name)
-    coef = model.coef_
     x = pd.Series(list(x))
     xb = term.basis(x, caller="nomogram") @ coef[term.columns].to_numpy()
     has_condition = (cond is not None) if vector_condition else bool(cond)
@@ -430,6 +618,69 @@ def _approx_inverse(fu, xseq, fat):
     return out
 
 
+class _RiskOutcome:
+    """Logistic risk :math:`1 / (1 + e^{-LP})` (data: nothing)."""
+
+    def __call__(self, lp):
+        return expit(lp)
+
+    def to_spec(self) -> dict:
+        return {"type": "logistic"}
+
+
+class _SurvivalOutcome:
+    """Cox survival at ``time``: :math:`S_0(t)^{\\exp(LP)}` for the centred LP (data: t and S0(t))."""
+
+    def __init__(self, time: float, baseline_survival: float):
+        self.time = float(time)
+        self.baseline_survival = float(baseline_survival)
+
+    def __call__(self, lp):
+        return self.baseline_survival ** np.exp(np.asarray(lp, dtype=float))
+
+    def to_spec(self) -> dict:
+        return {"type": "survival", "time": self.time,
+                "baseline_survival": _finite_or_none(self.baseline_survival)}
+
+
+def _outcome_from_spec(o: dict, caller: str):
+    if o.get("type") == "logistic":
+        return _RiskOutcome()
+    if o.get("type") == "survival":
+        return _SurvivalOutcome(o["time"], _nan_float(o["baseline_survival"]))
+    raise ValueError(f"{caller}: outcome '{o.get('label')}' has unknown type {o.get('type')!r}; "
+                     "expected 'logistic' or 'survival'.")
+
+
+def _finite_or_none(v):
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def _floats(values) -> list:
+    return [_finite_or_none(v) for v in np.asarray(values, dtype=float)]
+
+
+def _nan_float(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _nan_floats(values) -> list:
+    return [_nan_float(v) for v in values]
+
+
+def _is_discrete_term(term) -> bool:
+    """rms ``discrete``: categorical, or numeric with few distinct values (datadist ``values``)."""
+    return term.kind == "categorical" or term.values is not None
+
+
+def _axis_spec(axis: Axis) -> dict:
+    d = axis.to_dict()
+    d["points"] = _floats(axis.points)
+    d["values"] = [_finite_or_none(v) if isinstance(v, float) else v for v in d["values"]]
+    return d
+
+
 def _outcome_functions(model, is_cox, fun, funlabel, times):
     if fun is not None:
         funs = list(fun) if isinstance(fun, (list, tuple)) else [fun]
@@ -439,17 +690,17 @@ def _outcome_functions(model, is_cox, fun, funlabel, times):
             labels = [funlabel] * len(funs) if isinstance(funlabel, str) else list(funlabel)
         return list(zip(labels, funs))
     if not is_cox:
-        return [(funlabel if isinstance(funlabel, str) else "Risk", expit)]
+        return [(funlabel if isinstance(funlabel, str) else "Risk", _RiskOutcome())]
     times = times if times is not None else model.times
     if times is None:
         return []
     times = list(np.atleast_1d(times))
+    beyond = [t for t in times if float(t) > model.max_time_ + 1e-6]
+    if beyond:
+        raise ValueError(
+            f"nomogram: times {beyond} are past the model's last follow-up time {model.max_time_:g}, "
+            "where survival is undefined (rms survest gives NA). Choose times within follow-up."
+        )
     labels = list(funlabel) if funlabel is not None else [f"S({_format_number(t)})" for t in times]
-    return [(lab, _survival_function(model, t)) for lab, t in zip(labels, times)]
-
-
-def _survival_function(model, t):
-    def f(lp):
-        return model.survival_at(lp, [t])[:, 0]
-
-    return f
+    # S0(t) at the centre: survival_at at LP 0 (NaN past follow-up)
+    return [(lab, _SurvivalOutcome(t, model.survival_at(0.0, [t])[0, 0])) for lab, t in zip(labels, times)]

@@ -20,8 +20,10 @@ from scipy import stats
 
 from .checks import check_option, check_scores, check_survival_y
 from ._cph_fit import fit_cox
-from ._kaplan_meier import KaplanMeier, kaplan_meier, km_survival_at_subsets
+from ._kaplan_meier import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
+from ._survival import km_survival_at
+from ._time_dependent_roc import cumulative_dynamic_roc
 
 __all__ = [
     "risk_groups",
@@ -179,6 +181,8 @@ def time_dependent_roc(time, event, score, t: float) -> pd.DataFrame:
 
     :math:`\\hat S` Kaplan–Meier (within a subgroup whose follow-up stops
     before ``t``, its last value, as ``survfit`` with ``extend = TRUE``).
+    Computed by :mod:`nomogram._time_dependent_roc` (``method="km"``), which
+    also holds the IPCW estimator behind :func:`nomogram.metrics.time_dependent_auc`.
 
     Parameters
     ----------
@@ -197,21 +201,15 @@ def time_dependent_roc(time, event, score, t: float) -> pd.DataFrame:
     caller = "time_dependent_roc"
     time, event = check_survival_y((time, event), caller=caller)
     score = check_scores(score, n=len(time), caller=caller)
-    S_all, reach, _ = km_survival_at_subsets(time, event, np.ones((1, len(time)), bool), t)
-    if not reach[0]:
+    S_all = float(km_survival_at(time, event, t)[0])
+    if np.isnan(S_all):
         raise ValueError(f"{caller}: no follow-up reaches t={t}; largest time is {time.max():g}.")
-    if S_all[0] in (0.0, 1.0):
+    if S_all in (0.0, 1.0):
         raise ValueError(
-            f"{caller}: Kaplan-Meier survival at t={t} is {S_all[0]:g}; there are no "
-            f"{'controls' if S_all[0] == 0 else 'cases'} at that time. Choose another t."
+            f"{caller}: Kaplan-Meier survival at t={t} is {S_all:g}; there are no "
+            f"{'controls' if S_all == 0 else 'cases'} at that time. Choose another t."
         )
-    cuts = np.unique(score)
-    high = score[None, :] > cuts[:, None]
-    S_hi, _, n_hi = km_survival_at_subsets(time, event, high, t)
-    S_lo, _, _ = km_survival_at_subsets(time, event, ~high, t)
-    p_hi = n_hi / len(score)
-    se = (1 - S_hi) * p_hi / (1 - S_all[0])
-    sp = S_lo * (1 - p_hi) / S_all[0]
+    cuts, se, sp = cumulative_dynamic_roc(time, event, score, t, method="km")
     return pd.DataFrame({"cutoff": cuts, "sensitivity": se, "specificity": sp, "youden": se + sp - 1})
 
 
@@ -340,10 +338,7 @@ class RiskGroups:
             Index: group; columns: the times.
         """
         times = np.asarray(times, dtype=float)
-        rows = {
-            lab: [int(np.sum(self.time[self.group == lab] >= t)) for t in times]
-            for lab in self.labels
-        }
+        rows = {lab: self.km[lab].at(times)["n.risk"].astype(int).tolist() for lab in self.labels}
         return pd.DataFrame.from_dict(rows, orient="index", columns=times).rename_axis("group")
 
     def landmark_table(self, times: Sequence[float] | None = None) -> pd.DataFrame:

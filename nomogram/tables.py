@@ -185,16 +185,21 @@ class TableOne(_Rendered):
         Shapiro–Wilk p-value per continuous variable and group.
     """
 
-    def __init__(self, table, groups, normality, title, settings):
+    def __init__(self, table, groups, normality, title, settings, tests=None):
         self.table = table
         self.groups = groups
         self.normality = normality
         self.title = title
         self.settings = settings
+        self.tests = tests if tests is not None else pd.DataFrame(columns=["variable", "test", "reason"])
 
-    def summary(self) -> pd.DataFrame:
-        """The table (a copy)."""
-        return self.table.copy()
+    def summary(self, with_reasons: bool = False) -> pd.DataFrame:
+        """The table (a copy); ``with_reasons=True`` adds a ``reason`` column (why that test ran)."""
+        out = self.table.copy()
+        if with_reasons:
+            why = dict(zip(self.tests["variable"], self.tests["reason"]))
+            out["reason"] = [why.get(v, "") if t else "" for v, t in zip(out["variable"], out["test"])]
+        return out
 
     def _formatted(self) -> pd.DataFrame:
         out = self.table.copy()
@@ -202,32 +207,63 @@ class TableOne(_Rendered):
         out["p"] = [_fmt_p(v) for v in out["p"]]
         return out
 
+    def _notes(self) -> list[str]:
+        return [f"{v}: {t} ({r})" for v, t, r in zip(self.tests["variable"], self.tests["test"], self.tests["reason"])]
+
+    def as_text(self) -> str:
+        """Plain-text table followed by one line per variable: the test and why it was chosen."""
+        notes = self._notes()
+        return super().as_text() + ("\n\nTests:\n" + "\n".join(notes) if notes else "")
+
+    def as_html(self) -> str:
+        """HTML table followed by the tests and why they were chosen."""
+        import html
+
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self._notes())
+        return super().as_html() + (f"\n<p>Tests:</p><ul>{notes}</ul>" if notes else "")
+
+    def as_latex(self) -> str:
+        """LaTeX tabular followed by the tests and why they were chosen (one line each)."""
+        notes = self._notes()
+        if not notes:
+            return super().as_latex()
+        esc = str.maketrans({c: "\\" + c for c in "&%$#_{}"})
+        lines = " \\\\\n".join(n.translate(esc) for n in notes)
+        return super().as_latex() + "\n\\par\\noindent Tests: \\\\\n" + lines + "\n"
+
 
 def _expected_counts(tab: np.ndarray) -> np.ndarray:
     return np.outer(tab.sum(axis=1), tab.sum(axis=0)) / tab.sum()
 
 
 def _categorical_test(tab: np.ndarray, *, yates, max_nodes, n_monte_carlo, rng):
-    """Choose and run chi-square or Fisher; returns (statistic, p, test name)."""
+    """Choose and run chi-square or Fisher; returns (statistic, p, test name, reason)."""
     tab = tab[tab.sum(axis=1) > 0][:, tab.sum(axis=0) > 0]
     if min(tab.shape) < 2:
-        return np.nan, np.nan, "not tested (one level)"
+        return np.nan, np.nan, "not tested (one level)", "only one level or one group has values"
     e = _expected_counts(tab)
     n = tab.sum()
-    use_fisher = (np.mean(e < 5) > 0.2) or (e < 1).any() or n < 40
+    small = float(np.mean(e < 5))
+    use_fisher = (small > 0.2) or (e < 1).any() or n < 40
     if not use_fisher:
         correction = yates and tab.shape == (2, 2)
         chi2, p, _, _ = stats.chi2_contingency(tab, correction=correction)
         name = "Chi-square" + (" (Yates)" if correction else "")
-        return float(chi2), float(p), name
+        why = f"Cochran's rule met: n = {n} >= 40, no expected count < 1, {100 * small:.0f}% of expected counts < 5"
+        return float(chi2), float(p), name, why
+    why = "; ".join(w for w in (
+        f"n = {n} < 40" if n < 40 else "",
+        f"{100 * small:.0f}% of expected counts < 5" if small > 0.2 else "",
+        f"an expected count is {e.min():.2g} < 1" if (e < 1).any() else "") if w) + " (Cochran's rule)"
     if tab.shape == (2, 2):
         res = stats.fisher_exact(tab)
-        return np.nan, float(res.pvalue), "Fisher's exact"
+        return np.nan, float(res.pvalue), "Fisher's exact", why
     try:
-        return np.nan, fisher_exact_rxc(tab, max_nodes=max_nodes), "Fisher's exact"
+        return np.nan, fisher_exact_rxc(tab, max_nodes=max_nodes), "Fisher's exact", why
     except RuntimeError:
         res = stats.fisher_exact(tab, method=stats.MonteCarloMethod(n_resamples=n_monte_carlo, rng=rng))
-        return np.nan, float(res.pvalue), f"Fisher's exact (Monte Carlo, {n_monte_carlo} tables)"
+        return (np.nan, float(res.pvalue), f"Fisher's exact (Monte Carlo, {n_monte_carlo} tables)",
+                why + f"; the {tab.shape[0]} x {tab.shape[1]} table is too large to enumerate")
 
 
 def _mann_whitney(a, b):
@@ -247,7 +283,8 @@ def table_one(
     equal_var: bool = False,
     spearman: bool = False,
     yates: bool = True,
-    nonnormal: Sequence[str] | None = None,
+    nonnormal: Sequence[str] | bool | None = None,
+    parametric: Sequence[str] | bool | None = None,
     overall: bool = True,
     digits: int = 1,
     fisher_max_nodes: int = 500_000,
@@ -284,6 +321,12 @@ def table_one(
     ``n_monte_carlo`` random tables (``scipy.stats.fisher_exact`` with
     ``MonteCarloMethod``), and the test column says so.
 
+    **Which test and why.** :attr:`TableOne.tests` gives, per variable, the
+    test that ran and the reason (e.g. "Shapiro–Wilk p < 0.05 in group 'yes'",
+    "parametric requested; normality not checkable: group 'b' has 2 values",
+    "n = 35 < 40 (Cochran's rule)"); ``summary(with_reasons=True)`` adds it as a
+    column and the text, HTML and LaTeX renderings list it under the table.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -296,8 +339,16 @@ def table_one(
     equal_var : bool, default False
     spearman : bool, default False
     yates : bool, default True
-    nonnormal : sequence of str, optional
-        Continuous variables always summarized and tested non-parametrically.
+    nonnormal : sequence of str or True, optional
+        Continuous variables always summarized and tested non-parametrically
+        (``True``: all of them).
+    parametric : sequence of str or True, optional
+        Continuous variables always summarized as mean ± SD and tested with the
+        t-test or ANOVA (``True``: all of them), whatever Shapiro–Wilk says —
+        also when a group has fewer than 3 values, where normality cannot be
+        checked and the automatic choice is non-parametric. Welch's t (and
+        Welch's ANOVA) need at least 2 values per group; with a group of 1 the
+        p-value is NaN and the reason says to use ``equal_var=True``.
     overall : bool, default True
         Add an Overall column.
     digits : int, default 1
@@ -339,8 +390,14 @@ def table_one(
     bad = [c for c in continuous if not pd.api.types.is_numeric_dtype(df[c])]
     if bad:
         raise ValueError(f"{caller}: continuous variable(s) {bad} are not numeric; list them as categorical.")
-    nonnormal = set(nonnormal or [])
+    nonnormal = _variable_set(nonnormal, continuous, "nonnormal", caller)
+    parametric = _variable_set(parametric, continuous, "parametric", caller)
+    both = nonnormal & parametric
+    if both:
+        raise ValueError(f"{caller}: variable(s) {sorted(both)} are in both 'nonnormal' and 'parametric'; "
+                         "choose one test for each.")
     rng = np.random.default_rng(random_state)
+    tests = []
     gcol = df[group]
     colnames = [str(lv) for lv in levels]
     rows = []
@@ -362,9 +419,17 @@ def table_one(
         for lv, s in zip(colnames, samples):
             sw[lv] = float(stats.shapiro(s).pvalue) if 3 <= len(s) <= 5000 and np.ptp(s) > 0 else np.nan
         norm_rows.append({"variable": var, **sw})
-        normal = var not in nonnormal and all(np.isfinite(v) and v >= normality_alpha for v in sw.values())
+        auto_normal = all(np.isfinite(v) and v >= normality_alpha for v in sw.values())
+        why_auto = _normality_reason(sw, samples, colnames, normality_alpha)
+        if var in parametric:
+            normal, why = True, "parametric requested" + ("" if auto_normal else f"; {why_auto}")
+        elif var in nonnormal:
+            normal, why = False, "non-parametric requested"
+        else:
+            normal, why = auto_normal, why_auto
         if normal:
-            cell = lambda s: f"{f.format(np.mean(s))} ± {f.format(np.std(s, ddof=1))}" if len(s) else ""
+            cell = lambda s: ("" if not len(s) else f"{f.format(s[0])} (n = 1)" if len(s) == 1
+                              else f"{f.format(np.mean(s))} ± {f.format(np.std(s, ddof=1))}")
         else:
             cell = lambda s: (f"{f.format(np.median(s))} [{f.format(np.quantile(s, 0.25))}, "
                               f"{f.format(np.quantile(s, 0.75))}]") if len(s) else ""
@@ -374,12 +439,20 @@ def table_one(
         if overall:
             row["Overall"] = cell(allv)
         nonempty = [s for s in samples if len(s)]
+        lonely = [name for name, s in zip(colnames, samples) if len(s) == 1]
         if len(nonempty) < 2:
             stat, p, test = np.nan, np.nan, "not tested (one group)"
+            why = "fewer than two groups have values"
         elif spearman:
             codes = np.concatenate([np.full(len(s), k + 1.0) for k, s in enumerate(samples)])
             res = stats.spearmanr(np.concatenate(samples), codes)
             stat, p, test = float(res.statistic), float(res.pvalue), "Spearman"
+            why = "spearman=True (ordered groups)"
+        elif normal and not equal_var and lonely:
+            stat, p = np.nan, np.nan
+            test = "Welch's t" if len(nonempty) == 2 else "Welch's ANOVA"
+            why += (f"; {test} is undefined: group {lonely[0]!r} has 1 value (no variance); "
+                    "use equal_var=True for the pooled-variance test")
         elif normal and len(nonempty) == 2:
             res = stats.ttest_ind(*nonempty, equal_var=equal_var)
             stat, p = float(res.statistic), float(res.pvalue)
@@ -395,6 +468,7 @@ def table_one(
             stat, p, test = float(res.statistic), float(res.pvalue), "Kruskal-Wallis"
         row.update({"statistic": stat, "p": p, "test": test})
         rows.append(row)
+        tests.append({"variable": var, "test": test, "reason": why})
 
     for var in categorical:
         col = df[var]
@@ -403,8 +477,9 @@ def table_one(
         else:
             vlevels = sorted(col.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
         tab = np.array([[int(((col == v) & (gcol == g)).sum()) for g in levels] for v in vlevels])
-        stat, p, test = _categorical_test(tab, yates=yates, max_nodes=fisher_max_nodes,
-                                          n_monte_carlo=n_monte_carlo, rng=rng)
+        stat, p, test, why = _categorical_test(tab, yates=yates, max_nodes=fisher_max_nodes,
+                                               n_monte_carlo=n_monte_carlo, rng=rng)
+        tests.append({"variable": var, "test": test, "reason": why})
         rows.append({"variable": var, "level": "n (%)", **{n: "" for n in colnames},
                      **({"Overall": ""} if overall else {}), "statistic": stat, "p": p, "test": test})
         col_tot = tab.sum(axis=0)
@@ -426,8 +501,40 @@ def table_one(
         table.insert(table.columns.get_loc("statistic"), "missing", miss)
     normality = pd.DataFrame(norm_rows).set_index("variable") if norm_rows else pd.DataFrame()
     settings = {"normality_alpha": normality_alpha, "equal_var": equal_var, "spearman": spearman,
-                "yates": yates, "n_monte_carlo": n_monte_carlo}
-    return TableOne(table, levels, normality, title, settings)
+                "yates": yates, "n_monte_carlo": n_monte_carlo, "nonnormal": sorted(nonnormal),
+                "parametric": sorted(parametric)}
+    tests = pd.DataFrame(tests, columns=["variable", "test", "reason"])
+    return TableOne(table, levels, normality, title, settings, tests)
+
+
+def _variable_set(value, continuous, name, caller) -> set:
+    """``nonnormal=`` / ``parametric=``: None, True (all continuous variables) or a list of them."""
+    if value is None or value is False:
+        return set()
+    if value is True:
+        return set(continuous)
+    if isinstance(value, str):
+        value = [value]
+    unknown = [v for v in value if v not in continuous]
+    if unknown:
+        raise ValueError(f"The '{name}' parameter of {caller} names {unknown}, which are not continuous "
+                         f"variables of this table; continuous variables are {list(continuous)}.")
+    return set(value)
+
+
+def _normality_reason(sw: dict, samples, colnames, alpha) -> str:
+    """Why the automatic rule chose mean ± SD or median [IQR] for one variable."""
+    few = [f"group {name!r} has {len(s)} value{'s' if len(s) != 1 else ''}"
+           for name, s in zip(colnames, samples) if not 3 <= len(s) <= 5000]
+    if few:
+        return "normality not checkable: " + ", ".join(few) + " (Shapiro-Wilk needs 3 to 5000)"
+    flat = [name for name, s in zip(colnames, samples) if np.ptp(s) == 0]
+    if flat:
+        return f"normality not checkable: all values equal in group {flat[0]!r}"
+    rejected = [name for name, v in sw.items() if v < alpha]
+    if rejected:
+        return f"Shapiro-Wilk p < {alpha:g} in group " + ", ".join(repr(r) for r in rejected)
+    return f"Shapiro-Wilk p >= {alpha:g} in every group"
 
 
 # --------------------------------------------------------------------------- OR / HR tables

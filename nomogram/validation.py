@@ -20,6 +20,7 @@ from scipy.special import expit
 from . import _resample as rsm
 from .checks import check_binary_y, check_dataframe, check_is_fitted, check_option, check_survival_y
 from .exceptions import StatisticalWarning
+from ._indexes import gini_md_sorted, nagelkerke_r2, somers_dxy_sorted, weighted_gini_md, weighted_somers_dxy
 
 __all__ = ["validate", "ValidationResult", "LOGISTIC_INDEXES", "COX_INDEXES"]
 
@@ -253,8 +254,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
     ones = np.ones((1, n))
     orig = pd.Series(
         {
-            "Dxy": float(rsm.weighted_somers_dxy(lp[None], yv, ones)[0]),
-            "R2": _nagelkerke(lr - pen, ll0, n),
+            "Dxy": float(weighted_somers_dxy(lp[None], yv, ones)[0]),
+            "R2": nagelkerke_r2(lr - pen, ll0, n),
             "Intercept": 0.0,
             "Slope": 1.0,
             "Emax": 0.0,
@@ -262,8 +263,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "U": -2.0 / n,
             "Q": (lr - 1) / n + 2.0 / n,
             "B": float(np.mean((yv - expit(lp)) ** 2)),
-            "g": float(rsm.weighted_gini_md(lp[None], ones)[0]),
-            "gp": float(rsm.weighted_gini_md(expit(lp)[None], ones)[0]),
+            "g": float(weighted_gini_md(lp[None], ones)[0]),
+            "gp": float(weighted_gini_md(expit(lp)[None], ones)[0]),
         }
     )
 
@@ -297,8 +298,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
     sq = (ys - ps) ** 2
     train = pd.DataFrame(
         {
-            "Dxy": rsm.somers_dxy_sorted(xs, ys, Ws),
-            "R2": _nagelkerke(lrb, ll0b, N),
+            "Dxy": somers_dxy_sorted(xs, ys, Ws),
+            "R2": nagelkerke_r2(lrb, ll0b, N),
             "Intercept": 0.0,
             "Slope": 1.0,
             "Emax": 0.0,
@@ -306,8 +307,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "U": -2.0 / N,
             "Q": Db + 2.0 / N,
             "B": np.einsum("ij,ij->i", Ws, sq) / N,
-            "g": rsm.gini_md_sorted(xs, Ws),
-            "gp": rsm.gini_md_sorted(ps, Ws),
+            "g": gini_md_sorted(xs, Ws),
+            "gp": gini_md_sorted(ps, Ws),
         }
     )
 
@@ -328,8 +329,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
     Tp[neg] = Ts[neg, ::-1]
     test = pd.DataFrame(
         {
-            "Dxy": rsm.somers_dxy_sorted(xs, ys, Ts),
-            "R2": _nagelkerke(lrt, ll0t, NT),
+            "Dxy": somers_dxy_sorted(xs, ys, Ts),
+            "R2": nagelkerke_r2(lrt, ll0t, NT),
             "Intercept": a,
             "Slope": s,
             "Emax": [emax_from_calibration(ai, si) for ai, si in zip(a, s)],
@@ -337,8 +338,8 @@ def _logistic_indexes(model, X, y, B, method, rng):
             "U": Ut,
             "Q": Dt - Ut,
             "B": np.einsum("ij,ij->i", Ts, sq) / NT,
-            "g": np.abs(s) * rsm.gini_md_sorted(xs, Ts),
-            "gp": rsm.gini_md_sorted(pcal, Tp),
+            "g": np.abs(s) * gini_md_sorted(xs, Ts),
+            "gp": gini_md_sorted(pcal, Tp),
         }
     )
     test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]
@@ -385,7 +386,7 @@ def _cox_indexes(model, X, y, B, method, rng):
             "D": Dt,
             "U": Ut,
             "Q": Dt - Ut,
-            "g": rsm.weighted_gini_md(slope[:, None] * lpb, T),
+            "g": weighted_gini_md(slope[:, None] * lpb, T),
         }
     )
     test.attrs["weights_632"] = None if plan.weights_632 is None else plan.weights_632[conv]
@@ -408,14 +409,9 @@ def _cox_fit_indexes(lp, W, rs, ll0, ll) -> pd.DataFrame:
             "D": D,
             "U": U,
             "Q": D - U,
-            "g": rsm.weighted_gini_md(lp, W),
+            "g": weighted_gini_md(lp, W),
         }
     )
-
-
-def _nagelkerke(lr, ll0, n):
-    """Nagelkerke R2 from LR chi2, null log-likelihood (not -2 LL) and n."""
-    return (1 - np.exp(-np.asarray(lr) / n)) / (1 - np.exp(2 * np.asarray(ll0) / n))
 
 
 def dual_sd(x: np.ndarray, nmin: int = 10) -> tuple[float, float]:

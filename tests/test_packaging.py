@@ -65,7 +65,12 @@ def test_a_missing_dependency_of_an_installed_module_is_not_renamed(tmp_path, mo
     assert info.value.name == "absent_inner_mod" and not isinstance(info.value, MissingDependencyError)
 
 
-def test_imaging_error_is_the_same_family():
+def test_imaging_names_the_same_fix():
     from imaging.exceptions import MissingOptionalDependencyError
+    from imaging.io import _require
 
-    assert issubclass(MissingOptionalDependencyError, MissingDependencyError)
+    with pytest.raises(MissingOptionalDependencyError) as info:
+        _require("highdicom_not_here", "dicom", "Reading a DICOM SEG")
+    assert str(info.value) == ('Reading a DICOM SEG needs highdicom_not_here, which is not installed: '
+                               'pip install "nomofuse[dicom]" (or "nomofuse[all]")')
+    assert isinstance(info.value, ImportError)

@@ -25,6 +25,23 @@ from __future__ import annotations
 import argparse
 import sys
 
+_DESCRIPTION = """\
+Score new patients with a nomogram or a per-cancer nomogram group.
+
+MODEL.json is a model file written by to_json: a single logistic or Cox
+nomogram, or a nomogram group (each patient is scored by the model of their
+cancer type). The scores file has, per patient, the points of every factor,
+the total points, the linear predictor, the probability (or the survival at
+each model time), the risk group at the model's cut-off, the model used and
+any out-of-range flag. Rows that cannot be scored (missing value, text
+instead of a number, unseen category, unknown cancer type) are listed in
+<out>.errors.csv with the row, column, value and what is allowed; values
+outside the training range are flagged there too, and scored. The file is
+read in chunks, so its size is not limited by memory.
+
+Exit status: 0 when every row was scored, 2 when some were not (the others
+are written), 1 when none was or the input is unusable."""
+
 _EPILOG = """\
 examples:
   nomofuse predict group.json patients.csv --out scores.csv --id-column patient_id
@@ -36,7 +53,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "predict",
         help="score new patients with a nomogram or a per-cancer group (points, risk, risk group)",
-        description=__doc__,
+        description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

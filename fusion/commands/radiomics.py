@@ -51,6 +51,12 @@ def _presets() -> tuple[str, ...]:
     return PRESETS
 
 
+def _default_preset() -> str:
+    from imaging.presets import DEFAULT_PRESET
+
+    return DEFAULT_PRESET
+
+
 def parse_regions(text: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """``"lesion,ring3,ring5,soil"`` -> ``(("lesion", "ring", "soil"), (3.0, 5.0))``.
 
@@ -120,7 +126,7 @@ class RadiomicsCommand(CohortCommand):
         presets = "|".join(_presets())
         parser.add_argument("--params", default=None, metavar=f"{presets}|FILE",
                             help=f"a preset ({', '.join(_presets())}) or a pyradiomics parameter "
-                                 "file (YAML/JSON) (default: CT)")
+                                 f"file (YAML/JSON) (default: {_default_preset()})")
         parser.add_argument("--regions", default="lesion", metavar="LIST",
                             help="comma-separated regions: lesion, ringN (a ring of N mm around "
                                  "the lesion; several allowed), soil (needs organ_mask) "

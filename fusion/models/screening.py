@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fusion.cohort import errors_path
 from nomogram import CoxNomogram, LogisticNomogram
 
 __all__ = ["score_table", "score_csv", "ScoringSummary", "ERROR_COLUMNS", "MISSING_TEXT"]
@@ -388,11 +389,6 @@ def _append_csv(df: pd.DataFrame, f) -> None:
     pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False))
 
 
-def errors_file(out) -> Path:
-    """Where the errors of ``out`` go: ``<out>.errors.csv``."""
-    return Path(str(out) + ".errors.csv")
-
-
 def score_csv(model, path, out, *, id_column=None, cutoff=None, range_margin=0.0, chunksize=100_000,
               progress=None) -> ScoringSummary:
     """Score every row of a CSV file in chunks; write ``out`` and ``<out>.errors.csv``.
@@ -422,7 +418,7 @@ def score_csv(model, path, out, *, id_column=None, cutoff=None, range_margin=0.0
     if not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
         raise ValueError(f"The 'chunksize' parameter of score_csv must be a positive integer. Got {chunksize!r} instead.")
     scorer = _Scorer(model, cutoff=cutoff, range_margin=range_margin, id_column=id_column)
-    err_path = errors_file(out)
+    err_path = errors_path(out)  # <out>.errors.csv, as every long command names it
     tmp_out = out.with_name(out.name + ".tmp")
     tmp_err = err_path.with_name(err_path.name + ".tmp")
     t0 = time.perf_counter()

@@ -121,10 +121,10 @@ class KaplanMeierDisplay:
                                       sharex=ax)
             labels = list(self.curves)
             for i, lab in enumerate(labels):
-                fu = self.follow_up[lab]
                 y = len(labels) - 1 - i
-                for t in times:
-                    tab.text(t, y, str(int(np.sum(fu >= t))), ha="center", va="center",
+                at_risk = self.curves[lab].at(times)["n.risk"]  # follow-up >= t (survfit's n.risk)
+                for t, n_at in zip(times, at_risk):
+                    tab.text(t, y, str(int(n_at)), ha="center", va="center",
                              color=colors[i % len(colors)], fontsize=9)
             tab.set_ylim(-0.5, len(labels) - 0.5)
             tab.set_yticks(range(len(labels)))

@@ -618,10 +618,10 @@ def _wrap(label, width):
 
 def _is_discrete(nom, axis) -> bool:
     """rms ``discrete``: categorical, or numeric with few distinct values (datadist ``values``)."""
-    model = getattr(nom, "_model", None)
-    if model is not None and axis.predictor is not None:
+    design = getattr(nom, "_design", None)
+    if design is not None and axis.predictor is not None:
         try:
-            term = model.design_.term(axis.predictor)
+            term = design.term(axis.predictor)
             return term.kind == "categorical" or term.values is not None
         except (KeyError, AttributeError, ValueError):
             pass

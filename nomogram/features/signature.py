@@ -50,6 +50,7 @@ from ..checks import (
 from ..exceptions import ConvergenceError, StatisticalWarning
 
 from .._model_json import model_json_text, read_model_json
+from .._survival import RiskSets
 
 __all__ = ["ImagingSignature", "lasso_logistic_path", "lasso_cox_path"]
 
@@ -185,40 +186,28 @@ def _binomial_deviance(y, eta):
 
 
 def _cox_prep(time, event):
-    order = np.argsort(time, kind="mergesort")
-    t = time[order]
-    # group index of each sorted subject's time; first index of each group
-    _, first, inverse = np.unique(t, return_index=True, return_inverse=True)
-    last = np.r_[first[1:] - 1, len(t) - 1]
-    d = np.bincount(inverse, weights=event[order])
-    return order, first, last, inverse, d
+    """Time order and risk sets of the partial likelihood (:class:`nomogram._survival.RiskSets`)."""
+    return RiskSets(time, event)
 
 
-def _cox_loglik(eta, event, prep):
-    """Breslow partial log-likelihood."""
-    order, first, last, inverse, d = prep
-    e = eta[order]
+def _cox_loglik(eta, event, rs):
+    """Breslow partial log-likelihood (``event`` is read from ``rs``, in its time order)."""
+    e = eta[rs.order]
     m = e.max()
-    rs = np.cumsum(np.exp(e - m)[::-1])[::-1]  # sum over j >= i (sorted)
-    S = rs[first]  # risk-set sum at each distinct time
-    ev = event[order]
-    return float(np.sum(ev * e) - np.sum(d * (np.log(S) + m)))
+    S = rs.at_risk_sum(np.exp(e - m))  # risk-set sum at each event time
+    return float(np.sum(rs.event * e) - np.sum(rs.n_deaths * (np.log(S) + m)))
 
 
-def _cox_grad_hess(eta, event, prep):
+def _cox_grad_hess(eta, event, rs):
     """Gradient and diagonal Hessian of the log partial likelihood wrt eta (Breslow)."""
-    order, first, last, inverse, d = prep
+    order = rs.order
     e = eta[order]
     m = e.max()
     ex = np.exp(e - m)
-    rs = np.cumsum(ex[::-1])[::-1]
-    S = rs[first]
-    a = np.cumsum(d / S)  # sum_{k: t_k <= t_i} d_k / S_k, per distinct time
-    b = np.cumsum(d / S**2)
-    A = a[inverse]
-    B = b[inverse]
-    ev = event[order]
-    grad_s = ev - ex * A
+    S = rs.at_risk_sum(ex)
+    A = rs.cumulative_at_rows(rs.n_deaths / S)  # sum_{t_k <= t_i} d_k / S_k for each row
+    B = rs.cumulative_at_rows(rs.n_deaths / S**2)
+    grad_s = rs.event - ex * A
     hess_s = ex * A - ex**2 * B
     grad = np.empty_like(grad_s)
     hess = np.empty_like(hess_s)
@@ -380,15 +369,15 @@ def _cox_univariate(x, time, event, prep):
     return zv, 2 * stats.norm.sf(abs(zv))
 
 
-def _cox_score_info(b, x, event, prep):
-    order, first, last, inverse, d = prep
-    xs = x[order]
+def _cox_score_info(b, x, event, rs):
+    xs = x[rs.order]
     e = b * xs
     ex = np.exp(e - e.max())
-    s0 = np.cumsum(ex[::-1])[::-1][first]
-    s1 = np.cumsum((ex * xs)[::-1])[::-1][first]
-    s2 = np.cumsum((ex * xs**2)[::-1])[::-1][first]
-    ev = event[order]
+    s0 = rs.at_risk_sum(ex)
+    s1 = rs.at_risk_sum(ex * xs)
+    s2 = rs.at_risk_sum(ex * xs**2)
+    ev = rs.event
+    d = rs.n_deaths
     score = float(np.sum(ev * xs) - np.sum(d * s1 / s0))
     info = float(np.sum(d * (s2 / s0 - (s1 / s0) ** 2)))
     return score, info

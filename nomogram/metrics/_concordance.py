@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_option, check_scores, check_survival_y
+from .._survival import censoring_survival
 from ._roc import _check_conf_level, _check_n_boot
 
 __all__ = [
@@ -31,34 +32,6 @@ __all__ = [
     "uno_c",
     "compare_concordance",
 ]
-
-
-def _censoring_survival(time, event):
-    """Kaplan-Meier of the censoring distribution.
-
-    Returns ``(ctimes, G)`` where ``G[k]`` is the censoring survival just
-    after ``ctimes[k]``. Deaths at a censoring time leave the risk set before
-    the censorings (survival's ``fastkm1`` and scikit-survival's convention).
-    """
-    ctimes = np.unique(time[event == 0])
-    if len(ctimes) == 0:
-        return ctimes, np.ones(0)
-    st = np.sort(time)
-    at_risk = len(time) - np.searchsorted(st, ctimes, side="left")  # time >= c
-    ev_times = np.sort(time[event == 1])
-    dead_at = np.searchsorted(ev_times, ctimes, side="right") - np.searchsorted(ev_times, ctimes, side="left")
-    ct_sorted = np.sort(time[event == 0])
-    n_cens = np.searchsorted(ct_sorted, ctimes, side="right") - np.searchsorted(ct_sorted, ctimes, side="left")
-    G = np.cumprod(1.0 - n_cens / (at_risk - dead_at))
-    return ctimes, G
-
-
-def _g_at(ctimes, G, t, left):
-    """G(t-) if ``left`` else G(t) (right-continuous step function)."""
-    side = "left" if left else "right"
-    k = np.searchsorted(ctimes, t, side=side)
-    Gp = np.concatenate([[1.0], G])
-    return Gp[k]
 
 
 def _pair_counts(time, event, x, ew, chunk_cells=2_000_000):
@@ -121,8 +94,7 @@ def _c_and_dfbeta(time, event, x, ew):
 def _event_weights(time, event, kind, tau):
     ew = np.ones(len(time))
     if kind == "uno":
-        ctimes, G = _censoring_survival(time, event)
-        g = _g_at(ctimes, G, time, left=True)
+        g = censoring_survival(time, event).at(time, left=True)
         with np.errstate(divide="ignore"):
             ew = np.where(g > 0, 1.0 / g**2, 0.0)
     if tau is not None:

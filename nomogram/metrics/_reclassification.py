@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_binary_y, check_probabilities, check_survival_y
-from ._concordance import _censoring_survival, _g_at
+from .._survival import censoring_survival, km_survival_at
 from ._roc import _check_conf_level, _check_n_boot
 
 __all__ = [
@@ -225,17 +225,12 @@ def _bootstrap_patients(statistic, n, n_boot, conf_level, random_state, caller):
 
 
 def _km_at(time, event, t):
-    """Kaplan-Meier S(t) (right-continuous; last value carried beyond follow-up)."""
-    if len(time) == 0:
-        return 1.0
-    ev = np.unique(time[(event == 1) & (time <= t)])
-    if len(ev) == 0:
-        return 1.0
-    st = np.sort(time)
-    at_risk = len(time) - np.searchsorted(st, ev, side="left")
-    et = np.sort(time[event == 1])
-    d = np.searchsorted(et, ev, side="right") - np.searchsorted(et, ev, side="left")
-    return float(np.prod(1.0 - d / at_risk))
+    """Kaplan-Meier S(t), the last value carried beyond follow-up (1 for no patients).
+
+    ``extend=True`` of :mod:`nomogram._survival`: a bootstrap "up" or "down"
+    group may have no follow-up reaching ``t``.
+    """
+    return float(km_survival_at(time, event, t, extend=True)[0])
 
 
 def _km_nri(time, event, up, down, t):
@@ -349,12 +344,11 @@ def survival_nri(
 
 
 def _ipcw_idi(time, event, p0, p1, t):
-    ctimes, G = _censoring_survival(time, event)
     case = (time <= t) & (event == 1)
     ctrl = time > t
     if not case.any() or not ctrl.any():
         return np.full(3, np.nan)
-    w = 1.0 / _g_at(ctimes, G, time[case], left=False)
+    w = 1.0 / censoring_survival(time, event).at(time[case])
     d = p1 - p0
     ev = np.sum(w * d[case]) / w.sum()
     ne = d[ctrl].mean()

@@ -9,28 +9,10 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_scores, check_survival_y
-from ._concordance import _censoring_survival, _g_at
+from .._time_dependent_roc import cumulative_dynamic_auc
 from ._roc import _check_conf_level, _check_n_boot
 
 __all__ = ["TimeDependentAucResult", "time_dependent_auc", "compare_time_dependent_auc"]
-
-
-def _auc_at_times(time, event, x, times, g_left):
-    ctimes, G = _censoring_survival(time, event)
-    g = _g_at(ctimes, G, time, left=g_left)
-    w = np.where((event == 1) & (g > 0), 1.0 / np.where(g > 0, g, 1.0), 0.0)
-    out = np.full(len(times), np.nan)
-    for k, t in enumerate(times):
-        case = (time <= t) & (event == 1)
-        ctrl = time > t
-        if not case.any() or not ctrl.any():
-            continue
-        xc = np.sort(x[ctrl])
-        below = np.searchsorted(xc, x[case], side="left")
-        equal = np.searchsorted(xc, x[case], side="right") - below
-        num = np.sum(w[case] * (below + 0.5 * equal))
-        out[k] = num / (w[case].sum() * len(xc))
-    return out
 
 
 @dataclass
@@ -91,7 +73,9 @@ def time_dependent_auc(
         {\\sum_i \\omega_i I(T_i \\le t, \\delta_i = 1) \\cdot \\sum_j I(T_j > t)}
 
     which is scikit-survival's ``cumulative_dynamic_auc`` with the censoring
-    distribution estimated on the same patients. The confidence interval is
+    distribution estimated on the same patients (computed as the area under
+    the IPCW curve of :mod:`nomogram._time_dependent_roc`, the module that
+    also holds the Kaplan–Meier ROC of :func:`nomogram.risk_groups.time_dependent_roc`). The confidence interval is
     the percentile interval over ``n_boot`` bootstrap resamples of patients
     (G re-estimated in each); ``timeROC``'s iid-representation se is not
     implemented.
@@ -138,7 +122,7 @@ def time_dependent_auc(
         raise ValueError(
             f"{caller}: no event by time(s) {times[n_cases == 0].tolist()}; choose later times."
         )
-    auc = _auc_at_times(time, event, x, times, g_left=False)
+    auc = cumulative_dynamic_auc(time, event, x, times, method="ipcw")
     nan = np.full(len(times), np.nan)
     if n_boot == 0:
         return TimeDependentAucResult(times, auc, nan, nan.copy(), nan.copy(), n_cases,
@@ -149,7 +133,7 @@ def time_dependent_auc(
     boots = np.empty((n_boot, len(times)))
     for b in range(n_boot):
         idx = rng.integers(0, n, n)
-        boots[b] = _auc_at_times(time[idx], event[idx], x[idx], times, g_left=False)
+        boots[b] = cumulative_dynamic_auc(time[idx], event[idx], x[idx], times, method="ipcw")
     a = (1 - conf_level) / 2
     lo = np.nanquantile(boots, a, axis=0)
     hi = np.nanquantile(boots, 1 - a, axis=0)
@@ -203,8 +187,8 @@ def compare_time_dependent_auc(
     diffs = np.empty((n_boot, len(r1.times)))
     for b in range(n_boot):
         i = rng.integers(0, n, n)
-        diffs[b] = (_auc_at_times(time[i], event[i], x1[i], r1.times, g_left=False)
-                    - _auc_at_times(time[i], event[i], x2[i], r1.times, g_left=False))
+        diffs[b] = (cumulative_dynamic_auc(time[i], event[i], x1[i], r1.times, method="ipcw")
+                    - cumulative_dynamic_auc(time[i], event[i], x2[i], r1.times, method="ipcw"))
     a = (1 - conf_level) / 2
     d = r1.auc - r2.auc
     se = np.nanstd(diffs, axis=0, ddof=1)

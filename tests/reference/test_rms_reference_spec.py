@@ -15,7 +15,6 @@ from nomogram._pretty import pretty
 import pytest
 
 from tests._reference import (
-    DATA_SHA256,
     load_rms_reference,
     reference_data,
     reference_matrix,
@@ -109,7 +108,7 @@ def gini_md(x):
 
 
 # ----------------------------------------------------------------- tests
-@pytest.mark.parametrize("name", sorted(DATA_SHA256))
+@pytest.mark.parametrize("name", ["gbsg2", "rossi"])
 def test_data_files_match_hash_and_dtypes(name):
     df = reference_data(name)  # raises on a hash mismatch
     assert df.shape == {"gbsg2": (686, 10), "rossi": (432, 9)}[name]

@@ -11,7 +11,7 @@ import pytest
 
 from nomogram.decision_curve import decision_curve, default_thresholds
 
-from ._ref import clinical_csv, data
+from tests._reference import reference_csv, reference_data
 
 Y = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
 P = np.array([0.9, 0.6, 0.2, 0.7, 0.4, 0.3, 0.2, 0.1, 0.05, 0.0])
@@ -75,8 +75,8 @@ def test_survival_hand_computed():
 
 
 def test_binary_matches_R_definitions_rossi():
-    rr = clinical_csv("rossi_risks.csv")
-    ref = clinical_csv("dca_binary_rossi.csv")
+    rr = reference_csv("clinical/rossi_risks.csv")
+    ref = reference_csv("clinical/dca_binary_rossi.csv")
     res = decision_curve(rr.arrest, {"full": rr.risk_full, "prio": rr.risk_prio})
     np.testing.assert_array_equal(res.thresholds, default_thresholds())
     s = res.summary()
@@ -90,9 +90,9 @@ def test_binary_matches_R_definitions_rossi():
 
 
 def test_survival_matches_R_km_definitions_gbsg2():
-    g = data("gbsg2")
-    risk = clinical_csv("gbsg2_risk5.csv").risk5
-    ref = clinical_csv("dca_survival_gbsg2.csv")
+    g = reference_data("gbsg2")
+    risk = reference_csv("clinical/gbsg2_risk5.csv").risk5
+    ref = reference_csv("clinical/dca_survival_gbsg2.csv")
     res = decision_curve(g[["time", "cens"]], {"cox": risk}, time=1825)
     s = res.summary()
     for lab in ["cox", "all"]:
@@ -105,7 +105,7 @@ def test_survival_matches_R_km_definitions_gbsg2():
 
 
 def test_bootstrap_interval_is_reproducible_and_brackets_estimate():
-    rr = clinical_csv("rossi_risks.csv")
+    rr = reference_csv("clinical/rossi_risks.csv")
     kw = dict(thresholds=[0.1, 0.2, 0.3], n_bootstrap=200, random_state=42)
     a = decision_curve(rr.arrest, {"full": rr.risk_full}, **kw).summary()
     b = decision_curve(rr.arrest, {"full": rr.risk_full}, **kw).summary()
@@ -116,8 +116,8 @@ def test_bootstrap_interval_is_reproducible_and_brackets_estimate():
 
 
 def test_survival_bootstrap_runs():
-    g = data("gbsg2")
-    risk = clinical_csv("gbsg2_risk5.csv").risk5
+    g = reference_data("gbsg2")
+    risk = reference_csv("clinical/gbsg2_risk5.csv").risk5
     res = decision_curve(g[["time", "cens"]], {"cox": risk}, thresholds=[0.2, 0.4], time=1825,
                          n_bootstrap=30, random_state=0)
     m = res.summary().query("variable == 'cox'")
@@ -125,7 +125,7 @@ def test_survival_bootstrap_runs():
 
 
 def test_clinical_impact_table():
-    rr = clinical_csv("rossi_risks.csv")
+    rr = reference_csv("clinical/rossi_risks.csv")
     res = decision_curve(rr.arrest, {"full": rr.risk_full}, population_size=1000)
     ci = res.clinical_impact("full")
     assert list(ci.columns) == ["threshold", "n_high_risk", "n_high_risk_with_event"]

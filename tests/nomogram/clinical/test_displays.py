@@ -17,7 +17,7 @@ from nomogram.displays import (  # noqa: E402
 )
 from nomogram.risk_groups import risk_groups  # noqa: E402
 
-from ._ref import clinical_csv, data  # noqa: E402
+from tests._reference import reference_csv, reference_data
 
 
 def test_computing_modules_do_not_import_matplotlib():
@@ -32,7 +32,7 @@ def test_computing_modules_do_not_import_matplotlib():
 def test_decision_curve_display():
     import matplotlib.pyplot as plt
 
-    rr = clinical_csv("rossi_risks.csv")
+    rr = reference_csv("clinical/rossi_risks.csv")
     disp = DecisionCurveDisplay.from_predictions(
         rr.arrest, {"full": rr.risk_full, "prio": rr.risk_prio}, n_bootstrap=20, random_state=0
     )
@@ -51,7 +51,7 @@ def test_decision_curve_display():
 def test_clinical_impact_display():
     import matplotlib.pyplot as plt
 
-    rr = clinical_csv("rossi_risks.csv")
+    rr = reference_csv("clinical/rossi_risks.csv")
     disp = ClinicalImpactDisplay.from_predictions(rr.arrest, {"full": rr.risk_full})
     hi = disp.ax_.lines[0].get_ydata()
     assert hi[0] == pytest.approx(1000 * np.mean(rr.risk_full >= 0.01))
@@ -61,8 +61,8 @@ def test_clinical_impact_display():
 def test_kaplan_meier_display_with_risk_table():
     import matplotlib.pyplot as plt
 
-    g = data("gbsg2")
-    score = clinical_csv("gbsg2_score.csv").score.values
+    g = reference_data("gbsg2")
+    score = reference_csv("clinical/gbsg2_score.csv").score.values
     rg = risk_groups(g.time, g.cens, score)
     disp = KaplanMeierDisplay.from_risk_groups(rg, risk_table_times=[0, 1000, 2000], xlabel="Days")
     texts = [t.get_text() for t in disp.table_ax_.texts]

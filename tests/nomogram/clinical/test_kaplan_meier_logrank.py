@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from nomogram._kaplan_meier import kaplan_meier, km_survival_at, km_survival_at_subsets
+from nomogram._kaplan_meier import kaplan_meier
 from nomogram._logrank import logrank_test
 
-from ._ref import clinical_csv, clinical_json, data
+from tests._reference import reference_csv, reference_data, reference_json
 
 ATOL_KM = 1e-10
 
@@ -24,25 +24,15 @@ def test_hand_computed_km_with_ties():
     assert km.std_err[2] == pytest.approx(s3 * np.sqrt(g), abs=1e-15)
     assert km.lower[2] == pytest.approx(s3 * np.exp(-1.959963984540054 * np.sqrt(g)), abs=1e-12)
     assert np.isnan(km.lower[-1])  # S = 0: survfit gives NA limits
-    assert km_survival_at(time, event, 3.5) == pytest.approx(s3, abs=1e-15)
-    assert np.isnan(km_survival_at(time, event, 6.0))  # no follow-up reaches t
-
-
-def test_km_subsets_matches_single_curve():
-    d = data("gbsg2")
-    rng = np.random.default_rng(0)
-    masks = rng.random((7, len(d))) < 0.4
-    s, reaches, size = km_survival_at_subsets(d.time.values, d.cens.values, masks, 1000.0)
-    for i, m in enumerate(masks):
-        assert s[i] == pytest.approx(km_survival_at(d.time.values[m], d.cens.values[m], 1000.0), abs=1e-14)
-        assert size[i] == m.sum()
-        assert reaches[i]
+    got = km.at([3.5, 5.0, 6.0])
+    np.testing.assert_allclose(got["surv"][:2], [s3, 0.0], rtol=0, atol=1e-15)
+    assert np.isnan(got["surv"].iloc[2])  # no follow-up reaches t
 
 
 @pytest.mark.parametrize("group", ["no", "yes"])
 def test_km_matches_survfit_gbsg2_by_horTh(group):
-    d = data("gbsg2")
-    ref = clinical_csv("km_gbsg2_horTh.csv")
+    d = reference_data("gbsg2")
+    ref = reference_csv("clinical/km_gbsg2_horTh.csv")
     ref = ref[ref.group == group]
     m = d.horTh == group
     tab = kaplan_meier(d.time[m], d.cens[m]).table()
@@ -54,21 +44,21 @@ def test_km_matches_survfit_gbsg2_by_horTh(group):
 
 
 def test_km_loglog_and_rossi():
-    d = data("gbsg2")
-    ref = clinical_csv("km_gbsg2_loglog.csv")
+    d = reference_data("gbsg2")
+    ref = reference_csv("clinical/km_gbsg2_loglog.csv")
     tab = kaplan_meier(d.time, d.cens, conf_type="log-log").table()
     np.testing.assert_allclose(tab["lower"], ref.lower, atol=ATOL_KM)  # NaN where R has NA
     np.testing.assert_allclose(tab["upper"], ref.upper, atol=ATOL_KM)
-    r = data("rossi")
-    ref = clinical_csv("km_rossi_all.csv")
+    r = reference_data("rossi")
+    ref = reference_csv("clinical/km_rossi_all.csv")
     tab = kaplan_meier(r.week, r.arrest).table()
     for ours, theirs in [("surv", "surv"), ("std.err", "std_err"), ("lower", "lower"), ("upper", "upper")]:
         np.testing.assert_allclose(tab[ours], ref[theirs], atol=ATOL_KM)
 
 
 def test_km_landmarks_match_summary_survfit_times():
-    d = data("gbsg2")
-    ref = clinical_csv("km_gbsg2_horTh_landmarks.csv")
+    d = reference_data("gbsg2")
+    ref = reference_csv("clinical/km_gbsg2_horTh_landmarks.csv")
     for group in ["no", "yes"]:
         m = d.horTh == group
         got = kaplan_meier(d.time[m], d.cens[m]).at([365.25, 730.5, 1095.75])
@@ -87,8 +77,8 @@ def test_km_at_outside_follow_up():
 
 
 def test_logrank_two_groups_matches_survdiff():
-    d = data("gbsg2")
-    ref = clinical_json()["logrank_horTh"]
+    d = reference_data("gbsg2")
+    ref = reference_json("clinical/clinical_reference.json")["logrank_horTh"]
     res = logrank_test(d.time, d.cens, d.horTh)
     assert res.chisq == pytest.approx(ref["chisq"], rel=1e-8)
     assert res.p_value == pytest.approx(ref["p"], rel=1e-8)
@@ -99,8 +89,8 @@ def test_logrank_two_groups_matches_survdiff():
 
 
 def test_logrank_three_groups_matches_survdiff():
-    d = data("gbsg2")
-    ref = clinical_json()["logrank_tgrade"]
+    d = reference_data("gbsg2")
+    ref = reference_json("clinical/clinical_reference.json")["logrank_tgrade"]
     res = logrank_test(d.time, d.cens, d.tgrade)
     assert res.df == 2
     assert res.chisq == pytest.approx(ref["chisq"], rel=1e-8)
@@ -132,8 +122,8 @@ def _nan_or(v):
 
 
 def test_median_survival_and_ci_match_quantile_survfit():
-    ref = clinical_json()
-    d = data("gbsg2")
+    ref = reference_json("clinical/clinical_reference.json")
+    d = reference_data("gbsg2")
     for level, r in zip(["I", "II", "III"], ref["median_tgrade"]):
         m = d.tgrade == level
         got = kaplan_meier(d.time[m], d.cens[m]).quantile(0.5)

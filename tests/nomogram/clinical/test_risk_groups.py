@@ -5,18 +5,18 @@ import pytest
 
 from nomogram.risk_groups import maxstat_cutoff, risk_groups, time_dependent_roc
 
-from ._ref import clinical_csv, clinical_json, data
+from tests._reference import reference_csv, reference_data, reference_json
 
 
 @pytest.fixture(scope="module")
 def gbsg2():
-    d = data("gbsg2")
-    d["score"] = clinical_csv("gbsg2_score.csv").score.values  # Cox LP written by R (17 digits)
+    d = reference_data("gbsg2")
+    d["score"] = reference_csv("clinical/gbsg2_score.csv").score.values  # Cox LP written by R (17 digits)
     return d
 
 
 def test_median_groups_match_survdiff_and_coxph(gbsg2):
-    ref = clinical_json()["median_groups"]
+    ref = reference_json("clinical/clinical_reference.json")["median_groups"]
     rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="median")
     assert rg.cutoff == pytest.approx(ref["cutoff"], rel=1e-14)
     assert (rg.group == "high").sum() == ref["n_high"]
@@ -28,7 +28,7 @@ def test_median_groups_match_survdiff_and_coxph(gbsg2):
     assert rg.hazard_ratio.attrs["coef"][0] == pytest.approx(ref["coef"], rel=1e-6)
     assert rg.hazard_ratio.attrs["se"][0] == pytest.approx(ref["se"], rel=1e-6)
     s = rg.summary()
-    for lab, r in zip(["low", "high"], clinical_json()["median_groups_km"]):
+    for lab, r in zip(["low", "high"], reference_json("clinical/clinical_reference.json")["median_groups_km"]):
         got = s.loc[lab, ["median_survival", "median_lower", "median_upper"]].to_numpy(float)
         want = [np.nan if r[k] == "NA" else r[k] for k in ("median", "lower", "upper")]
         np.testing.assert_allclose(got, want, rtol=1e-12)
@@ -36,7 +36,7 @@ def test_median_groups_match_survdiff_and_coxph(gbsg2):
 
 def test_landmarks_and_numbers_at_risk(gbsg2):
     rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, landmarks=[365.25, 730.5, 1095.75])
-    ref = clinical_csv("landmarks_median_groups.csv")
+    ref = reference_csv("clinical/landmarks_median_groups.csv")
     lm = rg.landmark_table()
     for lab, code in [("low", 0), ("high", 1)]:
         got = lm[lm.group == lab]
@@ -45,7 +45,7 @@ def test_landmarks_and_numbers_at_risk(gbsg2):
         for ours, theirs in [("survival", "surv"), ("std_err", "std_err"), ("lower", "lower"), ("upper", "upper")]:
             np.testing.assert_allclose(got[ours], r[theirs], atol=1e-10)
     nr = rg.numbers_at_risk(range(0, 2501, 500))
-    ref = clinical_csv("n_risk_median_groups.csv")
+    ref = reference_csv("clinical/n_risk_median_groups.csv")
     np.testing.assert_array_equal(nr.loc["low"].values, ref[ref.group == 0].n_risk.values)
     np.testing.assert_array_equal(nr.loc["high"].values, ref[ref.group == 1].n_risk.values)
     # default landmarks: 1, 2, 3 years of 365.25 days, as columns of the summary
@@ -59,7 +59,7 @@ def test_landmarks_and_numbers_at_risk(gbsg2):
     [("maxstat_score", "score", 0.1, 0.9), ("maxstat_pnodes", "pnodes", 0.2, 0.8)],
 )
 def test_maxstat_matches_R(gbsg2, key, col, minprop, maxprop):
-    ref = clinical_json()[key]
+    ref = reference_json("clinical/clinical_reference.json")[key]
     ms = maxstat_cutoff(gbsg2.time, gbsg2.cens, gbsg2[col], minprop=minprop, maxprop=maxprop)
     assert ms.statistic == pytest.approx(ref["statistic"], rel=1e-10)
     assert ms.p_value == pytest.approx(ref["p"], rel=1e-8)
@@ -68,8 +68,8 @@ def test_maxstat_matches_R(gbsg2, key, col, minprop, maxprop):
 
 def test_maxstat_heavy_ties_rossi():
     # weeks are heavily tied: checks cscores' tie convention
-    r = data("rossi")
-    ref = clinical_json()["maxstat_rossi_prio"]
+    r = reference_data("rossi")
+    ref = reference_json("clinical/clinical_reference.json")["maxstat_rossi_prio"]
     ms = maxstat_cutoff(r.week, r.arrest, r.prio)
     assert ms.statistic == pytest.approx(ref["statistic"], rel=1e-10)
     assert ms.p_value == pytest.approx(ref["p"], rel=1e-8)
@@ -88,9 +88,9 @@ def test_lausen92_formula_by_hand():
 
 
 def test_maxstat_groups_hazard_ratio(gbsg2):
-    ref = clinical_json()["maxstat_groups"]
+    ref = reference_json("clinical/clinical_reference.json")["maxstat_groups"]
     rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="maxstat")
-    assert rg.maxstat is not None and rg.cutoff == pytest.approx(clinical_json()["maxstat_score"]["estimate"])
+    assert rg.maxstat is not None and rg.cutoff == pytest.approx(reference_json("clinical/clinical_reference.json")["maxstat_score"]["estimate"])
     hr = rg.hazard_ratio.loc["high"]
     assert hr["hr"] == pytest.approx(ref["hr"], rel=1e-6)
     assert hr["hr_lower"] == pytest.approx(ref["hr_lower"], rel=1e-6)
@@ -98,8 +98,8 @@ def test_maxstat_groups_hazard_ratio(gbsg2):
 
 
 def test_youden_time_dependent_roc(gbsg2):
-    ref = clinical_json()["youden"]
-    roc_ref = clinical_csv("td_roc_gbsg2_score.csv")
+    ref = reference_json("clinical/clinical_reference.json")["youden"]
+    roc_ref = reference_csv("clinical/td_roc_gbsg2_score.csv")
     roc = time_dependent_roc(gbsg2.time, gbsg2.cens, gbsg2.score, ref["t"])
     np.testing.assert_allclose(roc.cutoff, roc_ref.cut, rtol=1e-14)
     np.testing.assert_allclose(roc.sensitivity, roc_ref.se, atol=1e-12)

@@ -3,7 +3,6 @@
 Reference: tests/reference/clinical/tables_reference.R -> tables_reference.json.
 """
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -12,17 +11,17 @@ from scipy import stats
 
 from nomogram.tables import fisher_exact_rxc, regression_table, table_one
 
-from ._ref import CLINICAL_DIR, data
+from tests._reference import reference_data, reference_json
 
 
 @pytest.fixture(scope="module")
 def ref():
-    return json.loads((CLINICAL_DIR / "tables_reference.json").read_text())
+    return reference_json("clinical/tables_reference.json")
 
 
 @pytest.fixture(scope="module")
 def gbsg2():
-    return data("gbsg2")
+    return reference_data("gbsg2")
 
 
 def _row(t1, var):
@@ -142,7 +141,7 @@ def test_table_one_errors(gbsg2):
 
 
 def test_logistic_table_matches_glm(ref):
-    r = data("rossi")
+    r = reference_data("rossi")
     rt = regression_table(r, "arrest", ["fin", "age", "race", "wexp", "mar", "paro", "prio"])
     t = rt.summary().set_index("variable")
     for v, u in ref["logistic_uni"].items():

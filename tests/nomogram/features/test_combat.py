@@ -7,8 +7,6 @@ feature scale for sva; neuroCombat (pip, test-only extra) is run live with
 float64 input, same tolerance.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,21 +14,20 @@ import pytest
 from nomogram.features.harmonization import ComBat
 from nomogram.exceptions import ModelFileError, NotFittedError, StatisticalWarning
 
-from tests.imaging._pinned import pinned  # noqa: E402
+from tests._reference import reference_csv  # noqa: E402
 
-REF = Path(__file__).resolve().parents[2] / "reference" / "imaging"
 RTOL = 1e-6
 
 
 @pytest.fixture(scope="module")
 def data():
-    x = pd.read_csv(pinned("combat_input.csv")).set_index("patient")
+    x = reference_csv("imaging/combat_input.csv").set_index("patient")
     feats = [c for c in x.columns if c not in ("centre", "diagnosis", "age")]
     return x[feats], x["centre"], x[["diagnosis", "age"]]
 
 
 def _sva(case):
-    return pd.read_csv(REF / f"combat_sva_{case}.csv").set_index("patient")
+    return reference_csv(f"imaging/combat_sva_{case}.csv").set_index("patient")
 
 
 def _close(got, ref):

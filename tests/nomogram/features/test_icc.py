@@ -6,34 +6,31 @@ icc_readings.csv (made by make_icc_readings.py from scikit-learn's real
 table. Tolerance: rtol 1e-8 on ICC, F, p and confidence limits.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from nomogram.features.stability import FeatureStability, feature_icc, intraclass_correlation
 
-from tests.imaging._pinned import pinned  # noqa: E402
+from tests._reference import reference_csv  # noqa: E402
 
-REF = Path(__file__).resolve().parents[2] / "reference" / "imaging"
 PSYCH_TYPE = {"ICC1": "ICC(1,1)", "ICC2": "ICC(2,1)", "ICC3": "ICC(3,1)"}
 RTOL = 1e-8
 
 
 @pytest.fixture(scope="module")
 def psych():
-    return pd.read_csv(REF / "icc_psych.csv")
+    return reference_csv("imaging/icc_psych.csv")
 
 
 @pytest.fixture(scope="module")
 def readings():
-    x = pd.read_csv(pinned("icc_readings.csv"))
+    x = reference_csv("imaging/icc_readings.csv")
     return {r: g.drop(columns="reader").set_index("case") for r, g in x.groupby("reader")}
 
 
 def test_shrout_fleiss_table_matches_psych_and_paper(psych):
-    sf = pd.read_csv(pinned("shrout_fleiss_sf.csv"))
+    sf = reference_csv("imaging/shrout_fleiss_sf.csv")
     got = intraclass_correlation(sf)
     ref = psych[psych.table == "shrout_fleiss"].set_index("type")
     for rtype, kind in PSYCH_TYPE.items():

@@ -7,9 +7,7 @@
   training split only.
 """
 
-import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,21 +27,19 @@ from nomogram.features.signature import (
 )
 from nomogram.exceptions import ModelFileError, NotFittedError
 
-from tests.imaging._pinned import pinned  # noqa: E402
+from tests._reference import reference_csv, reference_data, reference_json  # noqa: E402
 
-REF = Path(__file__).resolve().parents[2] / "reference" / "imaging"
-DATA = Path(__file__).resolve().parents[2] / "reference" / "data"
 
 
 # ------------------------------------------------------------------ glmnet
 @pytest.fixture(scope="module")
 def lambdas():
-    return json.loads(pinned("lasso_lambdas.json").read_text())
+    return reference_json("imaging/lasso_lambdas.json")
 
 
 def test_logistic_lasso_path_matches_glmnet(lambdas):
-    b = pd.read_csv(pinned("lasso_binomial_input.csv"))
-    ref = pd.read_csv(REF / "lasso_glmnet_binomial.csv")
+    b = reference_csv("imaging/lasso_binomial_input.csv")
+    ref = reference_csv("imaging/lasso_glmnet_binomial.csv")
     X, y = b.drop(columns="y").to_numpy(), b["y"].to_numpy().astype(float)
     n = len(y)
     np.testing.assert_allclose(ref["lambda"], lambdas["binomial"], rtol=1e-12)
@@ -66,8 +62,8 @@ def _cox_objective(X, t, e, beta, lam):
 
 
 def test_cox_lasso_path_matches_glmnet_without_ties(lambdas):
-    c = pd.read_csv(pinned("lasso_cox_untied_input.csv"))
-    ref = pd.read_csv(REF / "lasso_glmnet_cox_untied.csv")
+    c = reference_csv("imaging/lasso_cox_untied_input.csv")
+    ref = reference_csv("imaging/lasso_glmnet_cox_untied.csv")
     X = c.drop(columns=["time", "event"]).to_numpy()
     B = lasso_cox_path(X, c["time"].to_numpy(), c["event"].to_numpy(), lambdas["cox"])
     np.testing.assert_allclose(B, ref.iloc[:, 1:].to_numpy(), atol=1e-6)
@@ -81,8 +77,8 @@ def test_cox_lasso_with_ties_is_breslow_and_near_glmnet(lambdas):
     """
     from statsmodels.duration.hazard_regression import PHReg
 
-    c = pd.read_csv(pinned("lasso_cox_input.csv"))
-    ref = pd.read_csv(REF / "lasso_glmnet_cox.csv")
+    c = reference_csv("imaging/lasso_cox_input.csv")
+    ref = reference_csv("imaging/lasso_glmnet_cox.csv")
     X, t, e = c.drop(columns=["time", "event"]).to_numpy(), c["time"].to_numpy(), c["event"].to_numpy()
     beta = np.linspace(-0.3, 0.3, X.shape[1])
     np.testing.assert_allclose(_cox_loglik(X @ beta, e, _cox_prep(t, e)),
@@ -244,7 +240,7 @@ def test_bad_input_messages(split):
 def test_survival_signature_on_gbsg2():
     from lifelines.utils import concordance_index
 
-    g = pd.read_csv(DATA / "gbsg2.csv")
+    g = reference_data("gbsg2")
     X = pd.DataFrame({"age": g.age, "tsize": g.tsize, "pnodes": g.pnodes, "progrec": g.progrec,
                       "estrec": g.estrec, "horTh_yes": (g.horTh == "yes").astype(float),
                       "menostat_pre": (g.menostat == "Pre").astype(float),
@@ -283,7 +279,7 @@ def test_univariate_cox_wald_matches_statsmodels():
 
     from nomogram.features.signature import _cox_univariate
 
-    c = pd.read_csv(pinned("lasso_cox_input.csv"))
+    c = reference_csv("imaging/lasso_cox_input.csv")
     t, e = c["time"].to_numpy(), c["event"].to_numpy()
     for col in ["pnodes", "progrec", "age"]:
         x = c[col].to_numpy()

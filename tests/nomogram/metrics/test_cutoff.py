@@ -5,9 +5,9 @@ import pytest
 
 from nomogram.metrics import cutoff_metrics, optimal_cutoff, proportion_ci
 
-from ._ref import proc
+from tests._reference import proc_reference
 
-SCORES, REF = proc()
+SCORES, REF = proc_reference()
 NAMES = ["p1", "p2", "prio", "age"]
 
 

@@ -5,10 +5,10 @@ import pytest
 
 from nomogram.metrics import reclassification, survival_nri
 
-from ._ref import proc, surv
+from tests._reference import proc_reference, reference_data, survival_metrics_reference
 
-BIN, PREF = proc()
-SURV_SCORES, SREF, _ = surv()
+BIN, PREF = proc_reference()
+SURV_SCORES, SREF, _ = survival_metrics_reference()
 
 ROWS = {  # our row -> improveProb fields (estimate, se)
     "NRI": ("nri", "se.nri"),
@@ -80,11 +80,7 @@ def test_errors():
 
 def _rossi_by_t(t):
     """Rossi data: everyone is followed 52 weeks, so nobody is censored before t < 52."""
-    import pandas as pd
-
-    from ._ref import REF
-
-    rossi = pd.read_csv(REF / "data" / "rossi.csv")
+    rossi = reference_data("rossi")
     assert (rossi["arrest"].to_numpy() == BIN["arrest"].to_numpy()).all()  # same rows as the scores
     yb = ((rossi["week"] <= t) & (rossi["arrest"] == 1)).astype(int)
     return rossi[["week", "arrest"]], yb

@@ -12,9 +12,9 @@ from nomogram.metrics import (
     sensitivity_ci,
 )
 
-from ._ref import proc
+from tests._reference import proc_reference
 
-SCORES, REF = proc()
+SCORES, REF = proc_reference()
 NAMES = ["p1", "p2", "prio", "age"]  # age: controls > cases (direction ">")
 
 

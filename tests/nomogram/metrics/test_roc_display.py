@@ -9,9 +9,9 @@ import pytest
 
 from nomogram.metrics import roc_curve
 
-from ._ref import proc
+from tests._reference import proc_reference
 
-SCORES, REF = proc()
+SCORES, REF = proc_reference()
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ import pytest
 
 from nomogram.metrics import compare_concordance, harrell_c, uno_c
 
-from ._ref import surv
+from tests._reference import survival_metrics_reference
 
-SCORES, REF, SKSURV = surv()
+SCORES, REF, SKSURV = survival_metrics_reference()
 Y = SCORES[["time", "cens"]]
 
 

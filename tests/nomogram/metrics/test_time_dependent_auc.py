@@ -10,9 +10,9 @@ import pytest
 
 from nomogram.metrics import time_dependent_auc
 
-from ._ref import surv
+from tests._reference import survival_metrics_reference
 
-SCORES, _, SKSURV = surv()
+SCORES, _, SKSURV = survival_metrics_reference()
 Y = SCORES[["time", "cens"]]
 
 
@@ -66,3 +66,27 @@ def test_compare_two_models_bootstrap():
     assert ((cmp["se"] > 0.005) & (cmp["se"] < 0.05)).all()
     same = compare_time_dependent_auc(Y, SCORES["lp1"], SCORES["lp1"], times, n_boot=20, random_state=0)
     assert (same["difference"] == 0).all() and (same["p_value"] == 1).all()
+
+
+def test_km_and_ipcw_curves_are_the_empirical_roc_without_censoring_before_t():
+    """Rossi: nobody is censored before week 52, so both estimators of the one
+    time-dependent ROC module reduce to the ROC of the binary outcome T <= t."""
+    from nomogram._time_dependent_roc import cumulative_dynamic_auc, cumulative_dynamic_roc
+    from nomogram.metrics import roc_curve
+    from tests._reference import reference_data
+
+    rossi = reference_data("rossi")
+    time, event = rossi["week"].to_numpy(float), rossi["arrest"].to_numpy(float)
+    score = rossi["prio"].to_numpy(float) + rossi["age"].to_numpy(float) / 100
+    t = 30.0
+    case = ((time <= t) & (event == 1)).astype(int)
+    cuts = np.unique(score)
+    want_se = np.array([np.mean(score[case == 1] > c) for c in cuts])
+    want_sp = np.array([np.mean(score[case == 0] <= c) for c in cuts])
+    for method in ("km", "ipcw"):
+        c, se, sp = cumulative_dynamic_roc(time, event, score, t, method=method)
+        np.testing.assert_array_equal(c, cuts)
+        np.testing.assert_allclose(se, want_se, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(sp, want_sp, rtol=0, atol=1e-12)
+        auc = cumulative_dynamic_auc(time, event, score, [t], method=method)[0]
+        assert auc == pytest.approx(roc_curve(case, score).auc, abs=1e-12)

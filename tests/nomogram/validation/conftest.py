@@ -1,14 +1,11 @@
 """Shared fixtures: the issue #3 models on gbsg2 and the committed R references."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from nomogram import CoxNomogram, LogisticNomogram
-from tests._reference import reference_data
+from tests._reference import reference_csv, reference_data
 
-REF = Path(__file__).resolve().parents[2] / "reference" / "validation"
 
 LOGISTIC_COLUMNS = ["age", "tsize", "pnodes", "tgrade", "horTh", "menostat"]
 COX_COLUMNS = ["age", "tgrade", "pnodes", "horTh", "tsize"]
@@ -16,7 +13,7 @@ COX_COLUMNS = ["age", "tgrade", "pnodes", "horTh", "tsize"]
 
 def r_table(name: str) -> pd.DataFrame:
     """A CSV written by tests/reference/validation/validation_reference.R."""
-    return pd.read_csv(REF / name)
+    return reference_csv(f"validation/{name}")
 
 
 @pytest.fixture(scope="session")

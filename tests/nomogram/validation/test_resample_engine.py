@@ -5,7 +5,7 @@ import pytest
 
 from nomogram import _resample as rsm
 from nomogram._cph_fit import fit_cox
-from nomogram._indexes import c_index_binary, gini_mean_difference
+from nomogram._indexes import binned_c_index, gini_mean_difference, weighted_gini_md, weighted_somers_dxy
 from nomogram._lrm_fit import fit_logistic
 
 from .conftest import COX_COLUMNS, LOGISTIC_COLUMNS
@@ -82,16 +82,27 @@ def _loglik_at_one(x, time, event):
     return ll
 
 
-def test_weighted_indexes_equal_copies(gbsg2, boot_rows):
+def _pairwise_c(x, y):
+    """Concordance probability of x with a 0/1 outcome by brute force over (event, non-event) pairs."""
+    d = x[y == 1][:, None] - x[y == 0][None, :]
+    return (np.sum(d > 0) + 0.5 * np.sum(d == 0)) / d.size
+
+
+def test_weighted_indexes_equal_pairwise_definitions_on_copies(gbsg2, boot_rows):
     y = gbsg2["cens"].to_numpy(float)
     n = len(y)
     rng = np.random.default_rng(1)
     x = np.round(rng.normal(size=n), 1)                    # many ties
     for idx in boot_rows:
         w = _counts(idx, n)
-        assert rsm.weighted_gini_md(x[None], w[None])[0] == pytest.approx(gini_mean_difference(x[idx]), rel=1e-12)
-        dxy = rsm.weighted_somers_dxy(x[None], y, w[None])[0]
-        assert dxy == pytest.approx(2 * c_index_binary(x[idx], y[idx]) - 1, rel=1e-12)
+        xc = x[idx]
+        gmd = np.abs(xc[:, None] - xc[None, :]).sum() / (len(xc) * (len(xc) - 1))
+        assert weighted_gini_md(x[None], w[None])[0] == pytest.approx(gmd, rel=1e-12)
+        assert gini_mean_difference(xc) == pytest.approx(gmd, rel=1e-12)
+        dxy = weighted_somers_dxy(x[None], y, w[None])[0]
+        assert dxy == pytest.approx(2 * _pairwise_c(xc, y[idx]) - 1, rel=1e-12)
+    p = 1 / (1 + np.exp(-x))
+    assert binned_c_index(p, y) == pytest.approx(_pairwise_c(np.floor(5000 * p + 1), y), rel=1e-12)
 
 
 def test_weighted_cox_dxy_equals_pairwise_definition(gbsg2, boot_rows):
