@@ -91,16 +91,137 @@ bool((same.predict_survival(X, times=[1825]).to_numpy() == cox.predict_survival(
 ]
 
 
-def build(name: str, cells) -> Path:
+DEMO_STUDY = [
+    ("md", """# The demo study, step by step with the Python API
+
+`nomofuse demo` generates a synthetic bone-metastasis cohort and runs the whole study on it.
+This notebook does the same on a smaller cohort (240 patients), then opens the results with
+the Python API and recomputes the report's headline numbers from the saved models, so every
+step of the command is visible. Nothing here is real patient data: `fusion.study.demo_data`
+documents what is planted (ALP shared by every cancer type, one factor specific to each, and
+signal in the lesions' texture and the slides' nuclei that the clinical factors lack)."""),
+    ("code", """import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fusion.study import load_study
+from fusion.study.demo_data import make_demo_cohort
+from fusion.study.pipeline import run_study
+
+warnings.simplefilter("ignore")  # the run logs what matters; warning lines would print machine paths
+work = Path(tempfile.mkdtemp())
+cohort = make_demo_cohort(work / "data", n_patients=240, random_state=7, jobs=2)
+clinical = pd.read_csv(cohort.clinical)
+clinical.groupby("cancer_type")["bone_metastasis"].agg(["size", "mean"]).round(2)"""),
+    ("md", """## The study file
+`cohort.study` is the demo's study file (`fusion/study/examples/demo.yaml`); `load_study` checks
+it and fills in every default. The last model is the one the screening bundle keeps."""),
+    ("code", """cfg = load_study(cohort.study)
+print(cfg.outcome.type, "outcome:", cfg.outcome.column, "| one model per", cfg.cancer_type.column)
+for name, model in cfg.models.items():
+    print(f"{name:22s} clinical factors: {model.clinical}, labels: {list(model.labels)}")"""),
+    ("md", """## Run it
+`run_study` is what `nomofuse run` calls: features (cached per scan and slide), split, labels
+cross-fitted on the training split, one nomogram per cancer type for each model, the
+comparison, validation, bundle and report."""),
+    ("code", """result = run_study(cfg, work / "out", quiet=True, progress=False)
+out = result.out
+pd.read_csv(out / "tables" / "cohort_flow.csv")"""),
+    ("code", """pd.read_csv(out / "tables" / "split_counts.csv")"""),
+    ("code", """comparison = pd.read_csv(out / "tables" / "model_comparison.csv")
+comparison[["split", "model", "n", "events", "AUC", "AUC lower", "AUC upper", "p (DeLong)"]].round(3)"""),
+    ("md", """## The same numbers from the saved models
+The models are versioned JSON files. The design table holds each patient's clinical factors and
+labels (cross-fitted on the training split); scoring the external patients with the saved groups
+and testing the AUCs with DeLong's test gives the report's row."""),
+    ("code", """from fusion.models import NomogramGroup
+from nomogram.metrics import delong_test, roc_auc_ci
+
+inputs = pd.read_csv(out / "tables" / "model_inputs.csv", dtype={"patient_id": str}).set_index("patient_id")
+for c in cfg.clinical_factors.categorical:
+    inputs[c] = inputs[c].astype(str)
+cohort_table = pd.read_csv(out / "tables" / "cohort.csv", dtype={"patient_id": str}).set_index("patient_id")
+fusion = NomogramGroup.from_json(out / "models" / "fusion.json")
+clinical_model = NomogramGroup.from_json(out / "models" / "clinical.json")
+external = inputs[inputs["split"] == "external"]
+y = cohort_table.loc[external.index, "y"].to_numpy()
+p_fusion = fusion.predict_proba(external)[:, 1]
+p_clinical = clinical_model.predict_proba(external)[:, 1]
+print(roc_auc_ci(y, p_fusion).summary())
+print(roc_auc_ci(y, p_clinical).summary())
+test = delong_test(y, p_fusion, p_clinical)
+print(f"difference {test.difference:.3f}, DeLong p = {test.p_value:.2g}")"""),
+    ("code", """row = comparison[(comparison["split"] == "external") & (comparison["model"] == "fusion")].iloc[0]
+assert np.isclose(row["AUC"], roc_auc_ci(y, p_fusion).auc) and np.isclose(row["p (DeLong)"], test.p_value)
+"the report's external AUC and DeLong p are reproduced" """),
+    ("md", """## Which factor each cancer type uses
+Shared (homogeneous) factors are in every type's model; the others were selected per type on the
+training split (univariable screen, then backward AIC). Types with too few events share one
+`other` model."""),
+    ("code", """fusion.factor_table()"""),
+    ("code", """key = next(iter(fusion.models_))
+_ = fusion.nomogram(key, funlabel="Risk of bone metastasis").plot()"""),
+    ("md", """## ROC curves on the external centre"""),
+    ("code", """from nomogram.displays import RocDisplay
+
+disp = RocDisplay.from_predictions(y, p_clinical, name="clinical", ci_band=False, cutoff=None)
+_ = RocDisplay.from_predictions(y, p_fusion, name="fusion", ci_band=False, cutoff=None, ax=disp.ax_)"""),
+    ("md", """## Screening new patients from raw inputs
+The bundle holds the extraction settings, the labels and the group; `screen` runs the same
+extraction on the patients' files and scores them (here the first ten external patients, one of
+them with an unknown cancer type, which is named in the errors file instead of being scored)."""),
+    ("code", """from fusion.study.bundle import screen
+
+ids = list(external.index[:10])
+new = clinical[clinical["patient_id"].isin(ids)].copy()
+new.loc[new.index[0], "cancer_type"] = "pancreas"
+new.to_csv(work / "new.csv", index=False)
+for name, column in (("scans", "image"), ("slides", "path")):
+    m = pd.read_csv(cohort.root / f"{name}.csv")
+    m = m[m["patient_id"].isin(ids)]
+    for c in ("image", "mask", "path"):
+        if c in m:
+            m[c] = [str(cohort.root / v) for v in m[c]]
+    m.to_csv(work / f"{name}.csv", index=False)
+res = screen(out / "bundle", work / "new.csv", scans=work / "scans.csv", slides=work / "slides.csv",
+             out=work / "scores.csv", echo=None, progress=False)
+print(f"{res.n_scored} scored, {res.n_not_scored} not scored")
+pd.read_csv(res.errors)[["row", "id", "column", "value", "problem"]]"""),
+    ("code", """scores = pd.read_csv(res.scores, dtype={"id": str}).set_index("id")
+expected = fusion.predict_proba(inputs.loc[scores.index])[:, 1]
+bool(np.allclose(scores["probability"], expected, rtol=1e-6))"""),
+]
+
+
+def build(name: str, cells, out_dir: Path = HERE) -> Path:
+    """Execute the cells and write ``<name>.ipynb``, deterministically.
+
+    Cell ids are fixed (``cell-<n>``) and no execution timing is recorded, so
+    re-running this script without content changes leaves ``git diff`` empty.
+    """
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
                 for kind, src in cells]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE.parent)}}).execute()
-    out = HERE / f"{name}.ipynb"
+    NotebookClient(nb, timeout=1800, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(HERE.parent)}}).execute()
+    nb.metadata.pop("language_info", None)
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    out = Path(out_dir) / f"{name}.ipynb"
     nbformat.write(nb, out)
     return out
 
 
+NOTEBOOKS = {"gbsg2_prognostic_nomogram": GBSG2_STUDY, "demo_study": DEMO_STUDY}
+
 if __name__ == "__main__":
-    print(build("gbsg2_prognostic_nomogram", GBSG2_STUDY))
+    import sys
+
+    for name in sys.argv[1:] or NOTEBOOKS:
+        print(build(name, NOTEBOOKS[name]))

@@ -11,7 +11,7 @@ What is generated (``make_demo_cohort(out)``)
 ``clinical.csv`` (one row per patient)
     ``patient_id``, ``centre`` (A: 70 %, B: 30 %; B is older and has more lung
     cancer), ``scanner`` (A1/A2 at centre A, B1 at centre B), ``cancer_type``
-    (lung 35 %, breast 25 %, prostate 25 %, kidney 15 %), ``age`` (years;
+    (lung 30 %, breast 25 %, prostate 20 %, kidney 25 %), ``age`` (years;
     normal per cancer type: lung 66 ± 9, breast 56 ± 11, prostate 69 ± 7,
     kidney 62 ± 10; 30–90), ``sex`` (M/F: prostate all M, breast 1 % M, lung
     60 % M, kidney 65 % M), ``histology`` (per cancer type, e.g. lung:
@@ -81,13 +81,13 @@ __all__ = ["DemoCohort", "make_demo_cohort", "CANCER_TYPES"]
 
 #: Cancer types of the demo cohort: share, age (mean, SD), P(male), histology, base logit.
 CANCER_TYPES = {
-    "lung": dict(share=0.35, age=(66, 9), male=0.60, base=-0.7,
+    "lung": dict(share=0.30, age=(66, 9), male=0.60, base=-0.7,
                  histology={"adenocarcinoma": 0.55, "squamous": 0.30, "small cell": 0.15}),
     "breast": dict(share=0.25, age=(56, 11), male=0.01, base=-0.6,
                    histology={"ductal": 0.80, "lobular": 0.20}),
-    "prostate": dict(share=0.25, age=(69, 7), male=1.0, base=-0.7,
+    "prostate": dict(share=0.20, age=(69, 7), male=1.0, base=-0.7,
                      histology={"acinar": 0.95, "ductal": 0.05}),
-    "kidney": dict(share=0.15, age=(62, 10), male=0.65, base=-0.5,
+    "kidney": dict(share=0.25, age=(62, 10), male=0.65, base=-0.5,
                    histology={"clear cell": 0.75, "papillary": 0.25}),
 }
 SHAPE = (16, 32, 32)          # z, y, x voxels

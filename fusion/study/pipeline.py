@@ -589,7 +589,13 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         t = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            group = _group(cfg, spec, X_train, y_train)
+            try:
+                group = _group(cfg, spec, X_train, y_train)
+            except ValueError as err:
+                raise StudyFileError(
+                    f"model '{name}' cannot be fitted on the training split ({len(train_ids)} patients): {err} "
+                    "In the study file: lower cancer_type.min_events_per_df, set cancer_type.small_types: merge, "
+                    "or give the model fewer factors.") from None
         for w in caught:
             if "too few events" in str(w.message) or "constant" in str(w.message):
                 log(f"model {name}: {w.message}")
