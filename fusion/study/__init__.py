@@ -2,9 +2,15 @@
 
 - :mod:`fusion.study.config`: the study file, its schema and validator
   (:func:`load_study`, :class:`StudyConfig`, :func:`example_path`).
+- :mod:`fusion.study.pipeline`: :func:`run_study` (``nomofuse run``), stage by
+  stage with a record of what each stage depends on (:mod:`fusion.study.stages`),
+  over :mod:`fusion.study.patients`, :mod:`fusion.study.features` and
+  :mod:`fusion.study.evaluation`.
+- :mod:`fusion.study.bundle`: the screening bundle and :func:`screen`
+  (``nomofuse screen``).
+- :mod:`fusion.study.report`: the self-contained ``report.html``.
 - :mod:`fusion.study.demo_data`: a seeded synthetic bone-metastasis cohort
   (clinical table, CT-like volumes, pyramidal slides) for ``nomofuse demo``.
-- :mod:`fusion.study.report`: the self-contained ``report.html``.
 """
 
 from .config import (
@@ -27,4 +33,32 @@ __all__ = [
     "load_study",
     "parse_study",
     "schema_reference",
+    "run_study",
+    "StudyRun",
+    "screen",
+    "ScreenResult",
+    "make_demo_cohort",
+    "render_report",
+    "write_report",
+    "ReportContent",
 ]
+
+# Imported on first use (pandas, matplotlib and the modality packages load only when needed).
+_LAZY = {
+    "run_study": "pipeline", "StudyRun": "pipeline",
+    "screen": "bundle", "ScreenResult": "bundle",
+    "make_demo_cohort": "demo_data",
+    "render_report": "report", "write_report": "report", "ReportContent": "report",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

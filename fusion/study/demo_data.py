@@ -48,7 +48,7 @@ What is generated (``make_demo_cohort(out)``)
 The outcome
 -----------
 ``logit P(bone metastasis) = base[cancer] + 0.9 (log(alp) - log 85) / 0.3
-+ specific[cancer] + 1.2 z_img + 1.2 z_path`` with ``z_img``, ``z_path``
++ specific[cancer] + 1.5 z_img + 1.5 z_path`` with ``z_img``, ``z_path``
 independent standard normal; ``base`` = lung -0.7, breast -0.6, prostate
 -0.7, kidney -0.5 (about 45 % with bone metastasis in each type); ``specific`` = lung 0.9 per N-stage step, breast 0.4 per
 0.1 mmol/L calcium above 2.35, prostate 0.8 per T-stage step above T1, kidney
@@ -148,7 +148,7 @@ def _linear_predictor(df: pd.DataFrame, z_img, z_path) -> np.ndarray:
         [ctype == "lung", ctype == "breast", ctype == "prostate", ctype == "kidney"],
         [0.9 * n_step, 0.4 * (df["calcium"].to_numpy(float) - 2.35) / 0.1, 0.8 * t_step,
          0.06 * (df["age"].to_numpy(float) - 62)])
-    return base + alp + specific + 1.2 * z_img + 1.2 * z_path
+    return base + alp + specific + 1.5 * z_img + 1.5 * z_path
 
 
 def _write_volume(path_img: Path, path_mask: Path, rng, *, t_stage: int, z_img: float,

@@ -115,6 +115,38 @@ def evaluate(cfg: StudyConfig, out: Path, groups: dict, X_all: pd.DataFrame, y_a
     # -- per cancer type
     if cfg.cancer_type is not None:
         files += _per_cancer(cfg, out, comp, data, ids, split_names, reference, horizon)
+    # -- attention heatmaps of a few slides
+    if (cfg.pathology is not None and slides is not None and int(cfg.pathology.heatmaps) > 0
+            and "path" in slides.columns):
+        files += _heatmaps(cfg, out, slides, data, y_all, ids, split_names, log)
+    return files
+
+
+def _heatmaps(cfg, out, slides, data, y_all, ids, split_names, log) -> list[Path]:
+    """Gated attention MIL trained on the training slides; its attention over a few test slides."""
+    from pathology import AttentionHeatmapDisplay, AttentionMIL, load_features
+
+    from .pipeline import _savefig
+
+    train = slides[slides["patient_id"].isin(ids["train"])]
+    bags = [np.asarray(load_features(h).features, dtype=np.float32) for h in train["h5"]]
+    if cfg.survival:
+        y = y_all.loc[train["patient_id"], ["time", "event"]].reset_index(drop=True)
+    else:
+        y = y_all.loc[train["patient_id"]].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mil = AttentionMIL(outcome="survival" if cfg.survival else "binary", random_state=int(cfg.splits.seed),
+                           max_epochs=40).fit(bags, y)
+    split = next((s for s in ("external", "internal test") if s in split_names), "train")
+    pool = slides[slides["patient_id"].isin(ids[split])].sort_values("n_tiles", ascending=False)
+    files = []
+    for row in pool.head(int(cfg.pathology.heatmaps)).itertuples():
+        disp = AttentionHeatmapDisplay.from_estimator(mil, row.path, row.h5).plot()
+        disp.ax_.set_title(f"{row.case_id} ({split}): attention of the MIL model trained on the training split",
+                           fontsize=9)
+        files += _savefig(disp.figure_, out / "figures" / f"heatmap_{_slug(row.case_id)}")
+    log(f"evaluation: attention heatmaps of {min(len(pool), int(cfg.pathology.heatmaps))} {split} slides")
     return files
 
 

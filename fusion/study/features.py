@@ -232,6 +232,7 @@ def extract_pathology(cfg: StudyConfig, manifest: pd.DataFrame, *, out_dir, cach
     )
     ids = dict(zip(manifest["slide_id"], manifest["patient_id"]))
     feats = result.features.rename(columns={"slide_id": "case_id"})
+    feats["path"] = feats["case_id"].map(dict(zip(manifest["slide_id"], manifest["path"])))
     if "patient_id" not in feats.columns:
         feats.insert(1, "patient_id", feats["case_id"].map(ids))
     return Extraction(feats, _failures(result, "pathology", ids), result.n_cases, result.n_computed,

@@ -131,8 +131,23 @@ def _versions() -> dict:
     return out
 
 
-def _outcome_frame(data: pd.DataFrame, survival: bool):
-    return data[["time", "event"]].reset_index(drop=True) if survival else data["y"].to_numpy()
+def _files_state(manifest: pd.DataFrame, columns) -> list:
+    """Path, size and modification time of every input file of a manifest (a replaced file changes it).
+
+    The stage is skipped only when this is unchanged; when it changes, the cohort runner's
+    content-keyed per-case cache still reuses every case whose files' content is the same.
+    """
+    state = []
+    for c in columns:
+        if c not in manifest.columns:
+            continue
+        for p in manifest[c].dropna():
+            try:
+                st = os.stat(p)
+                state.append((str(p), st.st_size, st.st_mtime_ns))
+            except OSError:
+                state.append((str(p), None, None))
+    return state
 
 
 # ------------------------------------------------------------------------------------------
@@ -380,6 +395,11 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
     survival = cfg.survival
     for sub in ("models", "tables", "figures", "features"):
         (out / sub).mkdir(exist_ok=True)
+    if cfg.imaging is not None and "habitats" in cfg.imaging.regions:
+        raise StudyFileError(
+            "imaging.regions holds 'habitats', which 'nomofuse run' does not run yet (habitat clustering "
+            "must be fitted on the training split, then applied per scan). Use imaging.HabitatModel from "
+            "Python for now, or remove 'habitats' from imaging.regions and from the labels' regions.")
 
     # ---------------------------------------------------------------- patients
     t = time.perf_counter()
@@ -400,7 +420,8 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         manifest = imaging_manifest(cfg, eligible)
         inputs["imaging manifest"] = {"path": cfg.imaging.manifest, **file_record(cfg.imaging.manifest)}
         _, ikey = imaging_kwargs(cfg)
-        key = digest("imaging", ikey, file_sha256(cfg.imaging.manifest), sorted(eligible))
+        key = digest("imaging", ikey, file_sha256(cfg.imaging.manifest), sorted(eligible),
+                     _files_state(manifest, ("image", "mask", "organ_mask")))
         feat_path, fail_path = out / "features" / "imaging.parquet", out / "features" / "imaging_failures.csv"
         if store.fresh("imaging features", key):
             imaging = pd.read_parquet(feat_path)
@@ -430,7 +451,8 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         inputs["slide manifest"] = {"path": cfg.pathology.manifest, **file_record(cfg.pathology.manifest)}
         slide_dir = out / "features" / "slides"
         _, pkey = pathology_kwargs(cfg, slide_dir)
-        key = digest("pathology", pkey, file_sha256(cfg.pathology.manifest), sorted(eligible))
+        key = digest("pathology", pkey, file_sha256(cfg.pathology.manifest), sorted(eligible),
+                     _files_state(manifest, ("path",)))
         feat_path, fail_path = out / "features" / "slides.parquet", out / "features" / "slide_failures.csv"
         if store.fresh("pathology features", key):
             slides = pd.read_parquet(feat_path)

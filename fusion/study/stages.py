@@ -92,8 +92,9 @@ class StageStore:
                 return False
             if file_sha256(path) != meta["sha256"]:
                 return False
-        self.ran[stage] = "reused"
-        self.seconds[stage] = 0.0
+        if self.ran.get(stage) != "computed":  # a stage computed earlier in this run stays "computed"
+            self.ran[stage] = "reused"
+            self.seconds[stage] = 0.0
         return True
 
     def done(self, stage: str, key: str, files: Iterable[str | os.PathLike], seconds: float,

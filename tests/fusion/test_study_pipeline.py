@@ -108,6 +108,20 @@ def test_changing_one_model_refits_only_it_and_the_evaluation(study, tmp_path):
     assert all(v == "reused" for k, v in res.stages.items() if k.startswith(("label", "early fusion")))
 
 
+def test_a_replaced_scan_is_extracted_again_and_only_it(study, tmp_path):
+    import shutil
+
+    data = shutil.copytree(study["cohort"].root, tmp_path / "data")
+    out = shutil.copytree(study["out"], tmp_path / "out")
+    scans = pd.read_csv(data / "scans.csv")
+    target, donor = data / scans["image"].iloc[3], data / scans["image"].iloc[4]
+    shutil.copyfile(donor, target)  # same name, other content
+    res = run_study(data / study["study"].name, out, progress=False, quiet=True)
+    assert res.stages["imaging features"] == "computed"
+    rec = json.loads((out / ".nomofuse" / "stages" / "imaging_features.json").read_text(encoding="utf-8"))
+    assert rec["computed"] == 1 and rec["cached"] == len(scans) - 2  # the truncated scan fails again
+
+
 def test_killed_run_resumes_without_redoing_finished_extraction(study, tmp_path):
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "fusion.cli", "run", str(study["study"]), "--out", str(out), "--quiet",
@@ -194,3 +208,37 @@ def test_bad_study_file_exits_1_with_the_problem(tmp_path):
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "unknown key 'outcom' at the top level. Did you mean 'outcome'?" in proc.stderr
+
+
+def test_survival_study_without_cancer_types(tmp_path):
+    """A time-to-event study (seed 000's design): Cox groups, C-index comparison, KM risk groups."""
+    cohort = make_demo_cohort(tmp_path / "data", n_patients=120, random_state=4, slides=False)
+    clinical = pd.read_csv(cohort.clinical)
+    truth = pd.read_csv(cohort.truth)
+    rng = np.random.default_rng(0)
+    event_time = rng.exponential(30 * np.exp(-0.8 * truth["linear_predictor"]))
+    censor = rng.uniform(6, 60, len(clinical))
+    clinical["bmfs_months"] = np.round(np.minimum(event_time, censor), 2) + 0.01
+    clinical["brain_metastasis"] = (event_time <= censor).astype(int)
+    clinical.to_csv(cohort.clinical, index=False)
+    d = yaml.safe_load(cohort.study.read_text(encoding="utf-8"))
+    d["outcome"] = {"type": "survival", "name": "metastasis-free survival", "time": "bmfs_months",
+                    "event": "brain_metastasis", "time_unit": "months", "horizons": [12, 24]}
+    d.pop("cancer_type")
+    d["splits"]["stratify"] = ["outcome"]
+    d["clinical_factors"].update({"shared": [], "specific": "none",
+                                  "candidates": ["age", "sex", "n_stage", "alp"],
+                                  "categorical": ["sex", "n_stage"]})
+    d["validation"].update({"n_boot": 10, "risk_groups": {"cutoff": "maxstat"}})
+    d["labels"]["rad_score"]["params"] = {"max_features": 4}
+    study = tmp_path / "data" / "survival.yaml"
+    study.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+    res = run_study(study, tmp_path / "out", progress=False, quiet=True)
+    comp = res.comparison
+    assert {"C", "C lower", "C upper", "p (C comparison)"} <= set(comp.columns)
+    assert comp["C"].between(0.3, 1).all()
+    out = tmp_path / "out"
+    rg = pd.read_csv(out / "tables" / "risk_groups.csv")
+    assert {"low", "high"} <= set(rg["group"]) and "logrank_p" in rg.columns
+    assert (out / "figures" / "km_train.png").is_file()
+    assert "Kaplan" in (out / "report.html").read_text(encoding="utf-8")
