@@ -171,9 +171,16 @@ def _validation(cfg, out, groups, X_train, y_train, log) -> list[Path]:
             Xk = X_train.loc[m, g.factors_[key]]
             yk = y_train[m].reset_index(drop=True) if survival else y_train[m]
             keys_train[(name, key)] = (Xk, yk)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = validate(sub, Xk, yk, B=int(v.n_boot), random_state=seed)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = validate(sub, Xk, yk, B=int(v.n_boot), random_state=seed)
+            except (ValueError, np.linalg.LinAlgError) as err:
+                rows.append({"model": name, "cancer type model": key, "n": int(m.sum()), "index": "not computed",
+                             "apparent": np.nan, "optimism": np.nan, "corrected": np.nan, "resamples": 0,
+                             "note": str(err)})
+                log(f"evaluation: validation of '{name}' ({key}) not computed: {err}")
+                continue
             t = res.table
             for index in t.index:
                 rows.append({"model": name, "cancer type model": key, "n": int(m.sum()),
@@ -195,10 +202,16 @@ def _validation(cfg, out, groups, X_train, y_train, log) -> list[Path]:
     for ax, key in zip(axes[0], keys):
         Xk, yk = keys_train[(screen, key)]
         kw = {"u": _horizon(cfg)} if survival else {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cal = calibrate(groups[screen].models_[key], Xk, yk, B=int(v.n_boot), random_state=seed, **kw)
-        CalibrationDisplay.from_result(cal, ax=ax)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cal = calibrate(groups[screen].models_[key], Xk, yk, B=int(v.n_boot), random_state=seed, **kw)
+            CalibrationDisplay.from_result(cal, ax=ax)
+        except (ValueError, np.linalg.LinAlgError) as err:  # e.g. too few patients for the smoother's grid
+            ax.text(0.5, 0.5, f"not computed for {len(Xk)} patients:\n{str(err)[:80]}", ha="center",
+                    va="center", fontsize=8, wrap=True, transform=ax.transAxes)
+            ax.set_axis_off()
+            log(f"evaluation: calibration of '{screen}' ({key}) not computed: {err}")
         ax.set_title(f"{key} (training, bootstrap)", fontsize=10)
     fig.suptitle(f"Calibration of '{screen}' on the training split (B = {v.n_boot})", fontsize=11)
     fig.tight_layout()

@@ -140,10 +140,12 @@ def select_patients(cfg: StudyConfig, clinical: pd.DataFrame, *, modalities: dic
         failed": {...}}``), applied after the clinical exclusions.
     """
     reasons = pd.Series("", index=clinical.index, dtype=object)
+    applied: list[str] = []  # reasons in the order the exclusions are applied (the flow's order)
 
     def exclude(mask, reason):
         mask = pd.Series(mask, index=clinical.index).fillna(False).astype(bool)
         reasons[mask & (reasons == "")] = reason
+        applied.append(reason)
 
     for i, rule in enumerate(cfg.clinical.exclude):
         query, reason = rule.get("query"), rule.get("reason")
@@ -163,6 +165,7 @@ def select_patients(cfg: StudyConfig, clinical: pd.DataFrame, *, modalities: dic
     y, outcome_reason = _outcome(cfg, clinical)
     unusable = (outcome_reason != "") & (reasons == "")
     reasons[unusable] = outcome_reason[unusable]
+    applied.extend(dict.fromkeys(outcome_reason[unusable]))
     if cfg.cancer_type is not None:
         exclude(clinical[cfg.cancer_type.column].isna(), f"missing cancer type ({cfg.cancer_type.column})")
     for f in cfg.clinical_factors.candidates:
@@ -171,7 +174,7 @@ def select_patients(cfg: StudyConfig, clinical: pd.DataFrame, *, modalities: dic
         exclude(clinical.index.isin(list(ids)), reason)
 
     flow = [{"step": "patients in the clinical table", "patients": len(clinical), "reason": ""}]
-    order = list(dict.fromkeys(r for r in reasons if r))
+    order = [r for r in dict.fromkeys(applied) if (reasons == r).any()]
     for r in order:
         flow.append({"step": "excluded", "patients": int((reasons == r).sum()), "reason": r})
     keep = reasons == ""

@@ -540,6 +540,7 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         return img, path
 
     label_frames, label_keys, fitted_labels = {}, {}, {}
+    run_warnings: list[str] = []
     feat_keys = {"imaging": digest(pd.util.hash_pandas_object(imaging, index=False).sum())
                  if imaging is not None else None,
                  "pathology": digest(list(slides["h5_sha256"])) if slides is not None else None}
@@ -575,7 +576,13 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
             continue
         t = time.perf_counter()
         log(f"label {name}: {spec.method} on {', '.join(src)} ({spec.folds}-fold cross-fitting)")
-        fitted, train_scores = fit_label(cfg, name, spec, train_ids, imaging, slides, y_train)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitted, train_scores = fit_label(cfg, name, spec, train_ids, imaging, slides, y_train)
+        for w in caught:
+            if issubclass(w.category, (UserWarning, RuntimeWarning)) and "StatisticalWarning" in w.category.__name__:
+                run_warnings.append(f"label {name}: {w.message}")
+                log(f"label {name}: {w.message}")
         fitted.to_json(model_path)
         others = [p for p in data.index if p not in set(train_ids)]
         test_scores = label_scores(cfg, name, spec, fitted, others, imaging, slides, bags=bags)
@@ -619,7 +626,8 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
                     "In the study file: lower cancer_type.min_events_per_df, set cancer_type.small_types: merge, "
                     "or give the model fewer factors.") from None
         for w in caught:
-            if "too few events" in str(w.message) or "constant" in str(w.message):
+            if "StatisticalWarning" in w.category.__name__:
+                run_warnings.append(f"model {name}: {w.message}")
                 log(f"model {name}: {w.message}")
         group.to_json(path)
         store.done(f"model {name}", key, [path], time.perf_counter() - t)
@@ -663,6 +671,7 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         "started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": " ".join(sys.argv),
         "screening_model": screen_name,
+        "warnings": run_warnings,
     }
     if cfg.pathology is not None:
         from .features import pathology_kwargs

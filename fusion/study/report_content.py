@@ -176,6 +176,7 @@ def build_content(cfg: StudyConfig, out, run: dict, *, notes=()) -> ReportConten
         all_notes.append(f"The slide encoder ({cfg.pathology.encoder}) is randomly initialised: no pretrained "
                          "weights were used, so pathology features capture colour and texture, not learned "
                          "histology. Use pathology.weights with a local checkpoint in a real study.")
+    all_notes += [f"Run note: {w}" for w in run.get("warnings", [])]
     content = ReportContent(title=cfg.name, description=cfg.description or "", notes=all_notes,
                             facts=_facts(cfg, run), headline=headline(cfg, comparison),
                             generated=run.get("finished", ""))
