@@ -4,7 +4,7 @@ Data: the real GBSG2 cohort (tests/reference/data/gbsg2.csv) resampled with
 replacement to ``--n`` patients; the risk is a 5-year Cox risk.
 
 * survival net benefit at 99 thresholds: ours (all thresholds at once,
-  :func:`nomogram._kaplan_meier.km_survival_at_subsets`) against a direct
+  :func:`nomogram._survival.km_survival_at`) against a direct
   transcription of dcurves (a Kaplan–Meier fit per threshold on the
   test-positive subset, as ``dca()`` does with ``survfit``);
 * ``maxstat_cutoff`` (one cumulative sum over sorted scores) against the
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nomogram._cph_fit import baseline_hazard, fit_cox  # noqa: E402
-from nomogram._kaplan_meier import km_survival_at  # noqa: E402
+from nomogram._survival import km_survival_at  # noqa: E402
 from nomogram._logrank import logrank_test  # noqa: E402
 from nomogram.decision_curve import decision_curve, default_thresholds  # noqa: E402
 from nomogram.risk_groups import maxstat_cutoff  # noqa: E402
@@ -66,14 +66,14 @@ def main(argv=None):
     horizon = 1825.0
 
     def ours_dca():
-        return decision_curve((time_, event), {"cox": risk}, thresholds, time=horizon).net_benefit("cox")
+        return decision_curve(np.column_stack([time_, event]), {"cox": risk}, thresholds, horizon=horizon).net_benefit("cox")
 
     def loop_dca():
         nb = np.empty(len(thresholds))
         for i, pt in enumerate(thresholds):
             m = risk >= pt
             q = m.mean()
-            r = 0.0 if not m.any() else 1 - km_survival_at(time_[m], event[m], horizon)
+            r = 0.0 if not m.any() else 1 - float(km_survival_at(time_[m], event[m], horizon)[0])
             nb[i] = r * q - (1 - r) * q * pt / (1 - pt)
         return nb
 
@@ -87,7 +87,7 @@ def main(argv=None):
     score = fit.linear_predictor
 
     def ours_maxstat():
-        return maxstat_cutoff(time_, event, score).cutoff
+        return maxstat_cutoff(np.column_stack([time_, event]), score).cutoff
 
     def loop_maxstat():
         # baseline: the standardized log-rank statistic at every admissible cut-point
@@ -98,7 +98,7 @@ def main(argv=None):
             m = int((score <= c).sum())
             if m < max(1, int(np.floor(0.1 * n))) or m > int(np.floor(0.9 * n)):
                 continue
-            stat = logrank_test(time_, event, score <= c).chisq
+            stat = logrank_test(np.column_stack([time_, event]), score <= c).chisq
             if stat > best:
                 best, cut = stat, c
         return cut

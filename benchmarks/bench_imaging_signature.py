@@ -35,9 +35,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from imaging.harmonization import ComBat  # noqa: E402
-from imaging.signature import _lambda_grid, lasso_logistic_path  # noqa: E402
-from imaging.stability import feature_icc  # noqa: E402
+from nomogram.features import ComBat, feature_icc  # noqa: E402
+from nomogram.features.signature import _lambda_grid, lasso_logistic_path  # noqa: E402
 
 
 def best_of(fn, repeat):
@@ -81,8 +80,9 @@ def bench_combat(args):
     feats = [c for c in x.columns if c not in ("patient", "centre", "diagnosis", "age")]
     reps = max(1, args.combat_features // len(feats))
     X = pd.concat([x[feats].add_suffix(f"_{r}") * (1 + 0.01 * r) for r in range(reps)], axis=1)
-    cov = x[["diagnosis", "age"]]
-    ours_t, ours = best_of(lambda: ComBat().fit_transform(X, x.centre, cov), args.repeat)
+    Z = X.assign(centre=x.centre.to_numpy(), diagnosis=x.diagnosis.to_numpy(), age=x.age.to_numpy())
+    combat = ComBat(batch="centre", covariates=["diagnosis", "age"])
+    ours_t, ours = best_of(lambda: combat.fit_transform(Z), args.repeat)
     print(f"ComBat: {X.shape[1]} features x {len(X)} patients, 3 centres: ours {ours_t * 1e3:.1f} ms")
     try:
         from neuroCombat import neuroCombat

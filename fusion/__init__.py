@@ -6,10 +6,12 @@ Where things are
 ``fusion.cohort``          the cohort runner: :func:`run_cohort` over a manifest (local
                            pool or Dask), content-keyed cache, resume, failure log
                            (``runner``, ``result``, ``executors``, ``worker``, ``cache``,
-                           ``manifest``, ``progress``, ``versions``)
+                           ``manifest``, ``progress``, ``versions``, ``lock``)
 ``fusion.commands``        the ``nomofuse`` sub-commands, one module each, and the shared
                            skeleton of cohort commands (``cohort_command.CohortCommand``)
-``fusion.cli``             the ``nomofuse`` entry point (parser, ``--version``)
+``fusion.cli``             the ``nomofuse`` entry point (parser, ``--version``, ``--debug``);
+                           exit statuses and one-line errors in ``commands.exit_status``
+``fusion.exceptions``      ``UsageError``, ``OutputError``, ``OutputLockedError``
 ``fusion.models``          per-modality labels (cross-fitted), the early-fusion network,
                            per-cancer nomogram groups, model comparison, screening (predict)
 ``fusion.study``           (to come) the study file and ``nomofuse run``

@@ -20,14 +20,17 @@ from .exceptions import (
     GeometryMismatchError,
     ImageReadError,
     ImagingError,
+    LabelError,
     MissingOptionalDependencyError,
+    RadiomicsParamsError,
 )
 
 # public name -> module that defines it (relative to this package, or absolute)
 _LAZY = {
     # io
     "read_image": ".io", "read_mask": ".io", "list_dicom_series": ".io",
-    "read_dicom_seg": ".io", "read_rtstruct": ".io",
+    "read_dicom_seg": ".io", "read_rtstruct": ".io", "as_label_image": ".io",
+    "check_label": ".io",
     # geometry
     "check_image_mask_geometry": ".geometry", "resample_mask_to_image": ".geometry",
     "resample_image": ".geometry",
@@ -37,7 +40,8 @@ _LAZY = {
     # radiomics
     "RadiomicsExtractor": ".radiomics", "extract_case": ".radiomics",
     "limit_itk_threads": ".radiomics",
-    "PRESETS": ".presets", "preset_path": ".presets",
+    "PRESETS": ".presets", "preset_path": ".presets", "read_params": ".presets",
+    "check_settings": ".radiomics",
     # PET
     "suv_factor": ".pet", "suv_factor_from_dicom": ".pet", "to_suv": ".pet",
     "pet_metrics": ".pet", "suv_peak": ".pet", "metabolic_volume": ".pet",
@@ -55,9 +59,9 @@ _LAZY = {
     "HabitatModel": ".habitats", "HABITAT_FEATURES": ".habitats",
     # modality-free feature engineering, kept here under their former names
     "ComBat": "nomogram.features",
-    "ImagingSignature": "nomogram.features",
-    "lasso_logistic_path": "nomogram.features",
-    "lasso_cox_path": "nomogram.features",
+    "ImagingSignature": ".signature",
+    "lasso_logistic_path": ".signature",
+    "lasso_cox_path": ".signature",
     "feature_icc": "nomogram.features",
     "intraclass_correlation": "nomogram.features",
     "FeatureStability": "nomogram.features",
@@ -70,7 +74,9 @@ __all__: list[str] = [
     "ImageReadError",
     "GeometryMismatchError",
     "EmptyRegionError",
+    "LabelError",
     "DicomTagError",
+    "RadiomicsParamsError",
     "MissingOptionalDependencyError",
     *_LAZY,
 ]

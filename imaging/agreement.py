@@ -28,7 +28,14 @@ __all__ = ["dice", "jaccard", "hausdorff95", "surface_distances", "volume_differ
 
 
 def _pair(a: sitk.Image, b: sitk.Image, label=None):
+    """Both segmentations as boolean arrays, each checked as a label image (and the label)."""
+    from .io import as_label_image, check_label
+
+    a = as_label_image(a, path="first segmentation")
+    b = as_label_image(b, path="second segmentation")
     check_image_mask_geometry(a, b, mask_name="second segmentation")
+    if label is not None:  # 1.5 would make both regions empty and the agreement perfect
+        label = check_label(label)
     x = sitk.GetArrayViewFromImage(a)
     y = sitk.GetArrayViewFromImage(b)
     if label is None:

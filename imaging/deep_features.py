@@ -16,7 +16,7 @@ three channels; the pooled vector is the feature.
 
 Weights are read only from a local file (``torch.load(weights_only=True)`` or
 safetensors); nothing is downloaded. With ``weights=None`` the encoder is
-randomly initialised from ``seed``: reproducible, useful for tests and
+randomly initialised from ``random_state``: reproducible, useful for tests and
 pipelines, meaningless as a biomarker.
 """
 
@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
+
+from nomogram.checks import renamed_parameter
 
 from .exceptions import EmptyRegionError, ImageReadError, _where
 
@@ -67,7 +69,7 @@ class DeepFeatureExtractor:
     weights : path-like, optional
         Local state dict (``.safetensors``, or ``.pt``/``.pth`` read with
         ``torch.load(..., weights_only=True)``); loaded with ``strict=True``.
-        ``None``: random initialisation from ``seed``.
+        ``None``: random initialisation from ``random_state``.
     mode : {"2.5d", "3d"}, default "2.5d"
     n_slices : int, default 5
         2.5D: number of axial planes averaged.
@@ -84,8 +86,8 @@ class DeepFeatureExtractor:
     normalize : bool, default True
         2.5D: subtract/divide by the encoder's ``pretrained_cfg`` mean/std after scaling.
     device : str, default "cpu"
-    seed : int, default 0
-        Seed of the random initialisation when ``weights`` is None.
+    random_state : int, default 0
+        Seed of the random initialisation when ``weights`` is None (old name: ``seed``).
 
     Attributes
     ----------
@@ -100,10 +102,11 @@ class DeepFeatureExtractor:
     >>> vec = ext.extract(image, mask)                                          # doctest: +SKIP
     """
 
+    @renamed_parameter("seed", "random_state")
     def __init__(self, encoder: str = "resnet18", weights=None, mode: str = "2.5d",
                  n_slices: int = 5, slice_gap_mm: float | None = None, crop_mm: float = 64.0,
                  input_size: int | None = None, window=None, normalize: bool = True,
-                 device: str = "cpu", seed: int = 0):
+                 device: str = "cpu", random_state: int = 0):
         self.encoder = encoder
         self.weights = weights
         self.mode = mode
@@ -114,13 +117,16 @@ class DeepFeatureExtractor:
         self.window = window
         self.normalize = normalize
         self.device = device
-        self.seed = seed
+        self.random_state = random_state
         if mode not in ("2.5d", "3d"):
             raise ValueError(f"The 'mode' parameter of DeepFeatureExtractor must be one of "
                              f"{{'2.5d', '3d'}}. Got {mode!r} instead.")
         if mode == "3d" and encoder not in VIDEO_ENCODERS:
             raise ValueError(f"The 'encoder' parameter of DeepFeatureExtractor in mode '3d' must be "
                              f"one of {set(VIDEO_ENCODERS)}. Got {encoder!r} instead.")
+        if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+            raise ValueError(f"The 'random_state' parameter of DeepFeatureExtractor must be an int "
+                             f"(the seed of the random initialisation). Got {random_state!r} instead.")
         if not (isinstance(n_slices, int) and n_slices >= 1):
             raise ValueError(f"The 'n_slices' parameter of DeepFeatureExtractor must be an int >= 1. "
                              f"Got {n_slices!r} instead.")
@@ -130,7 +136,7 @@ class DeepFeatureExtractor:
         import torch
 
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+            torch.manual_seed(self.random_state)
             if self.mode == "3d":
                 from torchvision.models import video
 
@@ -172,10 +178,13 @@ class DeepFeatureExtractor:
         Linear interpolation; outside the image the window minimum (or the image minimum).
         """
         from .geometry import check_image_mask_geometry
+        from .io import as_label_image, check_label
 
+        label = check_label(label, case_id=case_id)  # int(1.5) would silently pick label 1
+        mask = as_label_image(mask, case_id=case_id)
         check_image_mask_geometry(image, mask, case_id=case_id)
         stats = sitk.LabelShapeStatisticsImageFilter()
-        stats.Execute(sitk.Cast(mask == int(label), sitk.sitkUInt8))
+        stats.Execute(sitk.Cast(mask == label, sitk.sitkUInt8))
         if 1 not in stats.GetLabels():
             raise EmptyRegionError(f"Label {label} is absent from the mask{_where(None, case_id)}.")
         centre = np.asarray(stats.GetCentroid(1))

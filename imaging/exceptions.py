@@ -18,7 +18,9 @@ __all__ = [
     "ImageReadError",
     "GeometryMismatchError",
     "EmptyRegionError",
+    "LabelError",
     "DicomTagError",
+    "RadiomicsParamsError",
     "MissingOptionalDependencyError",
 ]
 
@@ -48,10 +50,22 @@ class EmptyRegionError(ImagingError):
     stage = "region"
 
 
+class LabelError(ImagingError):
+    """A lesion label is not a positive integer (``1.5``, ``0``, ``True``)."""
+
+    stage = "region"
+
+
 class DicomTagError(ImagingError):
     """A DICOM attribute needed for a computation (e.g. SUV) is missing or invalid."""
 
     stage = "read"
+
+
+class RadiomicsParamsError(ImagingError):
+    """A pyradiomics parameter file (or dict) is unreadable or not valid for pyradiomics."""
+
+    stage = "setup"
 
 
 class MissingOptionalDependencyError(ImportError):

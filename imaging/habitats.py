@@ -37,9 +37,7 @@ from sklearn.metrics import calinski_harabasz_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from nomogram.checks import check_is_fitted, check_option
-from nomogram.exceptions import ModelFileError
-
-from nomogram._model_json import model_json_text, read_model_json
+from nomogram.model_io import ModelFileMixin, ModelReader
 from .exceptions import EmptyRegionError, GeometryMismatchError, _where
 from .geometry import check_image_mask_geometry
 
@@ -47,9 +45,6 @@ __all__ = ["HabitatModel", "HABITAT_FEATURES"]
 
 #: Per-voxel features a :class:`HabitatModel` can use.
 HABITAT_FEATURES = ("intensity", "local_mean", "local_std", "local_entropy")
-
-_FORMAT = "nomofuse.imaging.HabitatModel"
-_VERSION = 1
 
 
 def _as_arrays(image, mask, label, case_id):
@@ -72,6 +67,13 @@ def _as_arrays(image, mask, label, case_id):
         )
     if img.ndim not in (2, 3):
         raise ValueError(f"HabitatModel expects a 2-D or 3-D image{_where(None, case_id)}; got {img.ndim}-D.")
+    from .io import as_label_image, check_label
+
+    # the one mask checker: no probability map, no image given as the mask
+    as_label_image(mask if isinstance(mask, sitk.Image) else sitk.GetImageFromArray(
+        m.astype(np.uint8) if m.dtype == bool else m), case_id=case_id)
+    if label is not None:
+        label = check_label(label, case_id=case_id)
     lesion = (m > 0) if label is None else (m == label)
     if not lesion.any():
         raise EmptyRegionError(
@@ -83,7 +85,7 @@ def _as_arrays(image, mask, label, case_id):
     return img, lesion, ref
 
 
-class HabitatModel:
+class HabitatModel(ModelFileMixin):
     """Cluster lesion voxels into habitats on training cases; label new cases unchanged.
 
     Parameters
@@ -135,6 +137,9 @@ class HabitatModel:
     bin_edges_ : ndarray (n_bins + 1,)
     k_scores_ : pandas.DataFrame
         ``k`` and the criterion's value for each ``k`` tried (empty if ``n_habitats`` was given).
+    feature_names_in_ : ndarray of str
+        The per-voxel features the centres are in (``features``).
+    n_features_in_ : int
 
     References
     ----------
@@ -159,6 +164,10 @@ class HabitatModel:
     >>> sorted(np.unique(labels[mask == 1]).tolist())
     [1, 2]
     """
+
+    _model_format = "nomofuse.imaging.HabitatModel"
+    _model_version = 2
+    _model_unsigned_versions = (1,)
 
     def __init__(self, n_habitats=None, *, k_range=(2, 6), criterion="silhouette",
                  features=HABITAT_FEATURES, window=3, n_bins=16, two_step=False, n_supervoxels=30,
@@ -367,6 +376,8 @@ class HabitatModel:
         order = np.argsort(km.cluster_centers_[:, 0], kind="mergesort")
         self.centers_ = km.cluster_centers_[order]
         self.n_habitats_ = k
+        self.feature_names_in_ = np.asarray(self.features, dtype=object)
+        self.n_features_in_ = len(self.features)
         self.k_scores_ = pd.DataFrame(rows, columns=["k", self.criterion])
         self.n_cases_train_ = len(cases)
         return self
@@ -506,8 +517,16 @@ class HabitatModel:
                     row[name + key[len(name0):]] = float("nan")
         return row
 
+    def summary(self) -> pd.DataFrame:
+        """Habitat centres in the features' own units: one row per habitat, one column per feature."""
+        check_is_fitted(self, "centers_")
+        return pd.DataFrame(self.centers_ * self.feature_sd_ + self.feature_mean_,
+                            index=pd.Index([f"habitat{j + 1}" for j in range(self.n_habitats_)], name="habitat"),
+                            columns=list(self.features))
+
     # ------------------------------------------------------------------- JSON
     def to_dict(self) -> dict:
+        """The model file's content (see :mod:`nomogram.model_io`); ``to_json`` writes it."""
         check_is_fitted(self, "centers_")
         params = self.get_params()
         params["features"] = list(params["features"])
@@ -515,8 +534,7 @@ class HabitatModel:
         if not np.isscalar(params["window"]):
             params["window"] = list(params["window"])
         return {
-            "format": _FORMAT,
-            "version": _VERSION,
+            **self._model_header(),
             "params": params,
             "n_habitats": int(self.n_habitats_),
             "centers": self.centers_.tolist(),
@@ -528,33 +546,37 @@ class HabitatModel:
             "n_voxels_train": int(self.n_voxels_train_),
         }
 
-    def to_json(self, path=None) -> str:
-        """Serialise the fitted model (scaler, bins, centres, parameters) to JSON."""
-        return model_json_text(self.to_dict(), path)
-
     @classmethod
-    def from_json(cls, source) -> "HabitatModel":
-        """Rebuild a fitted model from :meth:`to_json` output (a path or the JSON string)."""
-        d = read_model_json(source, "HabitatModel.from_json", _FORMAT, _VERSION)
-        p = dict(d["params"])
+    def _from_model_dict(cls, d: dict, source: str) -> "HabitatModel":
+        r = ModelReader(d, source)
+        if r.get("version", int) not in (1, cls._model_version):
+            r.fail(f"is {d['version']}; this nomofuse reads versions 1 to {cls._model_version}.", "version")
+        p = dict(r.get("params", dict))
+        for key in ("features", "k_range"):
+            if not isinstance(p.get(key), list):
+                ModelReader(p, source, "params.").fail("must be a list.", key)
         p["features"] = tuple(p["features"])
         p["k_range"] = tuple(p["k_range"])
-        if isinstance(p["window"], list):
+        if isinstance(p.get("window"), list):
             p["window"] = tuple(p["window"])
-        obj = cls(**p)
-        obj.n_habitats_ = int(d["n_habitats"])
-        obj.centers_ = np.asarray(d["centers"], dtype=float)
-        obj.feature_mean_ = np.asarray(d["feature_mean"], dtype=float)
-        obj.feature_sd_ = np.asarray(d["feature_sd"], dtype=float)
-        obj.bin_edges_ = np.asarray(d["bin_edges"], dtype=float)
-        obj.k_scores_ = pd.DataFrame(d["k_scores"])
-        obj.n_cases_train_ = d["n_cases_train"]
-        obj.n_voxels_train_ = d["n_voxels_train"]
-        if obj.centers_.shape != (obj.n_habitats_, len(obj.features)):
-            raise ModelFileError(
-                f"HabitatModel.from_json: centres have shape {obj.centers_.shape}, expected "
-                f"({obj.n_habitats_}, {len(obj.features)})."
-            )
+        try:
+            obj = cls(**p)
+        except TypeError as err:
+            r.fail(f"does not fit HabitatModel: {err}.", "params")
+        k = r.get("n_habitats", int)
+        nf = len(obj.features)
+        obj.n_habitats_ = k
+        obj.centers_ = r.array("centers", ndim=2, finite=True)
+        if obj.centers_.shape != (k, nf):
+            r.fail(f"have shape {obj.centers_.shape}, expected ({k}, {nf}).", "centers")
+        obj.feature_mean_ = r.array("feature_mean", finite=True, shape=(nf,))
+        obj.feature_sd_ = r.array("feature_sd", finite=True, shape=(nf,))
+        obj.bin_edges_ = r.array("bin_edges", finite=True)
+        obj.k_scores_ = r.frame("k_scores")
+        obj.n_cases_train_ = r.get("n_cases_train", int)
+        obj.n_voxels_train_ = r.get("n_voxels_train", int)
+        obj.feature_names_in_ = np.asarray(obj.features, dtype=object)
+        obj.n_features_in_ = nf
         return obj
 
 

@@ -18,11 +18,14 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from .exceptions import ImageReadError, MissingOptionalDependencyError, _where
+from .exceptions import ImageReadError, LabelError, MissingOptionalDependencyError, _where
 
 __all__ = [
     "read_image",
     "read_mask",
+    "as_label_image",
+    "check_label",
+    "MAX_LABELS",
     "list_dicom_series",
     "read_dicom_seg",
     "read_rtstruct",
@@ -32,6 +35,13 @@ _INTEGER_PIXEL_IDS = {
     sitk.sitkUInt8, sitk.sitkInt8, sitk.sitkUInt16, sitk.sitkInt16,
     sitk.sitkUInt32, sitk.sitkInt32, sitk.sitkUInt64, sitk.sitkInt64,
 }
+
+
+#: A mask with more distinct non-zero values than this is refused: it is an image, not labels.
+MAX_LABELS = 255
+
+_SWAPPED = ("check that the image and the mask are not swapped (in a manifest: the image and "
+            "mask columns)")
 
 
 def _require(module: str, extra: str, purpose: str):
@@ -142,7 +152,7 @@ def read_image(path, *, series_uid: str | None = None, case_id=None) -> sitk.Ima
 
 
 def read_mask(path, *, case_id=None, series_uid: str | None = None,
-              reference: sitk.Image | None = None) -> sitk.Image:
+              reference: sitk.Image | None = None, max_labels: int = MAX_LABELS) -> sitk.Image:
     """Read a label image (mask) and return it with an unsigned integer pixel type.
 
     A mask is a label image: 0 is background and each positive integer a
@@ -160,6 +170,8 @@ def read_mask(path, *, case_id=None, series_uid: str | None = None,
         Used in error messages.
     reference : SimpleITK.Image, optional
         The image the mask belongs to (needed for DICOM SEG).
+    max_labels : int, default :data:`MAX_LABELS`
+        Most distinct non-zero labels accepted (see :func:`as_label_image`).
 
     Returns
     -------
@@ -169,12 +181,14 @@ def read_mask(path, *, case_id=None, series_uid: str | None = None,
     Raises
     ------
     ImageReadError
-        Unreadable file, a vector image, fractional or negative values.
+        Unreadable file, a vector image, fractional, non-finite or negative
+        values, or too many labels (an image given as the mask); see
+        :func:`as_label_image`.
     """
     if reference is not None and Path(path).is_file() and _is_dicom_seg(path):
         return read_dicom_seg(path, reference, case_id=case_id)
     image = read_image(path, case_id=case_id, series_uid=series_uid)
-    return as_label_image(image, path=path, case_id=case_id)
+    return as_label_image(image, path=path, case_id=case_id, max_labels=max_labels)
 
 
 def _is_dicom_seg(path) -> bool:
@@ -191,31 +205,122 @@ def _is_dicom_seg(path) -> bool:
         return False
 
 
-def as_label_image(image: sitk.Image, *, path=None, case_id=None) -> sitk.Image:
-    """Check that ``image`` is a scalar label image and cast it to an unsigned type."""
+def as_label_image(image: sitk.Image, *, path=None, case_id=None,
+                   max_labels: int = MAX_LABELS) -> sitk.Image:
+    """Check that ``image`` is a label image (a mask) and cast it to an unsigned integer type.
+
+    The one checker of masks (:func:`read_mask`, the organ and ring masks of
+    :func:`imaging.extract_case` and DICOM SEG objects all pass through it).
+    A label image holds 0 for background and one positive integer per
+    structure, a few of them. Refused, with the file, the case and the fix:
+
+    * a vector image (several components per voxel);
+    * non-finite or fractional values (a probability map, or an image given
+      as the mask: a PET or an MR in floating point);
+    * negative values (a CT in Hounsfield units given as the mask);
+    * more than ``max_labels`` distinct non-zero values (an integer MR or CT
+      image given as the mask: it has hundreds or thousands of values, and
+      "label 1" would be the scattered voxels of intensity 1).
+
+    A floating-point file whose values are all integers (as some tools write)
+    is accepted and cast.
+
+    Parameters
+    ----------
+    image : SimpleITK.Image
+    path, case_id : optional
+        Named in the messages.
+    max_labels : int, default :data:`MAX_LABELS` (255)
+        Most distinct non-zero labels a mask may hold. Raise it for a label
+        map that really has more structures.
+
+    Returns
+    -------
+    SimpleITK.Image
+        ``sitkUInt8`` if the largest label is below 256, ``sitkUInt32`` otherwise.
+
+    Raises
+    ------
+    ImageReadError
+    """
+    where = _where(path, case_id)
     if image.GetNumberOfComponentsPerPixel() != 1:
         raise ImageReadError(
-            f"Mask has {image.GetNumberOfComponentsPerPixel()} components per voxel{_where(path, case_id)};"
-            " expected a scalar label image. Convert a one-hot/segmentation vector image to labels first."
+            f"Mask has {image.GetNumberOfComponentsPerPixel()} components per voxel{where};"
+            " expected a scalar label image. Convert a one-hot/segmentation vector image to "
+            f"labels first, or {_SWAPPED}."
         )
     arr = sitk.GetArrayViewFromImage(image)
     if image.GetPixelID() not in _INTEGER_PIXEL_IDS:
-        if not np.all(np.isfinite(arr)) or not np.all(np.equal(np.mod(arr, 1), 0)):
+        finite = np.isfinite(arr)
+        if not finite.all():
             raise ImageReadError(
-                f"Mask holds non-integer values{_where(path, case_id)}; expected a label image "
-                "(0 = background, 1, 2, ... = structures). Threshold a probability map first."
+                f"Mask holds {int((~finite).sum())} NaN or infinite value(s){where}; expected a "
+                f"label image (0 = background, 1, 2, ... = structures): {_SWAPPED}, or fix the "
+                "file."
+            )
+        fractional = np.mod(arr, 1) != 0
+        if fractional.any():
+            shown = ", ".join(f"{v:g}" for v in np.unique(arr[fractional])[:3])
+            raise ImageReadError(
+                f"Mask holds non-integer values ({int(fractional.sum())} voxels, e.g. {shown})"
+                f"{where}; expected a label image (0 = background, 1, 2, ... = structures): "
+                f"{_SWAPPED}, or threshold a probability map first."
             )
     amin = arr.min() if arr.size else 0
     if amin < 0:
         raise ImageReadError(
-            f"Mask holds negative labels (minimum {amin}){_where(path, case_id)}; "
-            "expected 0 for background and positive integers for structures."
+            f"Mask holds negative values (minimum {amin:g}){where}; expected 0 for background "
+            f"and positive integers for structures: {_SWAPPED} (a CT in Hounsfield units is an "
+            "image, not a mask)."
         )
     amax = arr.max() if arr.size else 0
+    if amax > max_labels:  # only then can there be more than max_labels labels
+        n_labels = _count_labels(arr, int(amax))
+        if n_labels > max_labels:
+            raise ImageReadError(
+                f"Mask holds {n_labels} distinct non-zero values (from 1 to {amax:g}){where}; a "
+                f"label image holds a few labels (at most {max_labels} accepted), so this looks "
+                f"like an image: {_SWAPPED}. For a label map with more structures, pass "
+                "max_labels= to imaging.read_mask."
+            )
     target = sitk.sitkUInt8 if amax < 256 else sitk.sitkUInt32
     if image.GetPixelID() == target:
         return image
     return sitk.Cast(image, target)
+
+
+def _count_labels(arr: np.ndarray, amax: int) -> int:
+    """Distinct non-zero values of a non-negative integer-valued array."""
+    if amax < (1 << 22):
+        counts = np.bincount(np.asarray(arr, dtype=np.int64).ravel(), minlength=1)
+        return int(np.count_nonzero(counts[1:]))
+    values = np.unique(arr)
+    return int(np.count_nonzero(values))
+
+
+def check_label(label, *, path=None, case_id=None) -> int:
+    """Check a lesion label (the mask value of the structure to describe); return it as ``int``.
+
+    A label is a positive integer: 0 is the background; ``1.5`` is no label
+    (``int(1.5)`` would silently pick label 1); ``True`` is not a label.
+
+    Raises
+    ------
+    LabelError
+        Naming the mask file and the case, with the fix.
+    """
+    import numbers
+
+    ok = (isinstance(label, numbers.Real) and not isinstance(label, (bool, np.bool_))
+          and np.isfinite(float(label)) and float(label).is_integer() and float(label) >= 1)
+    if not ok:
+        raise LabelError(
+            f"The label must be a positive integer (the mask value of the lesion; 0 is the "
+            f"background){_where(path, case_id)}. Got {label!r} instead; give the lesion's "
+            "value in the mask, e.g. label=1 (in a manifest, the label column)."
+        )
+    return int(label)
 
 
 def read_dicom_seg(path, reference: sitk.Image | None = None, *, segment_numbers=None,

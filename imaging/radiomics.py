@@ -48,15 +48,15 @@ import logging
 import numbers
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
-from .exceptions import EmptyRegionError, ImagingError, _where
+from .exceptions import EmptyRegionError, ImagingError, RadiomicsParamsError, _where
 from .geometry import check_image_mask_geometry, resample_mask_to_image
-from .io import as_label_image, read_image, read_mask
-from .presets import DEFAULT_PRESET, PARAMS_DIR, PRESETS, preset_path  # noqa: F401
+from .io import as_label_image, check_label, read_image, read_mask
+from .presets import (DEFAULT_PRESET, MAX_PARAMS_BYTES, PARAMS_DIR, PRESETS,  # noqa: F401
+                      preset_path, read_params)
 from .regions import lesion_region, organ_soil, peritumoral_ring, region_name, ring_name
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "IMAGE_TYPES",
     "preset_path",
     "limit_itk_threads",
+    "check_settings",
 ]
 
 IMAGE_TYPES = ("Original", "Wavelet", "LoG", "Square", "SquareRoot", "Logarithm",
@@ -145,30 +146,13 @@ class RadiomicsExtractor:
         self.crop = crop
         self.params_ = self._build_params()
         self._check_filters()
+        self._validated()  # pyradiomics' own schema, now rather than at the first case
         self.params_name_ = params if isinstance(params, str) and params in PRESETS else (
             os.fspath(params) if isinstance(params, (str, os.PathLike)) else "custom")
 
     # ------------------------------------------------------------------ parameters
     def _build_params(self) -> dict:
-        import yaml
-
-        p = self.params
-        if isinstance(p, Mapping):
-            params = copy.deepcopy(dict(p))
-        else:
-            if isinstance(p, str) and p in PRESETS:
-                path = preset_path(p)
-            elif isinstance(p, (str, os.PathLike)) and Path(p).is_file():
-                path = Path(p)
-            elif isinstance(p, str) and not Path(p).suffix:
-                path = preset_path(p)  # raises with the list of presets
-            else:
-                raise ValueError(
-                    f"Parameter file {os.fspath(p)!r} does not exist; give a preset name "
-                    f"{list(PRESETS)} or a path to a pyradiomics YAML/JSON parameter file."
-                )
-            with open(path, encoding="utf-8") as fh:
-                params = yaml.safe_load(fh) or {}
+        params = read_params(self.params)  # one reader: preset, file or dict, shape checked
         params.setdefault("imageType", {"Original": {}})
         params.setdefault("featureClass", None)
         params.setdefault("setting", {})
@@ -229,27 +213,60 @@ class RadiomicsExtractor:
                     "the filter); install it with: pip install scikit-image"
                 ) from exc
 
-    @functools.cached_property
-    def _extractor(self):
-        """pyradiomics extractor with the full settings (what a plain pyradiomics run does)."""
+    def _validated(self):
+        """Build both pyradiomics extractors: pyradiomics validates the parameters then."""
+        self._extractor  # noqa: B018 - cached properties, built for their checks
+        self._extractor_prepared  # noqa: B018
+
+    def _pyradiomics_extractor(self, params):
+        """pyradiomics' extractor for ``params``; its schema errors as one RadiomicsParamsError."""
         from radiomics import featureextractor
 
         _quiet_radiomics()
-        return featureextractor.RadiomicsFeatureExtractor(copy.deepcopy(self.params_))
+        pykwalify_log = logging.getLogger("pykwalify")
+        level = pykwalify_log.level
+        pykwalify_log.setLevel(logging.CRITICAL)  # pyradiomics' validator logs every error too
+        try:
+            return featureextractor.RadiomicsFeatureExtractor(params)
+        except Exception as exc:  # pykwalify's SchemaError, pyradiomics' ValueError
+            if type(exc).__name__ != "SchemaError" and not isinstance(exc, (ValueError, KeyError)):
+                raise
+            raise RadiomicsParamsError(
+                f"{self._params_where()} is not valid for pyradiomics: {_schema_problems(exc)}; "
+                "fix it (the names are case-sensitive; see "
+                "https://pyradiomics.readthedocs.io/en/latest/customization.html)."
+            ) from exc
+        finally:
+            pykwalify_log.setLevel(level)
+
+    def _params_where(self) -> str:
+        p = self.params
+        if isinstance(p, str) and p in PRESETS:
+            return f"preset {p!r}" + (" (with overrides)" if self._overridden() else "")
+        if isinstance(p, (str, os.PathLike)):
+            return f"parameter file '{os.fspath(p)}'" + (
+                " (with overrides)" if self._overridden() else "")
+        return "the parameter dict"
+
+    def _overridden(self) -> bool:
+        return any(v is not None for v in (self.image_types, self.feature_classes)) or bool(
+            self.settings)
+
+    @functools.cached_property
+    def _extractor(self):
+        """pyradiomics extractor with the full settings (what a plain pyradiomics run does)."""
+        return self._pyradiomics_extractor(copy.deepcopy(self.params_))
 
     @functools.cached_property
     def _extractor_prepared(self):
         """Same features, for an image already normalised, resampled and cropped."""
-        from radiomics import featureextractor
-
         params = copy.deepcopy(self.params_)
         s = params["setting"]
         s["normalize"] = False
         s["removeOutliers"] = None
         s["resampledPixelSpacing"] = None
         s["preCrop"] = False
-        _quiet_radiomics()
-        return featureextractor.RadiomicsFeatureExtractor(params)
+        return self._pyradiomics_extractor(params)
 
     # ------------------------------------------------------------------ one region
     def prepare(self, image: sitk.Image, region: sitk.Image):
@@ -359,6 +376,7 @@ class RadiomicsExtractor:
             )
         image_path = image if not isinstance(image, sitk.Image) else None
         mask_path = mask if not isinstance(mask, sitk.Image) else None
+        label = check_label(label, path=mask_path, case_id=case_id)
         image = read_image(image, case_id=case_id) if image_path is not None else image
         mask = (read_mask(mask, case_id=case_id, reference=image) if mask_path is not None
                 else as_label_image(mask, case_id=case_id))
@@ -435,9 +453,76 @@ class RadiomicsExtractor:
                 f"{list(self.params_['imageType'])}, crop={self.crop})")
 
 
+def _schema_problems(exc: Exception) -> str:
+    """pykwalify's list of schema errors (or pyradiomics' message) as one line."""
+    import re
+
+    text = str(getattr(exc, "msg", None) or exc)
+    problems = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("- "):
+            continue
+        m = re.fullmatch(r"- (.*?)\.?\s*(?:Value )?[Pp]ath: '([^']*)'\.?", line)
+        problems.append(f"{m.group(1)} (at '{m.group(2) or '/'}')" if m else line[2:])
+    return " ".join(("; ".join(problems) if problems else text).split())
+
+
 @functools.lru_cache(maxsize=16)
-def _cached_extractor(params) -> RadiomicsExtractor:
+def _cached_extractor(params, content: str = "") -> RadiomicsExtractor:
     return RadiomicsExtractor(params)
+
+
+def _extractor_for(params) -> RadiomicsExtractor:
+    """A :class:`RadiomicsExtractor` for ``params``, reused while the parameter file is unchanged.
+
+    The reuse is keyed by the file's *content*, not only its name: a file
+    edited between two runs in one process (or in a worker forked from it)
+    never reuses the settings read before the edit.
+    """
+    if isinstance(params, RadiomicsExtractor):
+        return params
+    if isinstance(params, Mapping):
+        return RadiomicsExtractor(params)
+    name = os.fspath(params) if isinstance(params, os.PathLike) else params
+    content = ""
+    if isinstance(name, str) and name not in PRESETS and os.path.isfile(name):
+        import hashlib
+
+        try:
+            with open(name, "rb") as fh:
+                content = hashlib.sha256(fh.read(MAX_PARAMS_BYTES + 1)).hexdigest()
+        except OSError:
+            content = ""  # read_params reports it
+    return _cached_extractor(name, content)
+
+
+def check_settings(*, params=DEFAULT_PRESET, regions: Sequence[str] = ("lesion",),
+                   ring_mm: float | Sequence[float] = 5.0, **_ignored) -> None:
+    """Check, before any case, the settings :func:`extract_case` gets for every case.
+
+    Reads the parameter file (:func:`imaging.presets.read_params`), validates
+    it with pyradiomics' own schema, checks that the filters it names can run,
+    and checks ``regions`` and ``ring_mm``. ``nomofuse radiomics`` runs it
+    once, before its first case is computed (``CohortJob.check``).
+
+    Raises
+    ------
+    RadiomicsParamsError, ValueError
+        Naming the file or the setting and the fix.
+    """
+    params = _extractor_for(params)
+    regions = (regions,) if isinstance(regions, str) else tuple(regions)
+    bad = [r for r in regions if r not in REGIONS]
+    if bad:
+        raise ValueError(f"The 'regions' parameter of extract_case must hold names from "
+                         f"{list(REGIONS)}. Got {bad} instead.")
+    if "ring" in regions:
+        mms = [ring_mm] if isinstance(ring_mm, numbers.Real) else list(ring_mm)
+        if not mms or not all(isinstance(m, numbers.Real) and np.isfinite(m) and m > 0
+                              for m in mms):
+            raise ValueError(f"The 'ring_mm' parameter of extract_case must be ring widths in "
+                             f"mm, each > 0. Got {ring_mm!r} instead.")
 
 
 def extract_case(case_id, image, mask, *, params=DEFAULT_PRESET, regions: Sequence[str] = ("lesion",),
@@ -507,12 +592,7 @@ def extract_case(case_id, image, mask, *, params=DEFAULT_PRESET, regions: Sequen
     >>> row = extract_case("case_001", "ct.nrrd", "seg.nrrd", params="CT",
     ...                    regions=("lesion", "ring"), ring_mm=5)   # doctest: +SKIP
     """
-    if isinstance(params, RadiomicsExtractor):
-        ext = params
-    elif isinstance(params, Mapping):
-        ext = RadiomicsExtractor(params)
-    else:
-        ext = _cached_extractor(os.fspath(params) if isinstance(params, os.PathLike) else params)
+    ext = _extractor_for(params)
     return ext.extract_case(case_id, image, mask, regions=regions, label=label,
                             organ_mask=organ_mask, ring_mm=ring_mm, ring_within=ring_within,
                             resample_mask=resample_mask, **pet)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import SimpleITK as sitk
 
 from .exceptions import EmptyRegionError, _where
@@ -59,6 +60,12 @@ class AxialDiameters:
     short_axis_mm: float
     slice_index: int
     direction: tuple[float, float]
+
+    def summary(self) -> pd.DataFrame:
+        """One row: ``long_axis_mm``, ``short_axis_mm``, ``slice_index``, ``direction_x``, ``direction_y``."""
+        return pd.DataFrame([{"long_axis_mm": self.long_axis_mm, "short_axis_mm": self.short_axis_mm,
+                              "slice_index": self.slice_index, "direction_x": float(self.direction[0]),
+                              "direction_y": float(self.direction[1])}])
 
 
 def _corner_points(slice_mask: np.ndarray, sx: float, sy: float) -> np.ndarray:
@@ -113,6 +120,11 @@ def axial_diameters(mask: sitk.Image, label: int | None = None, *, case_id=None)
     EmptyRegionError
         The lesion is empty.
     """
+    from .io import as_label_image, check_label
+
+    mask = as_label_image(mask, case_id=case_id)
+    if label is not None:
+        label = check_label(label, case_id=case_id)
     arr = sitk.GetArrayViewFromImage(mask)
     m = arr > 0 if label is None else arr == label
     if m.ndim == 2:

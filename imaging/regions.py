@@ -19,6 +19,7 @@ import SimpleITK as sitk
 
 from .exceptions import EmptyRegionError, _where
 from .geometry import check_image_mask_geometry
+from .io import check_label
 
 __all__ = ["lesion_region", "peritumoral_ring", "organ_soil", "region_name", "ring_name"]
 
@@ -75,9 +76,12 @@ def lesion_region(mask: sitk.Image, label: int = 1, *, case_id=None, name: str =
 
     Raises
     ------
+    LabelError
+        ``label`` is not a positive integer (:func:`imaging.io.check_label`).
     EmptyRegionError
         No voxel carries ``label``; the message lists the labels present.
     """
+    label = check_label(label, case_id=case_id)
     out = _binary(mask, label)
     if _count(out) == 0:
         present = np.unique(sitk.GetArrayViewFromImage(mask))
@@ -209,6 +213,10 @@ def organ_soil(organ_mask: sitk.Image, lesion_mask: sitk.Image, *, organ_label: 
         The organ is empty or entirely covered by the lesion.
     """
     check_image_mask_geometry(organ_mask, lesion_mask, case_id=case_id, mask_name="lesion")
+    if organ_label is not None:
+        organ_label = check_label(organ_label, case_id=case_id)
+    if lesion_label is not None:
+        lesion_label = check_label(lesion_label, case_id=case_id)
     organ = _binary(organ_mask, organ_label)
     if _count(organ) == 0:
         raise EmptyRegionError(f"The organ mask is empty{_where(None, case_id)}; check organ_label.")

@@ -9,7 +9,7 @@ risk groups, charts and JSON export. This package imports none of
 from .calibration import CalibrationResult, ValProbResult, calibrate, val_prob
 from .cox import CoxNomogram
 from .logistic import LogisticNomogram
-from .model_io import load_model, save_model
+from .model_io import load_model, register_model_format, save_model
 from .points import Axis, Nomogram
 from .validation import ValidationResult, validate
 from .decision_curve import DecisionCurveResult, decision_curve
@@ -47,6 +47,7 @@ __all__ = [
     "SeparationError",
     "StatisticalWarning",
     "load_model",
+    "register_model_format",
     "save_model",
     "DecisionCurveResult",
     "decision_curve",

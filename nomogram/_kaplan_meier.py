@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import check_option
+from .checks import check_option, check_survival_y, survival_outcome
 from ._survival import KMSteps, km_steps
 
 __all__ = ["KaplanMeier", "kaplan_meier"]
@@ -62,6 +62,17 @@ class KaplanMeier:
     def n(self) -> int:
         """Number of patients."""
         return int(self.n_risk[0]) if len(self.n_risk) else 0
+
+    def summary(self) -> pd.DataFrame:
+        """The curve, one row per distinct time: ``time, n.risk, n.event, n.censor, surv,
+        std.err, lower, upper`` (survfit's names; same as :meth:`table`)."""
+        return self.table()
+
+    def plot(self, ax=None, **kwargs):
+        """Draw with :class:`nomogram.displays.KaplanMeierDisplay`; returns the display."""
+        from .displays.kaplan_meier import KaplanMeierDisplay
+
+        return KaplanMeierDisplay.from_result(self, ax=ax, **kwargs)
 
     def table(self) -> pd.DataFrame:
         """The curve as a DataFrame with survfit's column names."""
@@ -189,7 +200,8 @@ def _confidence_limits(surv, se_h, z, conf_type):
     return lower, upper
 
 
-def kaplan_meier(time, event, *, conf_level: float = 0.95, conf_type: str = "log") -> KaplanMeier:
+@survival_outcome
+def kaplan_meier(y, *, conf_level: float = 0.95, conf_type: str = "log") -> KaplanMeier:
     """Kaplan–Meier estimate with Greenwood variance and pointwise confidence limits.
 
     .. math::
@@ -204,10 +216,9 @@ def kaplan_meier(time, event, *, conf_level: float = 0.95, conf_type: str = "log
 
     Parameters
     ----------
-    time : array-like of shape (n,)
-        Follow-up times.
-    event : array-like of shape (n,)
-        1 = event, 0 = censored. Censorings tied with events are at risk at that time.
+    y : DataFrame [time, event], (n, 2) array or structured array
+        Survival outcome: follow-up times and events (1 = event, 0 =
+        censored). Censorings tied with events are at risk at that time.
     conf_level : float, default 0.95
     conf_type : {"log", "log-log", "plain"}, default "log"
 
@@ -221,8 +232,7 @@ def kaplan_meier(time, event, *, conf_level: float = 0.95, conf_type: str = "log
     R package survival, ``survfit.formula`` (``conf.type = "log"`` default).
     """
     check_option(conf_type, {"log", "log-log", "plain"}, name="conf_type", caller="kaplan_meier")
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event, dtype=float)
+    time, event = check_survival_y(y, caller="kaplan_meier", require_event=False)
     if len(time) == 0:
         raise ValueError("kaplan_meier received no patients (empty group).")
     steps = km_steps(time, event)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .checks import check_survival_y, survival_outcome
 from ._survival import km_steps
 
 __all__ = ["LogRankResult", "logrank_test"]
@@ -53,7 +54,8 @@ class LogRankResult:
         )
 
 
-def logrank_test(time, event, group) -> LogRankResult:
+@survival_outcome
+def logrank_test(y, group) -> LogRankResult:
     """Log-rank (Mantel–Haenszel) test that k survival curves are equal.
 
     At each distinct event time :math:`t_i` with :math:`d_i` events among
@@ -70,7 +72,8 @@ def logrank_test(time, event, group) -> LogRankResult:
 
     Parameters
     ----------
-    time, event : array-like of shape (n,)
+    y : DataFrame [time, event], (n, 2) array or structured array
+        Survival outcome.
     group : array-like of shape (n,)
         Any labels; groups are sorted (``np.unique`` order).
 
@@ -83,9 +86,11 @@ def logrank_test(time, event, group) -> LogRankResult:
     Mantel N (1966) Cancer Chemother Rep 50:163-170. Therneau TM, R package
     survival, ``survdiff`` (rho = 0).
     """
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event, dtype=float)
-    labels, g = np.unique(np.asarray(group), return_inverse=True)
+    time, event = check_survival_y(y, caller="logrank_test", require_event=False)
+    group = np.asarray(group)
+    if group.ndim != 1 or len(group) != len(time):
+        raise ValueError(f"logrank_test: group has {len(group)} values but y has {len(time)}.")
+    labels, g = np.unique(group, return_inverse=True)
     k = len(labels)
     if k < 2:
         raise ValueError(f"logrank_test needs at least two groups; got {k} ({labels.tolist()}).")

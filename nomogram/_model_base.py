@@ -7,9 +7,10 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator
 
-from .checks import check_is_fitted
+from .checks import check_columns, check_dataframe, check_is_fitted
 from ._design import Design
 from ._summary_table import SummaryTable
+from .model_io import ModelFileMixin
 
 __all__ = ["NomogramModelBase", "penalty_matrix"]
 
@@ -33,7 +34,7 @@ def penalty_matrix(design: Design, Xd: np.ndarray, penalty: float) -> np.ndarray
     return float(penalty) * P
 
 
-class NomogramModelBase(BaseEstimator):
+class NomogramModelBase(ModelFileMixin, BaseEstimator):
     """Common parameters and methods; not for direct use."""
 
     _intercept = False
@@ -70,10 +71,23 @@ class NomogramModelBase(BaseEstimator):
             caller=f"{type(self).__name__}.fit",
         )
 
+    def _set_feature_names(self, design: Design) -> None:
+        """scikit-learn's ``feature_names_in_`` / ``n_features_in_``: the predictors, in X's order."""
+        self.feature_names_in_ = np.asarray(design.predictors, dtype=object)
+        self.n_features_in_ = len(design.predictors)
+
     def design_matrix(self, X: pd.DataFrame) -> np.ndarray:
-        """Design matrix (no intercept column) of ``X`` with the fitted knots and levels."""
+        """Design matrix (no intercept column) of ``X`` with the fitted knots and levels.
+
+        ``X`` must hold every column of ``feature_names_in_`` (found by name,
+        in any order; other columns are ignored); a missing one is an error
+        naming it.
+        """
         check_is_fitted(self, "coef_")
-        return self.design_.transform(X, caller=f"{type(self).__name__}.predict")
+        caller = f"{type(self).__name__}.predict"
+        check_dataframe(X, caller=caller, allow_missing=True)
+        check_columns(X, self.design_.predictors, caller=caller, what="predictor column(s)")
+        return self.design_.transform(X, caller=caller)
 
     @property
     def _slopes(self) -> np.ndarray:
@@ -103,11 +117,19 @@ class NomogramModelBase(BaseEstimator):
             table.loc["Intercept", list(ratio.columns)] = np.nan
         return table
 
-    def to_json(self, path):
-        """Write the fitted model to a versioned JSON file (see :mod:`nomogram.model_io`)."""
-        from .model_io import save_model
+    # -- model file ---------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The model file's content (see :mod:`nomogram.model_io`); ``to_json`` writes it."""
+        from .model_io import _nomogram_model_dict
 
-        return save_model(self, path)
+        return _nomogram_model_dict(self)
+
+    @classmethod
+    def _from_model_dict(cls, data: dict, source: str):
+        from .model_io import _nomogram_model_from_dict, nomogram_model_version_check
+
+        nomogram_model_version_check(data, source)
+        return _nomogram_model_from_dict(data, source, cls.__name__)
 
     # -- rms verbs (computed in their own modules) -------------------------
     def anova(self, **kwargs):

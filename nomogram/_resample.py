@@ -93,7 +93,7 @@ def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> Resa
         per_group = n / B
         if per_group < 2:
             raise ValueError(
-                f"validate: method='crossvalidation' needs B <= n/2 groups; got B={B} for n={n}."
+                f"validate: method='crossvalidation' needs n_boot <= n/2 groups; got n_boot={B} for n={n}."
             )
         sb = rng.permutation(n)
         train = np.ones((B, n))
@@ -120,7 +120,7 @@ def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> Resa
         if nomit.min() == 0:
             raise ValueError(
                 "validate: with method='.632' every patient must be left out of at least one "
-                f"bootstrap sample; with B={B} some never are. Increase B."
+                f"bootstrap sample; with n_boot={B} some never are. Increase n_boot."
             )
         w632 = (omitted / nomit).sum(axis=1) / n
         return ResamplePlan(method, train, omitted.astype(float), index, w632)

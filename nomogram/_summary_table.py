@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
 __all__ = ["SummaryTable"]
 
 
-@dataclass
-class SummaryTable:
-    """A table of results plus a Series of scalar statistics.
+class SummaryTable(pd.DataFrame):
+    """A results table (a DataFrame) that also carries scalar statistics and a title.
 
-    Attributes
-    ----------
+    It *is* the main table (one row per coefficient, index, group ...), so
+    every DataFrame operation works on it; anything derived from it (a
+    slice, ``round``, ``copy``) is a plain DataFrame.
+
+    Parameters / attributes
+    -----------------------
     table : pandas.DataFrame
-        The main table (one row per coefficient, index, group ...).
+        The main table; also readable as ``.table`` (a plain DataFrame copy).
     statistics : pandas.Series
-        Scalar statistics shown under the table.
+        Scalar statistics shown under the table (n, events, LR chi2, ...).
     title : str
     """
 
-    table: pd.DataFrame
-    statistics: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
-    title: str = ""
+    _metadata = ["statistics", "title"]
+
+    def __init__(self, table=None, statistics=None, title: str = "", **kwargs):
+        super().__init__(table, **kwargs)
+        self.statistics = pd.Series(dtype=float) if statistics is None else statistics
+        self.title = title
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The main table as a plain DataFrame."""
+        return pd.DataFrame(self, copy=True)
 
     def as_text(self, float_format: str = "{:.4g}") -> str:
         body = self.table.to_string(float_format=lambda v: float_format.format(v))

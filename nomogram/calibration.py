@@ -3,7 +3,7 @@
 * :func:`calibrate` — bias-corrected calibration curve of a fitted nomogram:
   rms ``calibrate.default`` for logistic models (lowess smooth of the outcome
   on the predicted risk) and rms ``calibrate.cph`` with ``cmethod="KM"`` for
-  Cox models (Kaplan–Meier survival at ``u`` in groups of predicted survival).
+  Cox models (Kaplan–Meier survival at ``horizon`` in groups of predicted survival).
 * :func:`val_prob` — calibration and discrimination of predicted
   probabilities on new patients (rms/Hmisc ``val.prob``), with the
   Hosmer–Lemeshow test added.
@@ -27,6 +27,8 @@ from .checks import (
     check_option,
     check_probabilities,
     check_survival_y,
+    renamed_attribute,
+    renamed_parameter,
 )
 from ._indexes import binned_c_index, weighted_somers_dxy
 from ._lowess import approx, lowess
@@ -52,16 +54,19 @@ class CalibrationResult:
         ``test``, ``mean.optimism``, ``mean.corrected``, ``n``,
         ``mean.predicted``, ``KM``, ``KM.corrected``, ``std.err``.
     predicted : ndarray
-        Predicted risk (logistic) or survival at ``u`` (Cox) of every patient.
+        Predicted risk (logistic) or survival at ``horizon`` (Cox) of every patient.
     errors : pandas.Series
         Logistic only: ``n``, ``mean_absolute_error``, ``mean_squared_error``,
         ``quantile90_absolute_error`` of the predicted risks against the
         bias-corrected curve (as rms ``print.calibrate`` reports them).
     kind : {"logistic", "cox"}
     method : str
-    B : int
-    u : float or None
-        Time of the Cox calibration.
+    n_boot : int
+        Resamples requested (also readable as ``B``, rms's name).
+    horizon : float or None
+        Time of the Cox calibration (also readable as ``u``, rms's name).
+    n_failed : int
+        Resamples whose refit failed (left out, as rms does).
     """
 
     table: pd.DataFrame
@@ -69,12 +74,15 @@ class CalibrationResult:
     errors: pd.Series
     kind: str
     method: str
-    B: int
-    u: float | None = None
+    n_boot: int
+    horizon: float | None = None
     n_failed: int = 0
 
+    B = renamed_attribute("B", "n_boot", warn=False)
+    u = renamed_attribute("u", "horizon", warn=False)
+
     def summary(self) -> pd.DataFrame:
-        """The calibration table (a copy)."""
+        """The calibration table (a copy); see the class docstring for its columns."""
         return self.table.copy()
 
     def plot(self, ax=None, **kwargs):
@@ -111,10 +119,18 @@ class ValProbResult:
         """Statistics as a one-column DataFrame (``value``)."""
         return self.statistics.to_frame("value")
 
+    def plot(self, ax=None, **kwargs):
+        """Draw the smooth calibration curve with :class:`nomogram.displays.CalibrationDisplay`."""
+        from .displays.calibration import CalibrationDisplay
+
+        return CalibrationDisplay.from_result(self, ax=ax, **kwargs)
+
 
 # --------------------------------------------------------------------------- calibrate
-def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", random_state=None,
-              *, u: float | None = None, m: int = 150, cuts=None, predy=None, cmethod: str = "KM",
+@renamed_parameter("u", "horizon", warn=False)
+@renamed_parameter("B", "n_boot", warn=False)
+def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot", random_state=None,
+              *, horizon: float | None = None, m: int = 150, cuts=None, predy=None, cmethod: str = "KM",
               pred=None) -> CalibrationResult:
     """Bias-corrected calibration curve by resampling (rms ``calibrate``).
 
@@ -133,7 +149,7 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
     the mean :math:`|e|`, mean :math:`e^2` and 0.9 quantile of :math:`|e|`.
 
     **Cox models** (rms ``calibrate.cph``, ``cmethod="KM"``). Predicted
-    survival at ``u``, :math:`\\hat S_i(u) = S_0(u)^{\\exp(x_i\\hat\\beta)}`,
+    survival at the horizon :math:`u`, :math:`\\hat S_i(u) = S_0(u)^{\\exp(x_i\\hat\\beta)}`,
     is cut into ``g = max(1, floor(n/m))`` quantile groups (cut points: R
     ``quantile(c(0, 1, S), seq(0, 1, length = g + 1))``, intervals closed on
     the left as Hmisc ``cut2``). In each group, ``KM`` is the Kaplan–Meier
@@ -159,11 +175,13 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
     ----------
     model : LogisticNomogram or CoxNomogram
     X, y : the data the model was fitted on
-    B : int, default 200
+    n_boot : int, default 200
+        Resamples (folds for ``crossvalidation``); ``B=`` (rms's name) is an alias.
     method : {"boot", "crossvalidation", ".632"}, default "boot"
     random_state : int, numpy Generator or None
-    u : float
-        Cox only: time at which survival is calibrated (required).
+    horizon : float
+        Cox only: time at which survival is calibrated (required), in the
+        unit of the survival times; ``u=`` (rms's name) is an alias.
     m : int, default 150
         Cox only: patients per group.
     cuts : array-like, optional
@@ -194,8 +212,11 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
     """
     kind = _model_kind(model, "calibrate")
     check_option(method, {"boot", "crossvalidation", ".632"}, name="method", caller="calibrate")
-    if not isinstance(B, (int, np.integer)) or B < 1:
-        raise ValueError(f"The 'B' parameter of calibrate must be an integer >= 1. Got {B!r} instead.")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(
+            f"The 'n_boot' parameter of calibrate must be an integer >= 1. Got {n_boot!r} instead."
+        )
+    B, u = n_boot, horizon
     check_dataframe(X, caller="calibrate")
     rng = np.random.default_rng(random_state)
     if kind == "logistic":
@@ -203,8 +224,8 @@ def calibrate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", ran
             return _calibrate_logistic(model, X, y, int(B), method, rng, predy)
     if u is None:
         raise ValueError(
-            "calibrate: a Cox model is calibrated at one time point; pass u= (e.g. u=1095 "
-            "for 3 years when times are in days)."
+            "calibrate: a Cox model is calibrated at one time point; pass horizon= (e.g. "
+            "horizon=1095 for 3 years when times are in days)."
         )
     check_option(cmethod, {"KM", "spline"}, name="cmethod", caller="calibrate")
     with single_threaded_blas():
@@ -288,7 +309,7 @@ def _calibrate_logistic(model, X, y, B, method, rng, predy):
         }
     )
     return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="logistic", method=method,
-                             B=B, n_failed=int((~conv).sum()))
+                             n_boot=B, n_failed=int((~conv).sum()))
 
 
 # --------------------------------------------------------------------------- Cox (KM)
@@ -432,7 +453,7 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
     lp = model.decision_function(X)
     predicted = model.survival_at(lp, [u])[:, 0]
     if np.isnan(predicted).any():
-        raise ValueError(f"calibrate: u={u} is beyond the last follow-up time ({model.max_time_}).")
+        raise ValueError(f"calibrate: horizon={u} is beyond the last follow-up time ({model.max_time_}).")
     if cuts is None:
         g = max(1, n // m)
         cuts = np.unique(r_quantile(np.r_[0.0, 1.0, predicted], np.linspace(0, 1, g + 1)))
@@ -467,7 +488,7 @@ def _calibrate_cox(model, X, y, B, method, rng, u, m, cuts):
         }
     )
     return CalibrationResult(table=table, predicted=predicted, errors=pd.Series(dtype=float), kind="cox",
-                             method=method, B=B, u=u, n_failed=int(B - ok.size))
+                             method=method, n_boot=B, horizon=u, n_failed=int(B - ok.size))
 
 
 def _spline_observed(S_pred, time, event, rows, u, grid):
@@ -492,7 +513,7 @@ def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
     n = len(time)
     predicted = model.survival_at(model.decision_function(X), [u])[:, 0]
     if np.isnan(predicted).any():
-        raise ValueError(f"calibrate: u={u} is beyond the last follow-up time ({model.max_time_}).")
+        raise ValueError(f"calibrate: horizon={u} is beyond the last follow-up time ({model.max_time_}).")
     if pred is None:
         q = 10.0 / max(n, 200)
         lo, hi = r_quantile(predicted, [q, 1 - q])
@@ -527,7 +548,7 @@ def _calibrate_cox_spline(model, X, y, B, method, rng, u, pred):
         }
     )
     return CalibrationResult(table=table, predicted=predicted, errors=errors, kind="cox", method=method,
-                             B=B, u=u, n_failed=int(B - ok.size))
+                             n_boot=B, horizon=u, n_failed=int(B - ok.size))
 
 
 def _cut2_codes_fixed(x, cuts, ngroups):
@@ -538,7 +559,8 @@ def _cut2_codes_fixed(x, cuts, ngroups):
 
 
 # --------------------------------------------------------------------------- val.prob
-def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.95) -> ValProbResult:
+@renamed_parameter("conf_int", "conf_level")
+def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_level: float = 0.95) -> ValProbResult:
     """Validation of predicted probabilities on (new) patients (rms ``val.prob``).
 
     With :math:`L_i = \\mathrm{logit}\\,p_i`:
@@ -573,7 +595,8 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.9
         Compute ``C``/``Dxy`` as rms 6.5's ``lrm.fit`` does (probabilities
         binned in 1/5000 steps), to reproduce R's ``val.prob`` exactly. The
         default is the exact C index (Hmisc ``somers2``).
-    conf_int : float, default 0.95
+    conf_level : float, default 0.95
+        Level of the Wald limits of ``Intercept``, ``Slope`` and ``CITL``.
 
     Returns
     -------
@@ -630,7 +653,7 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_int: float = 0.9
     v = mu * (1 - mu)
     info = np.array([[v.sum(), (v * Lf).sum()], [(v * Lf).sum(), (v * Lf * Lf).sum()]])
     se = np.sqrt(np.diag(np.linalg.inv(info)))
-    zq = stats.norm.ppf((1 + conf_int) / 2)
+    zq = stats.norm.ppf((1 + conf_level) / 2)
     # calibration-in-the-large: intercept with the logit as offset
     a0 = 0.0
     for _ in range(50):

@@ -7,7 +7,10 @@ following scikit-learn's ``_param_validation`` template:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import inspect
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,7 +30,15 @@ __all__ = [
     "extra_for",
     "missing_extra_message",
     "require",
+    "check_columns",
+    "renamed_parameter",
+    "renamed_attribute",
+    "survival_outcome",
+    "warn_deprecated",
 ]
+
+#: Release in which the old parameter names of the vocabulary in CONTRIBUTING.md started to warn.
+RENAMED_SINCE = "0.2"
 
 #: Top-level modules of optional packages -> the nomofuse extra that installs them.
 #: ``pip install "nomofuse[all]"`` installs every extra.
@@ -199,17 +210,26 @@ def check_binary_y(y, *, n: int | None = None, caller: str = "fit") -> np.ndarra
     return (arr == levels[1]).astype(float)
 
 
-def check_survival_y(y, *, n: int | None = None, caller: str = "fit") -> tuple[np.ndarray, np.ndarray]:
+def check_survival_y(y, *, n: int | None = None, caller: str = "fit",
+                     require_event: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(time, event)`` from a survival outcome.
 
     Accepts a two-column DataFrame ``[time, event]`` (columns taken in order),
-    a scikit-survival structured array (event field first, time second), or a
-    tuple ``(time, event)``.
+    a scikit-survival structured array (event field first, time second), an
+    ``(n, 2)`` array whose columns are time and event, or a tuple
+    ``(time, event)``.
+
+    Parameters
+    ----------
+    require_event : bool, default True
+        Refuse an outcome without a single event (a Cox model, a C index or a
+        ROC needs one). Kaplan–Meier curves and log-rank tests pass False.
 
     Raises
     ------
     ValueError
-        Missing values, non-positive times, events not 0/1, or all samples censored.
+        Missing values, non-positive times, events not 0/1, or (with
+        ``require_event``) all samples censored.
     """
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 2:
@@ -223,22 +243,43 @@ def check_survival_y(y, *, n: int | None = None, caller: str = "fit") -> tuple[n
         if len(names) != 2:
             raise ValueError(f"{caller}: structured y must have 2 fields (event, time); got {names}.")
         event, time = y[names[0]], y[names[1]]
+    elif isinstance(y, np.ndarray) and y.ndim == 2:
+        if y.shape[1] != 2:
+            raise ValueError(
+                f"{caller}: an array y must have shape (n, 2) with columns time and event; got "
+                f"shape {y.shape}."
+            )
+        time, event = y[:, 0], y[:, 1]
     elif isinstance(y, tuple) and len(y) == 2:
         time, event = (np.asarray(v) for v in y)
     else:
         raise TypeError(
             f"{caller}: y must be a DataFrame [time, event], a scikit-survival structured "
-            f"array, or a tuple (time, event); got {type(y).__name__}."
+            f"array or an (n, 2) array [time, event]; got {type(y).__name__}."
         )
-    time = np.asarray(time, dtype=float)
+    try:
+        time = np.asarray(time, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{caller}: survival times must be numbers ({err}).") from None
     if n is not None and len(time) != n:
         raise ValueError(f"{caller}: y has {len(time)} rows but X has {n} rows.")
-    if np.isnan(time).any() or pd.isna(event).any():
+    event_arr = np.asarray(event).reshape(-1)
+    if len(event_arr) != len(time):
+        raise ValueError(f"{caller}: y has {len(time)} times but {len(event_arr)} event indicators.")
+    if np.isnan(time).any() or pd.isna(event_arr).any():
         raise ValueError(f"{caller}: y has missing times or events; drop those patients first.")
-    event_arr = np.asarray(event)
+    if np.isinf(time).any():
+        i = int(np.flatnonzero(np.isinf(time))[0])
+        raise ValueError(f"{caller}: survival times must be finite; row {i} has time {time[i]}.")
     if event_arr.dtype == bool:
         event_arr = event_arr.astype(float)
-    event_arr = event_arr.astype(float)
+    try:
+        event_arr = event_arr.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{caller}: event indicator must be 0/1 or boolean; got values such as "
+            f"{pd.unique(event_arr)[:5].tolist()}."
+        ) from None
     bad = ~np.isin(event_arr, (0.0, 1.0))
     if bad.any():
         raise ValueError(
@@ -249,8 +290,8 @@ def check_survival_y(y, *, n: int | None = None, caller: str = "fit") -> tuple[n
         raise ValueError(
             f"{caller}: survival times must be positive; row {i} has time {time[i]}."
         )
-    if event_arr.sum() == 0:
-        raise ValueError(f"{caller}: all samples are censored; a Cox model needs at least one event.")
+    if require_event and event_arr.sum() == 0:
+        raise ValueError(f"{caller}: all samples are censored; at least one event is needed.")
     return time, event_arr
 
 
@@ -294,3 +335,232 @@ def check_thresholds(thresholds, *, caller: str = "") -> np.ndarray:
             f"{np.nanmax(arr):.4g}]. The odds pt / (1 - pt) is infinite at 1."
         )
     return arr
+
+
+def check_columns(X, columns: Sequence[str], *, caller: str, what: str = "column(s)") -> None:
+    """Raise ``ValueError`` naming every name of ``columns`` that ``X`` lacks.
+
+    Fitted estimators call it in ``predict``/``transform`` with the columns
+    they need (``feature_names_in_`` or a subset), so a table with a renamed or
+    dropped column fails with its name instead of a shape error.
+    """
+    have = set(map(str, X.columns))
+    missing = [str(c) for c in columns if str(c) not in have]
+    if missing:
+        shown = missing[:10] + (["..."] if len(missing) > 10 else [])
+        raise ValueError(
+            f"{caller}: X lacks the {what} {shown} ({len(missing)} of {len(columns)} needed) that "
+            f"the model was fitted with; X has {list(X.columns)[:10]}"
+            f"{' ...' if X.shape[1] > 10 else ''}. Pass a table with those columns (same names)."
+        )
+
+
+# --------------------------------------------------------------------------- deprecations
+class _ArgumentAdapter:
+    """The one wrapper behind :func:`renamed_parameter` and :func:`survival_outcome`.
+
+    A function decorated several times gets a single wrapper holding every
+    rule, so a deprecation warning always points at the caller's line
+    (``stacklevel=2``) however many rules apply.
+    """
+
+    def __init__(self, func):
+        self.func = func
+        self.renames: list[tuple[str, str, Callable | None, bool, str]] = []
+        self.survival_position: int | None = None
+        sig = inspect.signature(func).parameters
+        params = list(sig)
+        self.params = params
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self.positional = [p for p in params if sig[p].kind in positional]
+        self.name = func.__qualname__.replace(".<locals>", "")
+        if self.name.endswith(".__init__"):
+            self.name = self.name[: -len(".__init__")]
+
+    def adapt(self, args, kwargs):
+        for old, new, convert, warn, since in self.renames:
+            if old not in kwargs:
+                continue
+            value = kwargs.pop(old)
+            if new in kwargs:
+                raise TypeError(
+                    f"{self.name} got both '{old}' and '{new}'; '{old}' is the old name of "
+                    f"'{new}': pass only {new}=."
+                )
+            if warn:
+                how = f"{new}=1 - {old}" if convert is _one_minus else f"{new}="
+                warn_deprecated(f"The '{old}' parameter of {self.name} was renamed '{new}'",
+                                f"pass {how} instead", since=since, stacklevel=3)
+            kwargs[new] = convert(value) if convert is not None else value
+        if self.survival_position is not None:
+            args, kwargs = self._survival(args, kwargs)
+        return args, kwargs
+
+    def _survival(self, args, kwargs):
+        i = self.survival_position
+        old_kw = "time" in kwargs or "event" in kwargs
+        old_pos = (
+            not old_kw
+            and "y" not in kwargs
+            and len(args) > i + 1
+            and _is_time_vector(args[i])
+            and _is_event_vector(args[i + 1], len(args[i]))
+        )
+        if not (old_kw or old_pos):
+            return args, kwargs
+        if old_kw:
+            if "y" in kwargs:
+                raise TypeError(f"{self.name} got y= and time=/event=; pass the outcome once, as y.")
+            args = list(args)
+            time = kwargs.pop("time") if "time" in kwargs else (args.pop(i) if len(args) > i else None)
+            event = kwargs.pop("event") if "event" in kwargs else (args.pop(i) if len(args) > i else None)
+            if time is None or event is None:
+                raise TypeError(f"{self.name}: pass the survival outcome as y=(time, event) or a DataFrame.")
+            args = tuple(args[:i]) + ((time, event),) + tuple(args[i:])
+        else:
+            args = tuple(args[:i]) + ((args[i], args[i + 1]),) + tuple(args[i + 2:])
+        before = [p for p in self.positional[:i] if p not in ("self", "cls")]
+        after = self.positional[i + 1:i + 2]
+        call = self.name + "(" + ", ".join(before + ["y"] + after + ["..."]) + ")"
+        old = self.name + "(" + ", ".join(before + ["time", "event"] + after + ["..."]) + ")"
+        warn_deprecated(f"{old} with separate time and event arrays was deprecated",
+                        f"pass the survival outcome as one argument: {call} with "
+                        "y = pd.DataFrame({'time': time, 'event': event}) (or an (n, 2) array)",
+                        stacklevel=4)
+        return args, kwargs
+
+
+def warn_deprecated(change: str, instead: str, *, since: str = RENAMED_SINCE, stacklevel: int = 2) -> None:
+    """The one deprecation warning of nomofuse.
+
+    Emits the :class:`FutureWarning` (shown to users by default)
+    ``"<change> in nomofuse <since>; <instead> (the old form will stop working
+    in a later release)."``, e.g. ``change="The 'conf_int' parameter of
+    val_prob was renamed 'conf_level'"``, ``instead="pass conf_level= instead"``.
+    :func:`renamed_parameter`, :func:`survival_outcome` and
+    :func:`renamed_attribute` use it; so does any other change of a public
+    call (a method renamed, a calling form replaced).
+    """
+    warnings.warn(f"{change} in nomofuse {since}; {instead} (the old form will stop working in a later "
+                  "release).", FutureWarning, stacklevel=stacklevel + 1)
+
+
+def _one_minus(value):
+    return None if value is None else 1 - value
+
+
+def _is_time_vector(x) -> bool:
+    if isinstance(x, (pd.DataFrame, tuple, str)) or (isinstance(x, np.ndarray) and x.dtype.names):
+        return False
+    try:
+        a = np.asarray(x)
+    except Exception:  # pragma: no cover - anything exotic is not a time vector
+        return False
+    return a.ndim == 1 and len(a) > 0 and a.dtype.kind in "biuf"
+
+
+def _is_event_vector(x, n: int) -> bool:
+    if not _is_time_vector(x):
+        return False
+    a = np.asarray(x, dtype=float)
+    return len(a) == n and bool(np.isin(a[~np.isnan(a)], (0.0, 1.0)).all())
+
+
+def _adapter(func) -> tuple[Callable, _ArgumentAdapter]:
+    existing = getattr(func, "__nomofuse_adapter__", None)
+    if existing is not None:
+        return func, existing
+    adapter = _ArgumentAdapter(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        args, kwargs = adapter.adapt(args, kwargs)
+        return func(*args, **kwargs)
+
+    wrapper.__nomofuse_adapter__ = adapter
+    return wrapper, adapter
+
+
+def renamed_parameter(old: str, new: str, *, since: str = RENAMED_SINCE, convert: Callable | None = None,
+                      warn: bool = True):
+    """Decorator: let a function still accept a parameter under its old name.
+
+    ``old=value`` is passed on as ``new=value`` (``convert(value)`` if given)
+    with a :class:`FutureWarning` that names the new parameter and the release
+    it changed in. ``warn=False`` makes ``old`` a documented alias without a
+    warning (``B`` for ``n_boot`` and ``u`` for ``horizon`` in ``validate`` and
+    ``calibrate``, for rms users). Passing both names is a ``TypeError``.
+
+    Stack it once per old name; the rules share one wrapper.
+
+    Parameters
+    ----------
+    old, new : str
+        Old and current parameter names.
+    since : str
+        nomofuse release in which ``old`` started to warn.
+    convert : callable or "one_minus", optional
+        Maps an old value to the new meaning; ``"one_minus"`` turns a
+        significance level ``alpha`` into a confidence level ``1 - alpha``.
+    warn : bool, default True
+
+    Examples
+    --------
+    >>> @renamed_parameter("conf_int", "conf_level")
+    ... def f(*, conf_level=0.95):
+    ...     return conf_level
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     f(conf_int=0.9)
+    0.9
+    """
+    if convert == "one_minus":
+        convert = _one_minus
+
+    def decorate(func):
+        wrapper, adapter = _adapter(func)
+        adapter.renames.append((old, new, convert, warn, since))
+        return wrapper
+
+    return decorate
+
+
+def survival_outcome(func):
+    """Decorator: let a verb that takes the survival outcome as ``y`` still be called with ``time, event``.
+
+    The old calls ``f(time, event, ...)`` (two one-dimensional arrays, the
+    second 0/1) and ``f(time=..., event=..., ...)`` are turned into
+    ``f((time, event), ...)`` with a :class:`FutureWarning` naming the new call.
+    The function must have a parameter named ``y``; :func:`check_survival_y`
+    accepts the ``(time, event)`` tuple it receives.
+    """
+    wrapper, adapter = _adapter(func)
+    if "y" not in adapter.params:
+        raise TypeError(f"survival_outcome: {adapter.name} has no parameter 'y'.")
+    adapter.survival_position = adapter.params.index("y")
+    return wrapper
+
+
+def renamed_attribute(old: str, new: str, *, since: str = RENAMED_SINCE, warn: bool = True) -> property:
+    """A read-only property ``old`` of a result class that returns attribute ``new``.
+
+    With ``warn`` (default) reading it raises a :class:`FutureWarning` naming
+    the new attribute; ``warn=False`` makes a documented alias (``B``, ``u``).
+
+    Examples
+    --------
+    >>> class Result:
+    ...     n_boot = 200
+    ...     B = renamed_attribute("B", "n_boot", warn=False)
+    >>> Result().B
+    200
+    """
+
+    def get(self):
+        if warn:
+            warn_deprecated(f"{type(self).__name__}.{old} was renamed {new}", f"read .{new} instead",
+                            since=since, stacklevel=2)
+        return getattr(self, new)
+
+    return property(get, doc=f"Old name of :attr:`{new}`." if warn else f"Alias of :attr:`{new}`.")

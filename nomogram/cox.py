@@ -59,6 +59,10 @@ class CoxNomogram(NomogramModelBase):
         ``Score P``, ``R2``, ``R2(n)``, ``R2(p,n)``, ``R2(m)``, ``R2(p,m)`` (m = the
         number of events; rms prints ``R2(686)``, ``R2(9,686)``, ``R2(299)``...),
         ``Dxy``, ``C``, ``g``, ``gr``.
+    feature_names_in_ : ndarray of str
+        The predictor columns of ``X`` at fit (scikit-learn's name); ``predict``
+        and ``decision_function`` find them in new data by name.
+    n_features_in_ : int
 
     References
     ----------
@@ -67,6 +71,7 @@ class CoxNomogram(NomogramModelBase):
     """
 
     _intercept = False
+    _model_format = "nomofuse.nomogram.CoxNomogram"
 
     def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, times=None,
                  ties="efron", eps=1e-4, max_iter=30):
@@ -97,6 +102,7 @@ class CoxNomogram(NomogramModelBase):
         P = penalty_matrix(design, Xd, self.penalty)
         fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, eps=self.eps, max_iter=self.max_iter)
         self.design_ = design
+        self._set_feature_names(design)
         self.coef_ = pd.Series(fit.coef, index=names)
         self.cov_ = pd.DataFrame(fit.cov, index=names, columns=names)
         self.means_ = pd.Series(fit.means, index=names)

@@ -18,6 +18,8 @@ from .checks import (
     check_probabilities,
     check_survival_y,
     check_thresholds,
+    renamed_attribute,
+    renamed_parameter,
 )
 from ._survival import km_survival_at
 
@@ -110,8 +112,8 @@ def _curves(y_bin, time, event, models, thresholds, t, prevalence, harm):
         s = float(km_survival_at(time, event, t)[0])
         if np.isnan(s):
             raise ValueError(
-                f"decision_curve: no follow-up reaches time={t} (largest observed time is "
-                f"{time.max():g}); choose an earlier time."
+                f"decision_curve: no follow-up reaches horizon={t} (largest observed time is "
+                f"{time.max():g}); choose an earlier horizon."
             )
         pos_rate = 1.0 - s if prevalence is None else float(prevalence)
     odds = thresholds / (1 - thresholds)
@@ -166,10 +168,11 @@ class DecisionCurveResult:
     n : int
     prevalence : float
         Outcome prevalence (binary) or :math:`1 - \\hat S_{KM}(t)` (survival).
-    time : float or None
+    horizon : float or None
         Time horizon for a survival outcome.
-    n_bootstrap : int
-    confidence : float
+    n_boot : int
+        Bootstrap resamples of the confidence intervals (0: none).
+    conf_level : float
     nper : int
         Interventions avoided are per ``nper`` patients.
     population_size : int
@@ -178,22 +181,27 @@ class DecisionCurveResult:
 
     _LABELS = {"all": "Treat All", "none": "Treat None"}
 
-    def __init__(self, *, thresholds, models, n, prevalence, time, rows, ci, n_bootstrap,
-                 confidence, nper, population_size):
+    def __init__(self, *, thresholds, models, n, prevalence, horizon, rows, ci, n_boot,
+                 conf_level, nper, population_size):
         self.thresholds = thresholds
         self.labels = list(models)
         self.n = n
         self.prevalence = prevalence
-        self.time = time
+        self.horizon = horizon
         self._rows = rows
         self._ci = ci
-        self.n_bootstrap = n_bootstrap
-        self.confidence = confidence
+        self.n_boot = n_boot
+        self.conf_level = conf_level
         self.nper = nper
         self.population_size = population_size
 
+    # old attribute names (deprecated)
+    time = renamed_attribute("time", "horizon")
+    n_bootstrap = renamed_attribute("n_bootstrap", "n_boot")
+    confidence = renamed_attribute("confidence", "conf_level")
+
     def __repr__(self) -> str:
-        kind = "binary" if self.time is None else f"survival at t={self.time:g}"
+        kind = "binary" if self.horizon is None else f"survival at horizon {self.horizon:g}"
         return (
             f"DecisionCurveResult({kind}, n={self.n}, prevalence={self.prevalence:.4g}, "
             f"models={self.labels}, {len(self.thresholds)} thresholds)"
@@ -264,17 +272,26 @@ class DecisionCurveResult:
         cols = ["threshold", "n_high_risk", "n_high_risk_with_event"]
         return s[cols].reset_index(drop=True)
 
+    def plot(self, ax=None, *, statistic: str = "net_benefit", **kwargs):
+        """Draw with :class:`nomogram.displays.DecisionCurveDisplay`; returns the display."""
+        from .displays.decision_curve import DecisionCurveDisplay
 
+        return DecisionCurveDisplay.from_result(self, statistic=statistic, ax=ax, **kwargs)
+
+
+@renamed_parameter("time", "horizon")
+@renamed_parameter("n_bootstrap", "n_boot")
+@renamed_parameter("confidence", "conf_level")
 def decision_curve(
     y,
     predictions,
     thresholds=None,
     *,
-    time: float | None = None,
+    horizon: float | None = None,
     prevalence: float | None = None,
     harm: Mapping[str, float] | None = None,
-    n_bootstrap: int = 0,
-    confidence: float = 0.95,
+    n_boot: int = 0,
+    conf_level: float = 0.95,
     random_state=None,
     nper: int = 100,
     population_size: int = 1000,
@@ -292,7 +309,7 @@ def decision_curve(
     :math:`TP/n = P(\\hat p \\ge p_t \\mid Y=1)\\,\\pi` and
     :math:`FP/n = P(\\hat p \\ge p_t \\mid Y=0)(1-\\pi)`.
 
-    Survival outcome at ``time`` :math:`t` (dcurves ``dca(Surv(...) ~ ., time = t)``):
+    Survival outcome at ``horizon`` :math:`t` (dcurves ``dca(Surv(...) ~ ., time = t)``):
     with :math:`q = P(\\hat p \\ge p_t)` and the Kaplan–Meier estimate among
     the test positives,
     :math:`TP/n = \\{1 - \\hat S_{KM}(t \\mid \\hat p \\ge p_t)\\}\\, q`,
@@ -312,25 +329,27 @@ def decision_curve(
     Parameters
     ----------
     y : array-like of shape (n,) or survival outcome
-        Binary outcome (0/1, bool or two-valued), or with ``time`` a survival
-        outcome: DataFrame ``[time, event]``, tuple ``(time, event)`` or a
+        Binary outcome (0/1, bool or two-valued), or with ``horizon`` a survival
+        outcome: DataFrame ``[time, event]``, an (n, 2) array or a
         scikit-survival structured array.
     predictions : dict of str to array-like, DataFrame, or array-like
         Predicted risks in [0, 1] per model (for survival: the risk of the
-        event by ``time``). A bare array is named ``"model"``.
+        event by ``horizon``). A bare array is named ``"model"``.
     thresholds : array-like, optional
         Threshold probabilities in [0, 1). Default :func:`default_thresholds`
         (0.01 to 0.99 by 0.01).
-    time : float, optional
-        Horizon for a survival outcome; required when ``y`` is survival.
+    horizon : float, optional
+        Time horizon for a survival outcome (in the unit of the times);
+        required when ``y`` is survival. (Old name: ``time``.)
     prevalence : float, optional
         Known population prevalence for case-control data (binary only).
     harm : dict of str to float, optional
         Harm of a test, subtracted from its net benefit.
-    n_bootstrap : int, default 0
+    n_boot : int, default 0
         Number of bootstrap resamples (patients drawn with replacement) for
-        percentile confidence intervals; 0 for none.
-    confidence : float, default 0.95
+        percentile confidence intervals; 0 for none. (Old name: ``n_bootstrap``.)
+    conf_level : float, default 0.95
+        (Old name: ``confidence``.)
     random_state : int or numpy Generator, optional
     nper : int, default 100
         Interventions avoided are reported per ``nper`` patients.
@@ -362,17 +381,18 @@ def decision_curve(
     """
     caller = "decision_curve"
     thresholds = default_thresholds() if thresholds is None else check_thresholds(thresholds, caller=caller)
-    if not 0 < confidence < 1:
-        raise ValueError(f"{caller}: confidence must be in (0, 1); got {confidence}.")
-    if n_bootstrap < 0:
-        raise ValueError(f"{caller}: n_bootstrap must be >= 0; got {n_bootstrap}.")
+    if not 0 < conf_level < 1:
+        raise ValueError(f"The 'conf_level' parameter of {caller} must be in (0, 1). Got {conf_level!r} instead.")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise ValueError(f"The 'n_boot' parameter of {caller} must be an integer >= 0. Got {n_boot!r} instead.")
+    time, n_bootstrap, confidence = horizon, int(n_boot), conf_level
 
     if time is None:
         if isinstance(y, (pd.DataFrame, tuple)) or (
             isinstance(y, np.ndarray) and y.dtype.names is not None
         ):
             raise ValueError(
-                f"{caller}: y looks like a survival outcome; pass time=<horizon> for a "
+                f"{caller}: y looks like a survival outcome; pass horizon=<time> for a "
                 "survival decision curve."
             )
         y_bin = check_binary_y(y, caller=caller)
@@ -385,7 +405,7 @@ def decision_curve(
         y_bin = None
         n = len(t_arr)
         if not np.isfinite(time) or time <= 0:
-            raise ValueError(f"{caller}: time must be a positive number; got {time!r}.")
+            raise ValueError(f"{caller}: horizon must be a positive number; got {time!r}.")
     if prevalence is not None and not 0 < prevalence < 1:
         raise ValueError(f"{caller}: prevalence must be in (0, 1); got {prevalence}.")
     models = _as_models(predictions, n)
@@ -437,11 +457,11 @@ def decision_curve(
         models=models,
         n=n,
         prevalence=pos_rate,
-        time=time,
+        horizon=time,
         rows=rows,
         ci=ci,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
+        n_boot=n_bootstrap,
+        conf_level=confidence,
         nper=nper,
         population_size=population_size,
     )

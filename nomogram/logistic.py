@@ -60,6 +60,10 @@ class LogisticNomogram(NomogramModelBase):
         Log-likelihood of the null and the fitted model.
     linear_predictor_range_ : tuple of float
         Smallest and largest training linear predictor (sets the nomogram LP axis).
+    feature_names_in_ : ndarray of str
+        The predictor columns of ``X`` at fit (scikit-learn's name); ``predict``
+        and ``decision_function`` find them in new data by name.
+    n_features_in_ : int
 
     Examples
     --------
@@ -75,6 +79,7 @@ class LogisticNomogram(NomogramModelBase):
     """
 
     _intercept = True
+    _model_format = "nomofuse.nomogram.LogisticNomogram"
 
     def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, eps=0.025, max_iter=30):
         super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
@@ -103,6 +108,7 @@ class LogisticNomogram(NomogramModelBase):
         fit = fit_logistic(Xd, yv, penalty_matrix=P, rms_dlike=self.eps, max_iter=self.max_iter, names=names)
         index = ["Intercept"] + names
         self.design_ = design
+        self._set_feature_names(design)
         self.coef_ = pd.Series(fit.coef, index=index)
         self.cov_ = pd.DataFrame(fit.cov, index=index, columns=index)
         self.penalty_matrix_ = P

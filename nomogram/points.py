@@ -93,6 +93,12 @@ baseline survival at its centre; ``null`` (NaN) past the model's follow-up.
 Non-finite numbers are written as ``null``. ``tests/nomogram/models/
 test_nomogram_spec.py`` holds a pure-Python evaluator of this format.
 
+It is also a model file (:mod:`nomogram.model_io`): ``nom.to_json(path)``
+writes the specification with its ``"sha256"`` checksum and
+``nomogram.load_model(path)`` returns the :class:`Nomogram`. A specification
+saved without the checksum (``json.dump(nom.to_spec(), f)``, or written by
+another program) loads too; it is then not verified.
+
 References
 ----------
 Harrell FE. rms ``nomogram`` (R/nomogram.s); Iasonos A et al. (2008) How to build and
@@ -109,6 +115,7 @@ from scipy.special import expit
 
 from ._design import Design, Term, format_level
 from ._pretty import pretty
+from .model_io import ModelFileMixin
 
 __all__ = ["Axis", "Nomogram", "SPEC_FORMAT", "SPEC_VERSION"]
 
@@ -181,7 +188,7 @@ def _format_number(v) -> str:
     return f"{v:.7g}"
 
 
-class Nomogram:
+class Nomogram(ModelFileMixin):
     """A computed nomogram: axes, the points scale, and conversions for patients.
 
     Build it with ``model.nomogram()`` (or :meth:`from_model`); draw it with
@@ -401,6 +408,10 @@ class Nomogram:
                 return a
         raise KeyError(f"No axis labelled '{label}'; axes: {[a.label for a in self.axes]}.")
 
+    def summary(self) -> pd.DataFrame:
+        """Every tick of every axis: columns ``axis, kind, value, tick_label, points`` (as :meth:`table`)."""
+        return self.table()
+
     def table(self) -> pd.DataFrame:
         """Every tick of every axis as a long table (axis, value, tick label, points)."""
         rows = []
@@ -415,13 +426,19 @@ class Nomogram:
 
         return NomogramDisplay(self, patient=patient).plot(ax=ax, **kwargs)
 
+    # ------------------------------------------------------------------ model file
+    _model_format = SPEC_FORMAT
+    _model_version = SPEC_VERSION
+    # the specification is also a plain data format for other programs, which may omit the checksum
+    _model_unsigned_versions = (SPEC_VERSION,)
+
     def to_dict(self) -> dict:
-        return {
-            "scale": self.scale,
-            "intercept": self.intercept,
-            "maxscale": self.maxscale,
-            "axes": [a.to_dict() for a in self.axes],
-        }
+        """The model-file content: :meth:`to_spec` (``to_json`` adds the checksum)."""
+        return self.to_spec()
+
+    @classmethod
+    def _from_model_dict(cls, data: dict, source: str) -> "Nomogram":
+        return cls.from_spec({k: v for k, v in data.items() if k != "sha256"})
 
     # ------------------------------------------------------------------ pure-data specification
     def to_spec(self) -> dict:

@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import check_option, check_scores, check_survival_y
+from .checks import (
+    check_option,
+    check_scores,
+    check_survival_y,
+    renamed_attribute,
+    renamed_parameter,
+    survival_outcome,
+    warn_deprecated,
+)
 from ._cph_fit import fit_cox
 from ._kaplan_meier import KaplanMeier, kaplan_meier
 from ._logrank import LogRankResult, logrank_test
@@ -61,6 +69,19 @@ class MaxstatResult:
     minprop: float
     maxprop: float
 
+    def summary(self) -> pd.DataFrame:
+        """One row: ``cutoff``, ``statistic``, ``p_value``, ``minprop``, ``maxprop``, ``n_cuts``."""
+        return pd.DataFrame(
+            {
+                "cutoff": [self.cutoff],
+                "statistic": [self.statistic],
+                "p_value": [self.p_value],
+                "minprop": [self.minprop],
+                "maxprop": [self.maxprop],
+                "n_cuts": [len(self.cuts)],
+            }
+        )
+
 
 def _logrank_scores(time: np.ndarray, event: np.ndarray) -> np.ndarray:
     """Log-rank (Savage) scores as ``exactRankTests::cscores`` computes them for maxstat.
@@ -99,7 +120,8 @@ def _p_lausen92(b: float, minprop: float, maxprop: float) -> float:
     return float(max(p, 0.0))
 
 
-def maxstat_cutoff(time, event, score, *, minprop: float = 0.1, maxprop: float = 0.9) -> MaxstatResult:
+@survival_outcome
+def maxstat_cutoff(y, score, *, minprop: float = 0.1, maxprop: float = 0.9) -> MaxstatResult:
     """Cut-off maximizing the standardized log-rank statistic, with a corrected p-value.
 
     For each candidate cut-point :math:`c` (distinct score values leaving at
@@ -118,7 +140,9 @@ def maxstat_cutoff(time, event, score, *, minprop: float = 0.1, maxprop: float =
 
     Parameters
     ----------
-    time, event, score : array-like of shape (n,)
+    y : DataFrame [time, event], (n, 2) array or structured array
+        Survival outcome.
+    score : array-like of shape (n,)
     minprop, maxprop : float, default 0.1, 0.9
 
     Returns
@@ -132,7 +156,7 @@ def maxstat_cutoff(time, event, score, *, minprop: float = 0.1, maxprop: float =
     smethod = "LogRank", pmethod = "Lau92")``.
     """
     caller = "maxstat_cutoff"
-    time, event = check_survival_y((time, event), caller=caller)
+    time, event = check_survival_y(y, caller=caller)
     score = check_scores(score, n=len(time), caller=caller)
     if not 0 < minprop < maxprop < 1:
         raise ValueError(f"{caller}: need 0 < minprop < maxprop < 1; got {minprop}, {maxprop}.")
@@ -168,8 +192,10 @@ def maxstat_cutoff(time, event, score, *, minprop: float = 0.1, maxprop: float =
 
 
 # --------------------------------------------------------------------------- time-dependent ROC
-def time_dependent_roc(time, event, score, t: float) -> pd.DataFrame:
-    """Cumulative/dynamic ROC at time ``t`` by the Kaplan–Meier method.
+@renamed_parameter("t", "horizon")
+@survival_outcome
+def time_dependent_roc(y, score, horizon: float) -> pd.DataFrame:
+    """Cumulative/dynamic ROC at time ``horizon`` (:math:`t`) by the Kaplan–Meier method.
 
     Cases are patients with :math:`T \\le t`, controls those with :math:`T > t`;
     with the test positive when ``score > c`` (Heagerty, Lumley & Pepe 2000):
@@ -186,8 +212,11 @@ def time_dependent_roc(time, event, score, t: float) -> pd.DataFrame:
 
     Parameters
     ----------
-    time, event, score : array-like of shape (n,)
-    t : float
+    y : DataFrame [time, event], (n, 2) array or structured array
+        Survival outcome.
+    score : array-like of shape (n,)
+    horizon : float
+        The time :math:`t` (old name: ``t``).
 
     Returns
     -------
@@ -199,22 +228,24 @@ def time_dependent_roc(time, event, score, t: float) -> pd.DataFrame:
     Heagerty PJ, Lumley T, Pepe MS (2000) Biometrics 56:337-344.
     """
     caller = "time_dependent_roc"
-    time, event = check_survival_y((time, event), caller=caller)
+    time, event = check_survival_y(y, caller=caller)
+    t = horizon
     score = check_scores(score, n=len(time), caller=caller)
     S_all = float(km_survival_at(time, event, t)[0])
     if np.isnan(S_all):
-        raise ValueError(f"{caller}: no follow-up reaches t={t}; largest time is {time.max():g}.")
+        raise ValueError(f"{caller}: no follow-up reaches horizon={t}; largest time is {time.max():g}.")
     if S_all in (0.0, 1.0):
         raise ValueError(
-            f"{caller}: Kaplan-Meier survival at t={t} is {S_all:g}; there are no "
-            f"{'controls' if S_all == 0 else 'cases'} at that time. Choose another t."
+            f"{caller}: Kaplan-Meier survival at horizon={t} is {S_all:g}; there are no "
+            f"{'controls' if S_all == 0 else 'cases'} at that time. Choose another horizon."
         )
     cuts, se, sp = cumulative_dynamic_roc(time, event, score, t, method="km")
     return pd.DataFrame({"cutoff": cuts, "sensitivity": se, "specificity": sp, "youden": se + sp - 1})
 
 
 # --------------------------------------------------------------------------- hazard ratio
-def hazard_ratio_table(time, event, group, *, reference=None, conf_level: float = 0.95) -> pd.DataFrame:
+@survival_outcome
+def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) -> pd.DataFrame:
     """Cox hazard ratio of each group against a reference group (Efron ties).
 
     :math:`HR = e^{\\hat\\beta}`, CI :math:`e^{\\hat\\beta \\pm z\\,se}`, Wald p,
@@ -222,7 +253,9 @@ def hazard_ratio_table(time, event, group, *, reference=None, conf_level: float 
 
     Parameters
     ----------
-    time, event, group : array-like of shape (n,)
+    y : DataFrame [time, event], (n, 2) array or structured array
+        Survival outcome.
+    group : array-like of shape (n,)
     reference : label, optional
         Reference group; default the first in sorted order.
     conf_level : float, default 0.95
@@ -233,9 +266,10 @@ def hazard_ratio_table(time, event, group, *, reference=None, conf_level: float 
         Index: group; columns ``n, events, hr, hr_lower, hr_upper, p_value`` (the
         reference row has HR 1 and NaN limits).
     """
-    time = np.asarray(time, float)
-    event = np.asarray(event, float)
+    time, event = check_survival_y(y, caller="hazard_ratio_table")
     group = np.asarray(group)
+    if len(group) != len(time):
+        raise ValueError(f"hazard_ratio_table: group has {len(group)} values but y has {len(time)}.")
     levels = list(pd.unique(np.sort(group)))
     if reference is None:
         reference = levels[0]
@@ -289,17 +323,23 @@ class RiskGroups:
         Present for ``cutoff="maxstat"``.
     roc : pandas.DataFrame or None
         Time-dependent ROC used for ``cutoff="youden"``.
+    horizon : float or None
+        Time of that ROC.
+    time, event : ndarray of shape (n,)
+        The observed times and event indicators.
     """
 
+    t = renamed_attribute("t", "horizon")
+
     def __init__(self, *, time, event, score, cutoff, method, labels, landmark_times, conf_level,
-                 maxstat=None, roc=None, t=None):
+                 maxstat=None, roc=None, horizon=None):
         self.time = time
         self.event = event
         self.score = score
         self.cutoff = float(cutoff)
         self.method = method
         self.labels = tuple(labels)
-        self.t = t
+        self.horizon = horizon
         high = score > cutoff
         self.group = np.where(high, labels[1], labels[0])
         for lab, mask in zip(labels, (~high, high)):
@@ -310,11 +350,11 @@ class RiskGroups:
                 )
         self.conf_level = conf_level
         self.km: dict[str, KaplanMeier] = {
-            lab: kaplan_meier(time[mask], event[mask], conf_level=conf_level)
+            lab: kaplan_meier((time[mask], event[mask]), conf_level=conf_level)
             for lab, mask in zip(labels, (~high, high))
         }
-        self.logrank: LogRankResult = logrank_test(time, event, high.astype(int))
-        self.hazard_ratio = hazard_ratio_table(time, event, high.astype(int), reference=0,
+        self.logrank: LogRankResult = logrank_test((time, event), high.astype(int))
+        self.hazard_ratio = hazard_ratio_table((time, event), high.astype(int), reference=0,
                                                conf_level=conf_level)
         self.hazard_ratio.index = pd.Index([labels[0], labels[1]], name="group")
         self.landmark_times = np.asarray(landmark_times, float)
@@ -379,16 +419,24 @@ class RiskGroups:
             out[f"upper_{t:g}"] = sub["upper"]
         return out
 
+    def plot(self, ax=None, **kwargs):
+        """Draw the curves with :class:`nomogram.displays.KaplanMeierDisplay`; returns the display."""
+        from .displays.kaplan_meier import KaplanMeierDisplay
 
+        return KaplanMeierDisplay.from_result(self, ax=ax, **kwargs)
+
+
+@renamed_parameter("t", "horizon")
+@survival_outcome
 def risk_groups(
-    time,
-    event,
+    y,
     score,
     cutoff="median",
     *,
-    t: float | None = None,
+    horizon: float | None = None,
     landmarks: Sequence[float] | None = None,
-    year: float = 365.25,
+    time_unit: str = "days",
+    year: float | None = None,
     labels: tuple[str, str] = ("low", "high"),
     minprop: float = 0.1,
     maxprop: float = 0.9,
@@ -400,8 +448,8 @@ def risk_groups(
 
     - ``"median"``: the median score;
     - ``"youden"``: the score maximizing :math:`Se(c) + Sp(c) - 1` of the
-      cumulative/dynamic time-dependent ROC at ``t`` (Kaplan–Meier method,
-      :func:`time_dependent_roc`); requires ``t``;
+      cumulative/dynamic time-dependent ROC at ``horizon`` (Kaplan–Meier method,
+      :func:`time_dependent_roc`); requires ``horizon``;
     - ``"maxstat"``: the maximally selected log-rank cut-point with the
       Lausen–Schumacher (1992) corrected p-value (:func:`maxstat_cutoff`);
     - a number: a fixed cut-off (e.g. one fitted on a training cohort, applied
@@ -413,17 +461,19 @@ def risk_groups(
 
     Parameters
     ----------
-    time, event : array-like of shape (n,)
-        Follow-up time (> 0) and event indicator (1 = event).
+    y : DataFrame [time, event], (n, 2) array or structured array
+        Survival outcome: follow-up time (> 0) and event indicator (1 = event).
     score : array-like of shape (n,)
         Higher = higher risk (total points, linear predictor, predicted risk).
     cutoff : {"median", "youden", "maxstat"} or float, default "median"
-    t : float, optional
-        Time for ``"youden"``.
+    horizon : float, optional
+        Time of the ROC for ``"youden"`` (old name: ``t``).
     landmarks : sequence of float, optional
-        Times for landmark survival. Default ``(1, 2, 3) * year``.
-    year : float, default 365.25
-        Length of a year in the unit of ``time`` (365.25 for days, 12 for months).
+        Times for landmark survival. Default 1, 2 and 3 years in ``time_unit``.
+    time_unit : {"days", "weeks", "months", "years"}, default "days"
+        Unit of the survival times (a year is 365.25 days, 365.25 / 7 weeks, 12 months).
+    year : float, optional
+        Deprecated: the length of a year in the unit of the times; pass ``time_unit``.
     labels : (str, str), default ("low", "high")
     minprop, maxprop : float
         Smallest and largest fraction of patients below the cut-point for ``"maxstat"``.
@@ -442,11 +492,12 @@ def risk_groups(
 
     Examples
     --------
-    >>> rg = risk_groups(df.time, df.cens, points, cutoff="maxstat")  # doctest: +SKIP
+    >>> rg = risk_groups(df[["time", "cens"]], points, cutoff="maxstat")  # doctest: +SKIP
     >>> rg.summary()  # doctest: +SKIP
     """
     caller = "risk_groups"
-    time, event = check_survival_y((time, event), caller=caller)
+    time, event = check_survival_y(y, caller=caller)
+    t = horizon
     score = check_scores(score, n=len(time), caller=caller)
     if len(labels) != 2 or labels[0] == labels[1]:
         raise ValueError(f"{caller}: labels must be two different names; got {labels!r}.")
@@ -458,13 +509,13 @@ def risk_groups(
         elif method == "youden":
             if t is None:
                 raise ValueError(
-                    f"{caller}: cutoff='youden' needs t=<time> for the time-dependent ROC "
-                    "(e.g. t=3 * 365.25 for 3 years when time is in days)."
+                    f"{caller}: cutoff='youden' needs horizon=<time> for the time-dependent ROC "
+                    "(e.g. horizon=3 * 365.25 for 3 years when time is in days)."
                 )
-            roc = time_dependent_roc(time, event, score, t)
+            roc = time_dependent_roc((time, event), score, t)
             value = float(roc["cutoff"].iloc[int(np.argmax(roc["youden"].to_numpy()))])
         else:
-            maxstat = maxstat_cutoff(time, event, score, minprop=minprop, maxprop=maxprop)
+            maxstat = maxstat_cutoff((time, event), score, minprop=minprop, maxprop=maxprop)
             value = maxstat.cutoff
     elif isinstance(cutoff, (int, float, np.floating, np.integer)) and not isinstance(cutoff, bool):
         method = "fixed"
@@ -476,6 +527,13 @@ def risk_groups(
             f"{caller}: cutoff must be 'median', 'youden', 'maxstat' or a number; got "
             f"{type(cutoff).__name__} {cutoff!r}."
         )
+    units = {"days": 365.25, "weeks": 365.25 / 7, "months": 12.0, "years": 1.0}
+    check_option(time_unit, units, name="time_unit", caller=caller)
+    if year is not None:
+        warn_deprecated(f"The 'year' parameter of {caller} was deprecated", "pass time_unit='days', 'weeks', 'months' or "
+                        "'years' (or landmarks=[...] in the unit of the times)", stacklevel=3)
+    else:
+        year = units[time_unit]
     landmarks = (np.array([1.0, 2.0, 3.0]) * year) if landmarks is None else np.asarray(landmarks, float)
     return RiskGroups(
         time=time,
@@ -488,5 +546,5 @@ def risk_groups(
         conf_level=conf_level,
         maxstat=maxstat,
         roc=roc,
-        t=t,
+        horizon=t,
     )

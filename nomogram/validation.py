@@ -18,7 +18,15 @@ from scipy import stats
 from scipy.special import expit
 
 from . import _resample as rsm
-from .checks import check_binary_y, check_dataframe, check_is_fitted, check_option, check_survival_y
+from .checks import (
+    check_binary_y,
+    check_dataframe,
+    check_is_fitted,
+    check_option,
+    check_survival_y,
+    renamed_attribute,
+    renamed_parameter,
+)
 from .exceptions import StatisticalWarning
 from ._indexes import gini_md_sorted, nagelkerke_r2, somers_dxy_sorted, weighted_gini_md, weighted_somers_dxy
 
@@ -43,13 +51,13 @@ class ValidationResult:
         ``index.corrected``, ``n``.
     confidence_limits : pandas.DataFrame
         ``Lower`` and ``Upper`` limits of ``index.corrected`` (rms >= 8.0;
-        rms 6.5 does not compute them), at level ``conf_int``.
+        rms 6.5 does not compute them), at level ``conf_level``.
     method : str
-    B : int
-        Resamples requested.
+    n_boot : int
+        Resamples requested (also readable as ``B``, rms's name).
     n_failed : int
         Resamples whose refit did not converge (left out, as rms does).
-    conf_int : float
+    conf_level : float
     training_indexes, test_indexes : pandas.DataFrame
         One row per successful resample: the indexes of the refit on its
         training sample and on the test sample.
@@ -58,30 +66,42 @@ class ValidationResult:
     table: pd.DataFrame
     confidence_limits: pd.DataFrame
     method: str
-    B: int
+    n_boot: int
     n_failed: int
-    conf_int: float
+    conf_level: float
     training_indexes: pd.DataFrame = field(repr=False)
     test_indexes: pd.DataFrame = field(repr=False)
 
-    def summary(self, conf_int: bool = True) -> pd.DataFrame:
+    B = renamed_attribute("B", "n_boot", warn=False)
+    conf_int = renamed_attribute("conf_int", "conf_level")
+
+    @renamed_parameter("conf_int", "ci")
+    def summary(self, ci: bool = True) -> pd.DataFrame:
         """The validation table.
 
         Parameters
         ----------
-        conf_int : bool, default True
+        ci : bool, default True
             Insert the ``Lower`` and ``Upper`` columns before ``n`` (the layout
             of rms 8); with False the table is exactly rms 6.5's.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per index; columns ``index.orig``, ``training``, ``test``,
+            ``optimism``, ``index.corrected``, (``Lower``, ``Upper``,) ``n``.
         """
-        if not conf_int:
+        if not ci:
             return self.table.copy()
         t = self.table.drop(columns="n").join(self.confidence_limits)
         t["n"] = self.table["n"]
         return t
 
 
-def validate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", random_state=None,
-             conf_int: float = 0.95) -> ValidationResult:
+@renamed_parameter("conf_int", "conf_level")
+@renamed_parameter("B", "n_boot", warn=False)
+def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot", random_state=None,
+             conf_level: float = 0.95) -> ValidationResult:
     """Optimism-corrected predictive accuracy of a fitted nomogram (rms ``validate``).
 
     For each resample ``b`` the model is refitted on the training sample (same
@@ -131,11 +151,12 @@ def validate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", rand
         The data the model was fitted on.
     y : array-like
         Its outcome (binary, or [time, event]).
-    B : int, default 200
+    n_boot : int, default 200
         Bootstrap resamples (``boot``, ``.632``) or folds (``crossvalidation``).
+        ``B=`` (rms's name) is accepted as an alias.
     method : {"boot", "crossvalidation", ".632"}, default "boot"
     random_state : int, numpy Generator or None
-    conf_int : float, default 0.95
+    conf_level : float, default 0.95
         Level of the confidence limits (0 to skip them).
 
     Returns
@@ -160,15 +181,18 @@ def validate(model, X: pd.DataFrame, y, B: int = 200, method: str = "boot", rand
 
     Examples
     --------
-    >>> v = validate(model, X, y, B=200, random_state=1)   # doctest: +SKIP
+    >>> v = validate(model, X, y, n_boot=200, random_state=1)   # doctest: +SKIP
     >>> v.table.loc["Dxy", "index.corrected"]              # doctest: +SKIP
     """
     kind = _model_kind(model, "validate")
     check_option(method, METHODS, name="method", caller="validate")
-    if not isinstance(B, (int, np.integer)) or B < 1:
-        raise ValueError(f"The 'B' parameter of validate must be an integer >= 1. Got {B!r} instead.")
-    if not 0 <= conf_int < 1:
-        raise ValueError(f"The 'conf_int' parameter of validate must be in [0, 1). Got {conf_int!r} instead.")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"The 'n_boot' parameter of validate must be an integer >= 1. Got {n_boot!r} instead.")
+    if not 0 <= conf_level < 1:
+        raise ValueError(
+            f"The 'conf_level' parameter of validate must be in [0, 1). Got {conf_level!r} instead."
+        )
+    B, conf_int = int(n_boot), conf_level
     check_dataframe(X, caller="validate")
     rng = np.random.default_rng(random_state)
     with single_threaded_blas():
@@ -488,9 +512,9 @@ def _assemble(orig, train, test, names, method, B, conf_int, w632, kind) -> Vali
         table=table,
         confidence_limits=cl,
         method=method,
-        B=B,
+        n_boot=B,
         n_failed=n_failed,
-        conf_int=conf_int,
+        conf_level=conf_int,
         training_indexes=train[names].reset_index(drop=True),
         test_indexes=test[names].reset_index(drop=True),
     )

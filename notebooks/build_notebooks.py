@@ -32,7 +32,7 @@ from lifelines.datasets import load_gbsg2
 import nomogram
 from nomogram import CoxNomogram, LogisticNomogram, validate, calibrate, table_one, regression_table
 from nomogram import decision_curve, risk_groups, harrell_c, roc_auc_ci
-from nomogram.displays import CalibrationDisplay, DecisionCurveDisplay, KaplanMeierDisplay, RocDisplay
+from nomogram.displays import RocDisplay
 
 d = load_gbsg2()
 d["event"] = d["cens"]
@@ -51,18 +51,18 @@ number of positive nodes (3 knots), survival axes at 3 and 5 years."""),
     ("code", """X = d[["age", "tsize", "pnodes", "tgrade", "horTh", "progrec"]]
 y = d[["time", "event"]]
 cox = CoxNomogram(splines={"age": 4, "pnodes": 3}, times=[1095, 1825]).fit(X, y)
-cox.summary().table.round(4)"""),
+cox.summary().round(4)"""),
     ("code", """cox.stats_.round(4)"""),
     ("code", """nom = cox.nomogram(funlabel=["3-year RFS", "5-year RFS"])
 chart = nom.plot(patient=X.iloc[[0]])"""),
     ("code", """nom.points(X.iloc[[0]]).round(3)"""),
-    ("md", "## Internal validation: bootstrap optimism (rms `validate.cph`, B = 200)"),
-    ("code", """val = validate(cox, X, y, B=200, random_state=1)
-val.table.round(4)"""),
+    ("md", "## Internal validation: bootstrap optimism (rms `validate.cph`, 200 resamples)"),
+    ("code", """val = validate(cox, X, y, n_boot=200, random_state=1)
+val.summary().round(4)"""),
     ("md", "## Calibration at 5 years (rms `calibrate.cph`, grouped Kaplan–Meier)"),
-    ("code", """cal = calibrate(cox, X, y, B=100, u=1825, m=120, random_state=1)
-print(cal.summary() if hasattr(cal, "summary") else cal)
-_ = CalibrationDisplay.from_result(cal)"""),
+    ("code", """cal = calibrate(cox, X, y, n_boot=100, horizon=1825, m=120, random_state=1)
+print(cal.summary().round(4))
+_ = cal.plot()"""),
     ("md", "## Discrimination: Harrell's C, and a logistic model's ROC for 5-year recurrence"),
     ("code", """lp = cox.decision_function(X)
 harrell_c(y, lp).summary()"""),
@@ -71,18 +71,17 @@ X5, y5 = X[known], ((d["time"] < 1825) & (d["event"] == 1))[known].astype(int)
 logit = LogisticNomogram(splines={"age": 4, "pnodes": 3}).fit(X5, y5)
 risk5 = logit.predict_proba(X5)[:, 1]
 print(roc_auc_ci(y5, risk5).summary())
-_ = RocDisplay.from_predictions(y5, risk5, name="5-year recurrence")"""),
+_ = RocDisplay.from_predictions(y5, risk5, name="5-year recurrence", random_state=1)"""),
     ("md", "## Clinical usefulness: decision curve for 5-year recurrence (survival DCA)"),
     ("code", """risk_cox = 1 - cox.predict_survival(X, times=[1825]).iloc[:, 0].to_numpy()
-dca = decision_curve(d[["time", "event"]], {"Cox nomogram": risk_cox}, time=1825,
-                     thresholds=np.arange(5, 76) / 100)
-_ = DecisionCurveDisplay.from_result(dca)"""),
+dca = decision_curve(y, {"Cox nomogram": risk_cox}, horizon=1825, thresholds=np.arange(5, 76) / 100)
+_ = dca.plot()"""),
     ("md", "## Risk groups: split at the median linear predictor"),
-    ("code", """rg = risk_groups(d["time"], d["event"], lp, cutoff="median", landmarks=[365, 1095, 1825])
+    ("code", """rg = risk_groups(y, lp, cutoff="median", landmarks=[365, 1095, 1825])
 rg.summary()"""),
-    ("code", """_ = KaplanMeierDisplay.from_risk_groups(rg, risk_table_times=[0, 500, 1000, 1500, 2000, 2500])"""),
+    ("code", """_ = rg.plot(risk_table_times=[0, 500, 1000, 1500, 2000, 2500])"""),
     ("md", """## Export
-The model goes to a versioned JSON file (no pickle) and reloads with identical predictions."""),
+The model goes to a versioned, checksummed JSON file (no pickle) and reloads with identical predictions."""),
     ("code", """import tempfile, os
 path = os.path.join(tempfile.mkdtemp(), "gbsg2_cox.json")
 cox.to_json(path)

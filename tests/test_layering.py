@@ -104,28 +104,9 @@ def layering_violations(root: Path, packages=PACKAGES) -> list[str]:
     return out
 
 
-#: Known violation being removed on another branch (issue #14, one model format):
-#: imaging.habitats reads and writes its JSON through nomogram._model_json.
-KNOWN = {"imaging/habitats.py": "nomogram._model_json"}
-
-
-def _is_known(violation: str) -> bool:
-    return any(violation.startswith(f"{path}:") and f"'{name}" in violation for path, name in KNOWN.items())
-
-
 def test_no_forbidden_import():
-    bad = [v for v in layering_violations(REPO) if not _is_known(v)]
+    bad = layering_violations(REPO)
     assert not bad, "forbidden imports (CONTRIBUTING.md, Layering):\n" + "\n".join(bad)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="imaging/habitats.py imports nomogram._model_json (private); issue #14 moves it to the "
-    "public nomogram.model_io. When that lands this passes: drop KNOWN and this xfail.",
-)
-def test_known_violation_imaging_habitats_model_json_is_gone():
-    known = [v for v in layering_violations(REPO) if _is_known(v)]
-    assert not known, "\n".join(known)
 
 
 def _write(root: Path, rel: str, text: str) -> None:

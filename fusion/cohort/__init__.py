@@ -7,6 +7,7 @@ module                 holds
 ``result``             :class:`CohortResult` (features, failures, report, write)
 ``manifest``           :func:`check_manifest`, :func:`read_manifest`, :class:`ManifestError`
 ``cache``              :class:`ResultCache`, :class:`FileDigests`, :func:`cache_key`
+``lock``               :class:`OutputLock` (one run at a time per output)
 ``executors``          the local process pool and the Dask executor
 ``worker``             what runs in a worker process; the *stage* protocol of errors
 ``progress``           the progress bar
@@ -32,6 +33,10 @@ __all__ = [
     "cache_key",
     "file_sha256",
     "output_record",
+    "OutputLock",
+    "lock_path",
+    "check_output_path",
+    "available_cores",
 ]
 
 # Imported on first use, so that ``nomofuse --help`` does not pay for pandas.
@@ -41,6 +46,8 @@ _LAZY = {
     "check_manifest": "manifest", "read_manifest": "manifest", "ManifestError": "manifest",
     "ResultCache": "cache", "FileDigests": "cache", "cache_key": "cache",
     "file_sha256": "cache", "output_record": "cache",
+    "OutputLock": "lock", "lock_path": "lock", "check_output_path": "result",
+    "available_cores": "executors",
 }
 
 

@@ -14,21 +14,44 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .worker import CaseSpec, init_worker, run_case
 
-__all__ = ["Task", "run_local", "run_dask"]
+__all__ = ["Task", "run_local", "run_dask", "available_cores"]
 
 
 @dataclass
 class Task:
-    """One case to compute: its id, manifest row, cache key and the function's keyword arguments."""
+    """One case to compute.
+
+    Attributes
+    ----------
+    case_id, row, key
+        The case's id, manifest row and cache key (``None`` without a cache).
+    kwargs : dict
+        The per-case function's keyword arguments.
+    signatures : dict
+        Input role -> stat signature of the file when the case was planned
+        (:meth:`fusion.cohort.FileDigests.signature`).
+    files : dict
+        Input role -> path.
+    """
 
     case_id: str
     row: int
     key: str | None
     kwargs: dict
+    signatures: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. a SLURM allocation), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def input_bytes(task: Task) -> int:
@@ -47,6 +70,9 @@ def run_local(spec: CaseSpec, tasks: Iterable[Task], jobs: int, start_method: st
               on_start: Callable[[], None] = lambda: None,
               prepare: Callable[[], CaseSpec] | None = None) -> Iterator[tuple[Task, tuple]]:
     """Run tasks on a local process pool; yields (task, outcome) as they finish.
+
+    Workers end when this process ends, however it ends (see
+    :func:`fusion.cohort.worker.init_worker`).
 
     At most ``2 * jobs`` cases are in flight, so memory stays bounded for a
     large cohort and, when a worker process dies, only those cases are
@@ -72,9 +98,11 @@ def run_local(spec: CaseSpec, tasks: Iterable[Task], jobs: int, start_method: st
     if prepare is not None:
         spec = prepare()
 
+    parent = os.getpid()
+
     def new_pool(n):
         pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
-                                   initargs=(spec.worker_init, spec.limit_threads))
+                                   initargs=(spec.worker_init, spec.limit_threads, parent))
         pool.submit(os.getpid)  # starts the workers now, before any progress-bar thread
         return pool
 
@@ -135,7 +163,7 @@ def run_isolated(spec: CaseSpec, task: Task, ctx) -> tuple:
 
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=run_case_to_pipe, daemon=True,
-                       args=(send, spec, task.case_id, task.kwargs))
+                       args=(send, spec, task.case_id, task.kwargs, os.getpid()))
     proc.start()
     send.close()
     try:
@@ -171,7 +199,8 @@ def run_isolated(spec: CaseSpec, task: Task, ctx) -> tuple:
 
 
 def run_dask(spec: CaseSpec, tasks: Iterable[Task], scheduler,
-             prepare: Callable[[], CaseSpec] | None = None) -> Iterator[tuple[Task, tuple]]:
+             prepare: Callable[[], CaseSpec] | None = None,
+             on_start: Callable[[], None] = lambda: None) -> Iterator[tuple[Task, tuple]]:
     """Run tasks on a Dask cluster; yields (task, outcome) as they finish.
 
     Each case is one Dask task with a unique key (``pure=False``), so a case
@@ -184,11 +213,13 @@ def run_dask(spec: CaseSpec, tasks: Iterable[Task], scheduler,
     worker initialiser runs once per worker process, before its first case.
 
     The client is created only when a case must be computed, so a fully
-    cached run never contacts the scheduler.
+    cached run never contacts the scheduler. ``on_start`` is called once the
+    client is connected (or when there is nothing to compute).
     """
     pending = iter(tasks)
     first = next(pending, None)
     if first is None:
+        on_start()
         return
     if prepare is not None:
         spec = prepare()
@@ -205,10 +236,15 @@ def run_dask(spec: CaseSpec, tasks: Iterable[Task], scheduler,
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(
                 f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: "
-                f"{exc}); start it (dask scheduler) or fix the address. Cases finished so far "
-                "are cached.") from exc
+                f"{exc}); start it (dask scheduler) or fix the address. No case was computed."
+            ) from exc
+        except ValueError as exc:  # an address distributed cannot parse
+            raise ValueError(
+                f"the Dask scheduler address {scheduler!r} is not one distributed understands "
+                f"({exc}); give it as 'tcp://HOST:PORT'.") from exc
     else:
         client = scheduler
+    on_start()
     futures: dict = {}
     try:
         for task in itertools.chain([first], pending):

@@ -46,14 +46,38 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
     """Read a manifest CSV with every column as text (case ids like ``007`` stay intact).
 
     Blank cells become ``NaN`` so optional columns can be left empty per case.
+
+    Raises
+    ------
+    ManifestError
+        The file is missing, a folder, unreadable, not UTF-8 text, empty, or
+        not parseable as CSV (the message names the file and the fix).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ManifestError(f"manifest '{path}' is a folder; give the path of a CSV file with "
+                            "one row per case.")
     if not path.is_file():
         raise ManifestError(
             f"manifest file '{path}' does not exist; give the path of a CSV file with one "
             "row per case."
         )
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    fix = "save it as a UTF-8 CSV file with a header row (case_id,...) and one row per case"
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding="utf-8-sig", encoding_errors="strict")  # Excel writes a BOM
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"manifest '{path}' is not UTF-8 text (byte {exc.start}); check that "
+                            f"it is the right file, or {fix}.") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise ManifestError(f"manifest '{path}' is empty; {fix}.") from exc
+    except pd.errors.ParserError as exc:
+        detail = " ".join(str(exc).split()).replace("Error tokenizing data. ", "")
+        raise ManifestError(f"manifest '{path}' cannot be read as CSV ({detail}); check its "
+                            f"quotes and separators, or {fix}.") from exc
+    except OSError as exc:
+        raise ManifestError(f"cannot read the manifest '{path}' ({exc.strerror or exc}); check "
+                            "its permissions.") from exc
 
 
 def check_manifest(

@@ -11,7 +11,8 @@ import pandas as pd
 
 from .cache import atomic_write_bytes
 
-__all__ = ["CohortResult", "errors_path", "FAILURE_COLUMNS", "TABLE_SUFFIXES"]
+__all__ = ["CohortResult", "errors_path", "check_output_path", "FAILURE_COLUMNS",
+           "TABLE_SUFFIXES"]
 
 #: Columns of the failures table and of the ``.errors.csv`` file (the first is
 #: the manifest's id column: ``case_id`` unless the command says otherwise).
@@ -24,6 +25,39 @@ def errors_path(out: str | os.PathLike) -> Path:
     """Errors file that goes with an output file: ``features.parquet`` -> ``features.parquet.errors.csv``."""
     out = Path(out)
     return out.with_name(out.name + ".errors.csv")
+
+
+def check_output_path(out: str | os.PathLike, *, inputs=()) -> Path:
+    """Check, before a run, that ``out`` can take its feature table; return it as a Path.
+
+    The table's format follows the suffix (``.parquet`` or ``.csv``, any
+    case): any other suffix is refused, so a name never holds another format's
+    bytes. ``out`` and its errors file (:func:`errors_path`) must not be
+    folders, and ``out`` must not be one of ``inputs`` (the manifest, an
+    input file), which the table would replace.
+
+    Raises
+    ------
+    OutputError
+        Naming the path and the fix.
+    """
+    from ..exceptions import OutputError
+
+    out = Path(out)
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise OutputError(
+            f"The output (--out) must name a .parquet or .csv file (the table is written in "
+            f"the format its suffix names). Got '{out}' instead; name it e.g. features.parquet.")
+    for path, what in ((out, "output"), (errors_path(out), "errors file")):
+        if path.is_dir():
+            raise OutputError(f"the {what} '{path}' is a folder; give the output (--out) as the path "
+                              "of a file (e.g. features.parquet inside that folder).")
+    target = os.path.realpath(out)
+    for item in inputs:
+        if item is not None and os.path.realpath(item) == target:
+            raise OutputError(f"the output '{out}' is also an input of the run ('{item}'), which "
+                              "writing the table would replace; give the output (--out) another name.")
+    return out
 
 
 @dataclass
@@ -54,6 +88,9 @@ class CohortResult:
     n_stale : int
         Cached results not reused because an output file they point to was
         missing or changed (those cases were computed again).
+    notes : list of str
+        What the run changed or noticed on its way (fewer workers than asked,
+        damaged cache entries computed again...), shown by :meth:`report`.
     """
 
     features: pd.DataFrame
@@ -68,6 +105,7 @@ class CohortResult:
     outputs: dict = field(default_factory=dict)
     id_column: str = "case_id"
     n_stale: int = 0
+    notes: list = field(default_factory=list)
 
     @property
     def n_failed(self) -> int:
@@ -119,12 +157,7 @@ class CohortResult:
         dict
             ``{"features": Path or None, "errors": Path}``, also stored in ``outputs``.
         """
-        out = Path(out)
-        if out.suffix.lower() not in TABLE_SUFFIXES:
-            raise ValueError(
-                f"The output file must end in one of {list(TABLE_SUFFIXES)}. Got '{out.name}' "
-                "instead; name it e.g. features.parquet."
-            )
+        out = check_output_path(out)
         errors = Path(errors) if errors is not None else errors_path(out)
         if features:
             buf = io.BytesIO()
@@ -145,6 +178,7 @@ class CohortResult:
             f"({self.n_computed} computed, {self.n_cached} from cache), "
             f"{self.n_failed} failed, in {self.seconds:.1f} s."
         ]
+        lines.extend(f"note: {note}" for note in self.notes)
         if self.n_stale:
             lines.append(f"{_count(self.n_stale, 'cached result')} recomputed because an output "
                          "file it points to was missing or changed.")

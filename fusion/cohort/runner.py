@@ -5,15 +5,26 @@ image/mask pairs, tile features over slides). It knows nothing about what a
 case computes (it imports nothing of :mod:`imaging` or :mod:`pathology`); it
 knows how to
 
+* check before computing: everything that can be checked before the first
+  case is (the cache folder can be written, the scheduler address reads as
+  one, the command's ``check`` of the settings every case gets, e.g. a
+  pyradiomics parameter file against pyradiomics' schema), so a run that
+  cannot work fails at once, with nothing computed;
 * run cases in parallel: a local process pool (one case per task, ``jobs``
-  worker processes each limited to one thread so N workers use N cores), or a
+  worker processes each limited to one thread so N workers use N cores; never
+  more workers than cores available or cases to compute, with a note), or a
   Dask cluster when a scheduler address is given (a SLURM cluster started with
   dask-jobqueue works the same way). A domain that needs more set-up per
-  worker (ITK's thread count, a GPU) passes a ``worker_init`` hook;
+  worker (ITK's thread count, a GPU) passes a ``worker_init`` hook. Local
+  workers end with the run, also when it is killed with SIGKILL
+  (:func:`fusion.cohort.worker.init_worker`);
 * skip what is already done: each finished case is stored in a
   content-addressed cache (:mod:`fusion.cohort.cache`), so a re-run, or a run
   after a crash or a kill, computes only the missing cases, and a changed
-  parameter or input file never reuses a stale result. A per-case function
+  parameter or input file never reuses a stale result (inputs are keyed by
+  content; see :mod:`fusion.cohort.cache` for when a file is not read again).
+  An input that changes while its case runs fails that case rather than
+  store a result of unknown content. A per-case function
   that writes files (one HDF5 per slide) declares them with
   ``output_columns``: their size and SHA-256 are kept with the result, and a
   cached result whose file was deleted or changed is computed again;
@@ -52,7 +63,7 @@ from pathlib import Path
 import pandas as pd
 
 from .cache import FileDigests, ResultCache, cache_key, output_record
-from .executors import Task, input_bytes, run_dask, run_local
+from .executors import Task, available_cores, input_bytes, run_dask, run_local
 from .progress import Progress
 from .result import CohortResult
 from .worker import CaseSpec, resolve
@@ -137,6 +148,7 @@ def run_cohort(
     stages: Mapping[type, str] | Sequence[tuple[type, str]] = (),
     worker_init: Callable[[], object] | str | None = None,
     start_method: str | None = None,
+    check: Callable[..., object] | str | None = None,
 ) -> CohortResult:
     """Run ``function`` once per case, in parallel, with caching and failure records.
 
@@ -188,12 +200,17 @@ def run_cohort(
     versions : mapping, optional
         Library versions that make up the key (e.g. pyradiomics, numpy).
     jobs : int, default 1
-        Worker processes of the local pool (ignored with ``scheduler``).
+        Worker processes of the local pool (ignored with ``scheduler``). At
+        most as many are started as there are CPU cores this process may use
+        (:func:`fusion.cohort.executors.available_cores`) and cases to
+        compute; the result's ``notes`` say when fewer were started.
     scheduler : str or distributed.Client, optional
         A Dask scheduler address (``"tcp://host:8786"``) or a ``Client``:
         cases run on that cluster instead of the local pool.
     cache_dir : path, optional
-        Folder of the result cache; ``None`` disables caching.
+        Folder of the result cache; ``None`` disables caching. It is created
+        and checked to be writable before anything else
+        (:class:`~fusion.exceptions.OutputError` otherwise).
     progress : bool, default True
         Show a progress bar (tqdm) or, without tqdm, a counter on stderr.
     desc : str
@@ -211,6 +228,14 @@ def run_cohort(
         e.g. ``imaging.radiomics.limit_itk_threads`` so that N workers doing
         ITK filtering use N cores. If it raises, the cases of that worker fail
         at stage ``"setup"``.
+    check : callable or str, optional
+        Called once as ``check(**kwargs)`` (a ``"module:qualname"`` reference
+        or an importable callable) in this process, after the first case not
+        found in the cache and before any case is computed; it raises (a
+        ``ValueError`` with the fix) if the settings every case gets cannot
+        work, e.g. a parameter file that pyradiomics' schema refuses. The
+        error is raised by ``run_cohort``: no case is computed. Like the
+        per-case function, it is not imported by a fully cached run.
     start_method : {"fork", "forkserver", "spawn"}, optional
         How the local pool starts workers. Default: ``"fork"`` where the
         platform has it (Linux: Python 3.11's own default; a worker starts in
@@ -223,6 +248,15 @@ def run_cohort(
     Returns
     -------
     CohortResult
+
+    Raises
+    ------
+    OutputError
+        The cache folder cannot be created or written.
+    ValueError
+        Bad arguments, a scheduler address that is not one, or what ``check`` raised.
+    ConnectionError
+        The Dask scheduler cannot be reached (raised before any case runs).
 
     Notes
     -----
@@ -258,9 +292,12 @@ def run_cohort(
             raise ValueError(
                 "The 'function' parameter of run_cohort must read 'module:name' when given "
                 f"as text (e.g. 'imaging.radiomics:extract_case'). Got {function!r} instead.")
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np_integer())) or jobs < 1:
+        raise ValueError(f"The 'jobs' parameter of run_cohort must be an integer >= 1. "
+                         f"Got {jobs!r} instead.")
     jobs = int(jobs)
-    if jobs < 1:
-        raise ValueError(f"The 'jobs' parameter of run_cohort must be >= 1. Got {jobs} instead.")
+    if isinstance(scheduler, str):
+        scheduler = check_scheduler_address(scheduler)
     kwargs = dict(kwargs or {})
     file_columns = [c for c in file_columns if c in cases.columns]
     output_columns = list(output_columns)
@@ -276,14 +313,25 @@ def run_cohort(
     spec = CaseSpec(function=function, default_stage=default_stage, stages=stages,
                     file_args=tuple(file_columns), worker_init=worker_init)
 
+    prepared: list[CaseSpec] = []
+
     def prepare() -> CaseSpec:
-        """Import the function (only now that a case must be computed)."""
-        return CaseSpec(function=resolve(function), default_stage=default_stage,
-                        stages=stages, file_args=tuple(file_columns), worker_init=worker_init)
+        """Import the function and check the settings (once: only when a case must be computed)."""
+        if not prepared:
+            if check is not None:
+                resolve(check)(**kwargs)
+            prepared.append(CaseSpec(function=resolve(function), default_stage=default_stage,
+                                     stages=stages, file_args=tuple(file_columns),
+                                     worker_init=worker_init))
+        return prepared[0]
 
     t_start = time.perf_counter()
+    # The cache folder is checked (created, writable) before anything else.
+    cache = ResultCache(cache_dir) if cache_dir is not None else None
     digests = FileDigests(Path(cache_dir) / "file_digests.json" if cache_dir is not None else None)
-    cache = ResultCache(cache_dir, digests=digests) if cache_dir is not None else None
+    if cache is not None:
+        cache.digests = digests
+    notes: list[str] = []
 
     results: dict[str, dict] = {}
     failures: dict[str, dict] = {}
@@ -305,22 +353,26 @@ def run_cohort(
     def plan() -> Iterator[Task]:
         """Cases still to compute; records cache hits and unreadable inputs on the way."""
         last_save = time.monotonic()
+        first = True
         for idx, rec in zip(cases.index, cases.to_dict("records")):
             case_id = str(rec[id_column])
             row = _row_number(idx)
             files = {c: rec[c] for c in file_columns if not _blank(rec.get(c))}
             options = {c: rec[c] for c in option_columns if not _blank(rec.get(c))}
             key = None
+            try:
+                # Signatures first: a file changed after this point fails its case (see below).
+                signatures = {c: FileDigests.signature(p)[0] for c, p in files.items()}
+                file_keys = ({c: digests.digest(p) for c, p in files.items()}
+                             if cache is not None else {})
+            except OSError as exc:
+                missing = getattr(exc, "filename", None) or exc
+                role = next((c for c, p in files.items() if str(p) == str(missing)), "input")
+                fail(case_id, row, "read", type(exc).__name__,
+                     f"cannot read {role} file '{missing}': {exc.strerror or exc}; "
+                     "fix the path in the manifest or restore the file.")
+                continue
             if cache is not None:
-                try:
-                    file_keys = {c: digests.digest(p) for c, p in files.items()}
-                except OSError as exc:
-                    missing = getattr(exc, "filename", None) or exc
-                    role = next((c for c, p in files.items() if str(p) == str(missing)), "input")
-                    fail(case_id, row, "read", type(exc).__name__,
-                         f"cannot read {role} file '{missing}': {exc.strerror or exc}; "
-                         "fix the path in the manifest or restore the file.")
-                    continue
                 key = cache_key(file_keys, options=options, params=key_params,
                                 versions=versions, function=identity,
                                 case_id=case_id if output_columns else None,
@@ -332,30 +384,64 @@ def run_cohort(
                     bar.update()
                     continue
                 if time.monotonic() - last_save > 30:
-                    digests.save()
+                    save_digests()
                     last_save = time.monotonic()
-            else:
-                missing = [(c, p) for c, p in files.items() if not os.path.exists(p)]
-                if missing:
-                    c, p = missing[0]
-                    fail(case_id, row, "read", "FileNotFoundError",
-                         f"cannot read {c} file '{p}': No such file or directory; "
-                         "fix the path in the manifest or restore the file.")
-                    continue
-            yield Task(case_id, row, key, {**files, **options, **kwargs})
+            if first:  # the first case to compute: import the function, check the settings
+                prepare()
+                first = False
+            yield Task(case_id, row, key, {**files, **options, **kwargs}, signatures, files)
 
-    if scheduler is not None:
-        bar.start()
-        outcomes = run_dask(spec, plan(), scheduler, prepare=prepare)
-    else:
-        tasks = plan()
-        if jobs > 1:
-            # Longest cases first (input bytes as the proxy), so no large case starts
-            # last and runs alone while the other workers idle.
-            tasks = sorted(tasks, key=input_bytes, reverse=True)
-        outcomes = run_local(spec, tasks, jobs, start_method, on_start=bar.start, prepare=prepare)
+    def save_digests() -> None:
+        try:
+            digests.save()
+        except OSError as exc:  # a full or read-only disk: a lost shortcut, not a lost run
+            note = (f"could not save the input digests in '{digests.store}' "
+                    f"({exc.strerror or exc}); the next run will read the inputs again.")
+            if note not in notes:
+                notes.append(note)
+
+    def changed_inputs(task: Task) -> list[str]:
+        """Input files whose stat signature changed since the case was planned."""
+        changed = []
+        for c, p in task.files.items():
+            try:
+                now = FileDigests.signature(p)[0]
+            except OSError:
+                now = None
+            if now != task.signatures.get(c):
+                changed.append(f"{c} file '{p}'")
+        return changed
+
+    try:
+        if scheduler is not None:
+            if jobs > 1:
+                notes.append(f"jobs={jobs} is ignored with a Dask scheduler: the cluster's "
+                             "workers run the cases.")
+            outcomes = run_dask(spec, plan(), scheduler, prepare=prepare, on_start=bar.start)
+        else:
+            tasks = plan()
+            workers = 1
+            if jobs > 1:
+                # Longest cases first (input bytes as the proxy), so no large case starts
+                # last and runs alone while the other workers idle.
+                tasks = sorted(tasks, key=input_bytes, reverse=True)
+                workers = _clamp_workers(jobs, len(tasks), notes)
+            outcomes = run_local(spec, tasks, workers, start_method, on_start=bar.start,
+                                 prepare=prepare)
+    except BaseException:
+        save_digests()
+        bar.close()
+        raise
     try:
         for task, (status, payload, seconds) in outcomes:
+            if status == "ok":
+                changed = changed_inputs(task)
+                if changed:
+                    status, payload = "error", {
+                        "stage": "read", "error_type": "InputChanged",
+                        "message": (f"case {task.case_id!r}: {', '.join(changed)} changed while "
+                                    "the case ran, so the result is of unknown content and was "
+                                    "not kept; run again once the files are final.")}
             if status == "ok" and output_columns:
                 written, problem = _check_outputs(task.case_id, payload, output_columns, digests)
                 if problem:
@@ -383,8 +469,12 @@ def run_cohort(
                      payload["message"], payload.get("traceback", ""))
     finally:
         outcomes.close()
-        digests.save()
+        save_digests()
         bar.close()
+    if cache is not None and cache.n_damaged:
+        notes.append(f"{cache.n_damaged} cache entr{'y was' if cache.n_damaged == 1 else 'ies were'}"
+                     f" damaged (unreadable, or not matching their own checksum) and the "
+                     f"case{'' if cache.n_damaged == 1 else 's'} computed again.")
 
     order = [str(c) for c in cases[id_column]]
     features = _feature_table([(c, results[c]) for c in order if c in results], id_column)
@@ -403,7 +493,55 @@ def run_cohort(
         tracebacks=tracebacks,
         id_column=id_column,
         n_stale=cache.n_stale if cache is not None else 0,
+        notes=notes,
     )
+
+
+def _clamp_workers(jobs: int, n_tasks: int, notes: list[str]) -> int:
+    """Worker processes to start: at most the cores available and the cases to compute."""
+    workers = jobs
+    cores = available_cores()
+    if workers > cores:
+        notes.append(f"jobs={jobs} is more than the {cores} CPU core{'s' if cores != 1 else ''} "
+                     f"this run may use; started {cores} worker process"
+                     f"{'es' if cores != 1 else ''}.")
+        workers = cores
+    if n_tasks and workers > n_tasks:
+        notes.append(f"only {n_tasks} case{'s' if n_tasks != 1 else ''} to compute; started "
+                     f"{n_tasks} worker process{'es' if n_tasks != 1 else ''}, not {workers}.")
+        workers = n_tasks
+    return max(1, workers)
+
+
+def np_integer():
+    """numpy's integer type when numpy is loaded (pandas loads it), else ``int``."""
+    np = sys.modules.get("numpy")
+    return np.integer if np is not None else int
+
+
+def check_scheduler_address(address: str) -> str:
+    """A Dask scheduler address, checked for form (not reachability): ``tcp://host:8786``.
+
+    Raises ``ValueError`` naming the address and the expected form.
+    """
+    import re
+
+    text = address.strip()
+    m = re.fullmatch(r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<rest>\S+)", text)
+    ok = False
+    if m:
+        scheme, rest = (m.group("scheme") or "tcp").lower(), m.group("rest")
+        if scheme in ("tcp", "tls", "ucx", "ws", "wss"):
+            hp = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)(?::(\d{1,5}))?", rest)
+            ok = bool(hp) and (hp.group(2) is None or 0 < int(hp.group(2)) < 65536)
+        elif scheme == "inproc":
+            ok = True
+    if not ok:
+        raise ValueError(
+            f"The scheduler address must read 'tcp://HOST:PORT' (e.g. 'tcp://10.0.0.5:8786', "
+            f"as printed by 'dask scheduler' or SLURMCluster().scheduler_address). Got "
+            f"{address!r} instead.")
+    return text
 
 
 def _check_outputs(case_id: str, result: Mapping, output_columns, digests: FileDigests):

@@ -117,8 +117,8 @@ def limit_threads() -> None:
         pass
 
 
-def init_worker(worker_init=None, threads: bool = True) -> None:
-    """Initialiser of a local worker process: one thread per worker, then the domain's hook.
+def init_worker(worker_init=None, threads: bool = True, parent_pid: int | None = None) -> None:
+    """Initialiser of a local worker process: end with the run, one thread, the domain's hook.
 
     Parameters
     ----------
@@ -129,14 +129,87 @@ def init_worker(worker_init=None, threads: bool = True) -> None:
         pool); every case of this process then fails at stage ``"setup"``.
     threads : bool, default True
         Limit BLAS and OpenMP to one thread (:func:`limit_threads`).
+    parent_pid : int, optional
+        The process that runs the cohort: this worker ends when it ends
+        (:func:`die_with_parent`).
     """
     import signal
 
     # The parent may turn SIGTERM into a clean interrupt; a worker dies of it as usual.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     if threads:
         limit_threads()
     _run_worker_init(worker_init)
+
+
+#: Seconds between two checks that the run's process is still there.
+PARENT_POLL_SECONDS = 0.5
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process as soon as the process ``parent_pid`` (the run) has ended.
+
+    A worker that outlives its run (the run killed with ``kill -9``, the
+    out-of-memory killer, a node's job ending) would otherwise go on computing
+    for nobody, holding its memory, until its case ends, and then wait for
+    more. Two mechanisms, so that it holds however the worker was started:
+
+    * on Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills this
+      process the moment its parent ends (with the ``fork`` and ``spawn``
+      start methods the parent is the run), even while it runs native code.
+      Strictly, the signal comes when the parent *thread* that started the
+      worker ends: the pool is started, and shut down, by the thread running
+      :func:`fusion.cohort.run_cohort`, which outlives its workers;
+    * everywhere, a daemon thread that checks every
+      :data:`PARENT_POLL_SECONDS` that the parent process has not changed
+      (``os.getppid()``: an orphan is adopted by another process) and that
+      ``parent_pid`` is still alive (it is not the direct parent with the
+      ``forkserver`` start method), and ends the process with ``os._exit``
+      otherwise.
+    """
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the thread below still works
+            pass
+    ppid = os.getppid()
+
+    def gone() -> bool:
+        if os.getppid() != ppid:
+            return True
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # exists (not ours to signal)
+            return False
+        try:  # a killed parent that nobody has reaped yet is a zombie
+            with open(f"/proc/{parent_pid}/stat", "rb") as fh:
+                return fh.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+        except (OSError, IndexError):
+            return False
+
+    if gone():  # the run ended before this worker started
+        os._exit(1)
+
+    def watch():
+        import time
+
+        while not gone():
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nomofuse-parent-watch", daemon=True).start()
 
 
 def _run_worker_init(worker_init) -> str:
@@ -222,8 +295,8 @@ def run_case(spec: CaseSpec, case_id: str, kwargs: dict):
     return "ok", dict(result), seconds
 
 
-def run_case_to_pipe(conn, spec: CaseSpec, case_id, kwargs):
+def run_case_to_pipe(conn, spec: CaseSpec, case_id, kwargs, parent_pid: int | None = None):
     """Entry point of a one-case process: set up like a pool worker, send the outcome back."""
-    init_worker(spec.worker_init, spec.limit_threads)
+    init_worker(spec.worker_init, spec.limit_threads, parent_pid)
     conn.send(run_case(spec, case_id, kwargs))
     conn.close()

@@ -6,25 +6,41 @@ cached, resumable) and writes one feature table. :class:`CohortCommand` does
 everything such a command has in common, in this order:
 
 1. the common options: ``--manifest``, ``--out``, ``--jobs``, ``--scheduler``,
-   ``--cache-dir``, ``--no-cache``, ``--strict``, ``--quiet``;
-2. the manifest check (:func:`fusion.cohort.check_manifest`): the id column,
+   ``--cache-dir``, ``--no-cache``, ``--strict``, ``--lock-wait``, ``--quiet``,
+   ``--debug``;
+2. the output check (:func:`fusion.cohort.check_output_path`): ``--out`` ends in
+   ``.parquet`` or ``.csv`` (the format it is written in), is not a folder, not
+   the manifest nor an input file; then the manifest check (:func:`fusion.cohort.check_manifest`): the id column,
    the required columns, the file columns (resolved against the manifest's
    folder; with ``--strict`` a missing file stops the run, otherwise the case
    is recorded as failed and the others run), and the typed option columns
-   (each converted, every bad cell reported with its row at once);
+   (each converted, every bad cell reported with its row at once; an
+   ``int`` column refuses ``1.5``, a number column refuses ``nan`` and ``inf``);
 3. the command's own set-up (:meth:`CohortCommand.setup`): what every case
-   gets, what identifies the run in the cache key;
-4. the run, with a cache next to the output (``.nomofuse_cache``) unless
-   ``--cache-dir``/``--no-cache`` say otherwise; Ctrl-C or SIGTERM (a SLURM
-   time limit) stops it cleanly: the cases finished so far stay cached and the
-   same command resumes;
-5. the outputs: the feature table written atomically (Parquet, or CSV when
+   gets, what identifies the run in the cache key, and the ``check`` of those
+   settings that runs before the first case is computed;
+4. the output lock (:class:`fusion.cohort.OutputLock`): ``<out>.lock`` names
+   this run while it runs; a second run on the same ``--out`` refuses (exit
+   75) or waits ``--lock-wait`` seconds; a lock left by a killed run is taken
+   over with a note. Taking it also checks that the output folder can be
+   written;
+5. the run, with a cache next to the output (``.nomofuse_cache``) unless
+   ``--cache-dir``/``--no-cache`` say otherwise (checked writable before any
+   case); Ctrl-C or SIGTERM (a SLURM time limit) stops it cleanly: the cases
+   finished so far stay cached and the same command resumes;
+6. the outputs: the feature table written atomically (Parquet, or CSV when
    ``--out`` ends in ``.csv``; never replaced by a run in which no case
-   succeeded), ``<out>.errors.csv`` (id, row, stage, error type, message), and
-   a summary on stdout (counts, failed cases with reasons, output paths);
-6. the exit status: 0 every case succeeded; 2 some failed (the table of the
-   others is written); 1 none succeeded, or the input is unusable (nothing is
-   computed); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+   succeeded, nor by one that failed before computing), ``<out>.errors.csv``
+   (id, row, stage, error type, message), the command's own extra outputs
+   (:meth:`CohortCommand.finish`, still under the lock), and a summary on
+   stdout (counts, failed cases with reasons, notes, output paths);
+7. the exit status (:data:`fusion.commands.exit_status.EXIT_CODES`): 0 every
+   case succeeded; 2 some failed (the table of the others is written); 1 none
+   succeeded, or the input is unusable (nothing is computed); 75 another run
+   holds the output; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Any
+   error is one line on stderr with the fix
+   (:func:`fusion.commands.exit_status.guarded`); ``--debug`` adds Python's
+   traceback, and the failed cases' tracebacks after the summary.
 
 How to add a command
 --------------------
@@ -96,7 +112,12 @@ What the per-case function must do:
 
 ``setup`` must put into ``key_params`` every setting that changes a result or
 where an output file goes (the contents of a parameter file, not its name),
-and nothing that does not (a progress setting, a temporary folder).
+and nothing that does not (a progress setting, a temporary folder). Whatever
+can be checked before computing is checked there (cheap checks, raising
+:class:`UsageError` with the fix) or in ``CohortJob.check`` (a
+``"package.module:function"`` called with ``CohortJob.kwargs`` before the
+first case is computed, for checks that need the heavy libraries: it is not
+imported by a fully cached re-run).
 """
 
 from __future__ import annotations
@@ -109,20 +130,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..exceptions import OutputError, UsageError
+from .exit_status import (EXIT_CODES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL,
+                          EXIT_TERMINATED, ArgumentParser, add_debug_option, exit_codes_text,
+                          guarded)
+
 __all__ = ["CohortCommand", "CohortJob", "UsageError", "parse_flag", "EXIT_CODES"]
-
-#: Exit status of a cohort command.
-EXIT_CODES = {
-    0: "every case succeeded",
-    1: "no case succeeded, or the input is unusable (nothing computed)",
-    2: "some cases failed (the table of the others is written)",
-    130: "interrupted (Ctrl-C); finished cases are cached, the same command resumes",
-    143: "terminated (SIGTERM, e.g. a SLURM time limit); the same command resumes",
-}
-
-
-class UsageError(ValueError):
-    """A command's input or options are unusable; the message says what and how to fix it."""
 
 
 def parse_flag(value) -> bool:
@@ -150,12 +163,19 @@ class CohortJob:
         Library versions that make up the key (:meth:`CohortCommand.versions`).
     worker_init : callable, "module:qualname" or None
         Called once in each worker process (e.g. limit a library's threads).
+    check : callable, "module:qualname" or None
+        Called as ``check(**kwargs)`` once, before the first case is computed
+        (not at all by a fully cached run); raises ``ValueError`` with the fix
+        when the settings cannot work (e.g. ``"imaging.radiomics:check_settings"``
+        validates a parameter file with pyradiomics' own schema). The run then
+        stops with nothing computed and no output replaced.
     """
 
     kwargs: dict = field(default_factory=dict)
     key_params: object = None
     versions: dict = field(default_factory=dict)
     worker_init: Callable | str | None = None
+    check: Callable | str | None = None
 
 
 class _Terminated(KeyboardInterrupt):
@@ -203,6 +223,10 @@ class CohortCommand:
         DataFrame) and say how every case is computed; raise
         :class:`UsageError` (or ``ValueError``, ``FileNotFoundError``) with the
         fix for unusable input.
+    finish(args, result)
+        Write the command's other outputs (e.g. a per-patient table) after
+        the feature table, while the output lock is still held (nothing by
+        default). Print what it wrote.
     """
 
     name: str = ""
@@ -229,6 +253,9 @@ class CohortCommand:
         """How every case is computed in this run (override)."""
         return CohortJob()
 
+    def finish(self, args: argparse.Namespace, result) -> None:
+        """Write the command's other outputs after the table, under the output lock (override)."""
+
     # ---------------------------------------------------------------- helpers
     @staticmethod
     def versions(distributions: Sequence[str]) -> dict[str, str]:
@@ -240,13 +267,14 @@ class CohortCommand:
     # ---------------------------------------------------------------- parsing
     def add_parser(self, subparsers) -> argparse.ArgumentParser:
         """Register ``nomofuse <name>`` with its common and own options."""
-        exits = "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
-        epilog = (self.epilog.rstrip("\n") + "\n\n" if self.epilog else "") + f"exit status:\n{exits}\n"
+        epilog = ((self.epilog.rstrip("\n") + "\n\n" if self.epilog else "")
+                  + f"exit status:\n{exit_codes_text()}\n")
         p = subparsers.add_parser(self.name, help=self.help,
                                   description=self.description or self.help, epilog=epilog,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         self._add_common(p)
         self.add_arguments(p)
+        add_debug_option(p)
         p.set_defaults(func=self.run)
         return p
 
@@ -264,39 +292,52 @@ class CohortCommand:
         p.add_argument("--strict", action="store_true",
                        help="stop before computing if any manifest file is missing "
                             "(default: record those cases as failed and run the others)")
+        p.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
+                       help="if another run is writing the same --out, wait up to this long "
+                            "for it to end (default 0: refuse at once)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def main(self, argv: Sequence[str] | None = None) -> int:
         """Run this command alone, as ``nomofuse <name> ARGS`` would (for tests and scripts)."""
-        parser = argparse.ArgumentParser(prog="nomofuse")
+        parser = ArgumentParser(prog="nomofuse")
+        add_debug_option(parser, top=True)
         self.add_parser(parser.add_subparsers(dest="command"))
         args = parser.parse_args([self.name, *(sys.argv[1:] if argv is None else argv)])
         return self.run(args)
 
     # -------------------------------------------------------------------- run
     def error(self, message) -> int:
+        """Print ``nomofuse <name>: error: <message>`` on stderr; return 1."""
         print(f"nomofuse {self.name}: error: {message}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
     def run(self, args: argparse.Namespace) -> int:
-        """The skeleton: check, set up, run, write, report; returns the exit status."""
-        from ..cohort import ManifestError, check_manifest, run_cohort
+        """The skeleton: check, set up, lock, run, write, report; returns the exit status.
 
-        try:
-            if args.jobs < 1:
-                raise UsageError(f"The '--jobs' option must be >= 1. Got {args.jobs} instead.")
-            out = Path(args.out)
-            if out.suffix.lower() not in (".parquet", ".csv"):
-                raise UsageError(f"The '--out' option must name a .parquet or .csv file. "
-                                 f"Got '{args.out}' instead.")
-            cases = check_manifest(
-                args.manifest, required=self.required_columns,
-                file_columns=self.file_columns, id_column=self.id_column,
-                missing_files="raise" if args.strict else "keep")
-            options = self._typed_options(cases, args.manifest)
-            job = self.setup(args, cases)
-        except (ManifestError, UsageError, ValueError, FileNotFoundError) as exc:
-            return self.error(exc)
+        An error becomes one line on stderr and its exit status
+        (:func:`fusion.commands.exit_status.guarded`).
+        """
+        return guarded(lambda: self._run(args), prog=f"nomofuse {self.name}",
+                       debug=bool(getattr(args, "debug", False)))
+
+    def _run(self, args: argparse.Namespace) -> int:
+        from ..cohort import OutputLock, check_manifest, check_output_path
+
+        if args.jobs < 1:
+            raise UsageError(f"The '--jobs' option must be >= 1. Got {args.jobs} instead.")
+        lock_wait = getattr(args, "lock_wait", 0.0)
+        if not lock_wait >= 0:  # also NaN
+            raise UsageError(f"The '--lock-wait' option must be >= 0 seconds. Got {lock_wait} "
+                             "instead.")
+        out = check_output_path(args.out, inputs=[args.manifest])
+        cases = check_manifest(
+            args.manifest, required=self.required_columns,
+            file_columns=self.file_columns, id_column=self.id_column,
+            missing_files="raise" if args.strict else "keep")
+        options = self._typed_options(cases, args.manifest)
+        job = self.setup(args, cases)
+        check_output_path(out, inputs=[args.manifest, *(
+            v for c in self.file_columns if c in cases.columns for v in cases[c] if v)])
         known = {self.id_column, *self.file_columns, *options, *self.carry_columns}
         ignored = [c for c in cases.columns if c not in known]
         if ignored:
@@ -304,6 +345,17 @@ class CohortCommand:
                   "ignored.", file=sys.stderr)
 
         cache_dir = None if args.no_cache else Path(args.cache_dir or out.parent / ".nomofuse_cache")
+        command = _quoted(["nomofuse", self.name, "--manifest", str(args.manifest), "--out",
+                           str(args.out)])
+        with OutputLock(out, wait=lock_wait, command=command) as lock:
+            if lock.note:
+                print(f"note: {lock.note}", file=sys.stderr)
+            _remove_temporaries(out)
+            return self._run_locked(args, out, cases, options, job, cache_dir)
+
+    def _run_locked(self, args, out: Path, cases, options, job: CohortJob, cache_dir) -> int:
+        from ..cohort import run_cohort
+
         try:
             with _sigterm_as_interrupt():
                 result = run_cohort(
@@ -322,26 +374,32 @@ class CohortCommand:
                     desc=self.name,
                     default_stage=self.default_stage,
                     worker_init=job.worker_init,
+                    check=job.check,
                 )
-        except (ConnectionError, ImportError) as exc:  # the Dask scheduler is unreachable
-            return self.error(exc)
         except KeyboardInterrupt as exc:
             how = "terminated" if isinstance(exc, _Terminated) else "interrupted"
             where = (f"are in the cache ({cache_dir}); run the same command again to compute "
                      "only the rest." if cache_dir is not None else
                      "are lost (--no-cache); run the command again.")
             print(f"\nnomofuse {self.name}: {how}. Cases finished so far {where}", file=sys.stderr)
-            return 143 if isinstance(exc, _Terminated) else 130
+            return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
         self._carry(result, cases)
         try:
             result.write(out, features=result.n_succeeded > 0)
         except OSError as exc:
-            return self.error(f"cannot write the output '{out}': {exc.strerror or exc}; choose "
-                              "a folder you can write to with --out.")
+            kept = (f"the results are cached in '{cache_dir}', so the same command with a "
+                    "writable --out computes nothing again" if cache_dir is not None else
+                    "the results are lost (--no-cache)")
+            raise OutputError(f"cannot write the output '{out}' ({exc.strerror or exc}); {kept}."
+                              ) from exc
+        self.finish(args, result)
         print(result.report(f"nomofuse {self.name}"))
+        if getattr(args, "debug", False) and result.tracebacks:
+            for case_id, tb in result.tracebacks.items():
+                print(f"--- traceback of case {case_id!r} ---\n{tb.rstrip()}", file=sys.stderr)
         if result.n_succeeded == 0:
-            return 1
-        return 2 if result.n_failed else 0
+            return EXIT_FAILED
+        return EXIT_PARTIAL if result.n_failed else EXIT_OK
 
     def _typed_options(self, cases, manifest) -> list[str]:
         """Convert the option columns present in ``cases`` in place; return their names."""
@@ -359,10 +417,10 @@ class CohortCommand:
                     values.append(None)
                     continue
                 try:
-                    values.append(int(float(v)) if conv is int else conv(v))
-                except (TypeError, ValueError):
-                    kind = ("true/false" if conv is parse_flag else
-                            "a number" if conv in (int, float) else f"a valid {col}")
+                    values.append(_convert(conv, v))
+                except (TypeError, ValueError, OverflowError):
+                    kind = ("true/false" if conv is parse_flag else "an integer" if conv is int
+                            else "a number" if conv is float else f"a valid {col}")
                     problems.append(f"row {i + 2} (case {cases.at[i, self.id_column]!r}): "
                                     f"column {col!r} must be {kind}; got {v!r}.")
                     values.append(None)
@@ -382,6 +440,41 @@ class CohortCommand:
         feats = result.features
         for pos, col in enumerate(carry, start=1):
             feats.insert(pos, col, feats[self.id_column].map(lookup[col]).to_numpy())
+
+
+def _convert(conv, value):
+    """A manifest cell through its column's converter; integers and numbers checked strictly."""
+    import math
+
+    if conv is int:
+        number = float(value)
+        if not number.is_integer():  # '1.5' is not label 1; 'nan'/'inf' are not integers
+            raise ValueError(value)
+        return int(number)
+    if conv is float:
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(value)
+        return number
+    return conv(value)
+
+
+def _quoted(argv) -> str:
+    import shlex
+
+    return shlex.join(argv)
+
+
+def _remove_temporaries(out: Path) -> None:
+    """Remove temporary files a killed run left beside ``out`` (this run holds its lock)."""
+    from ..cohort.result import errors_path
+
+    for target in (out, errors_path(out)):
+        for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
 
 
 class _sigterm_as_interrupt:

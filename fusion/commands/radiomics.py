@@ -136,8 +136,11 @@ class RadiomicsCommand(CohortCommand):
                                  "neighbour) instead of failing the case")
 
     def setup(self, args, cases):
+        from imaging.presets import read_params  # light: PyYAML only
+
         regions, rings = parse_regions(args.regions)
         params_id = params_identity(args.params)
+        read_params(args.params if args.params is not None else _default_preset())  # shape, now
         params = args.params
         if params is not None and params not in _presets():  # absolute: workers may run elsewhere
             params = str(Path(params).resolve())
@@ -156,8 +159,11 @@ class RadiomicsCommand(CohortCommand):
         key_params = {"params": params_id, **{k: v for k, v in kwargs.items() if k != "params"}}
         # ITK filters use every core by default: one thread each when workers share the machine.
         several = args.jobs > 1 or args.scheduler is not None
+        # pyradiomics' schema (and the filters' packages) are checked before the first case
+        # is computed, by pyradiomics itself; a fully cached re-run does not load it.
         return CohortJob(kwargs=kwargs, key_params=key_params, versions=self.versions(VERSIONED),
-                         worker_init="imaging.radiomics:limit_itk_threads" if several else None)
+                         worker_init="imaging.radiomics:limit_itk_threads" if several else None,
+                         check="imaging.radiomics:check_settings")
 
 
 COMMAND = RadiomicsCommand()

@@ -70,11 +70,13 @@ class ModelComparison:
         """The tidy table (a copy)."""
         return self.table.copy()
 
-    def plot(self, split=None, *, figsize=None):
-        """The figure set of one split (ROC, calibration, decision curve): a :class:`ComparisonDisplay`."""
-        split = list(self.risks)[0] if split is None else split
-        check_option(split, list(self.risks), name="split", caller="ModelComparison.plot")
-        return ComparisonDisplay(self, split).plot(figsize=figsize)
+    def plot(self, ax=None, *, split=None, figsize=None):
+        """The figure set of one split (ROC, calibration, decision curve): a :class:`ComparisonDisplay`.
+
+        ``ax``: one Axes per panel (3 for a binary outcome, 2 for survival), or
+        None for a new figure; ``split``: default the first.
+        """
+        return ComparisonDisplay.from_result(self, split=split, ax=ax, figsize=figsize)
 
 
 def _check_predictions(predictions, n, caller, *, probabilities):
@@ -157,7 +159,7 @@ def compare_predictions(y, risks, *, scores=None, reference=None, horizon=None, 
         rows.append(row)
     from nomogram import decision_curve
 
-    dc_kw = {"time": horizon} if survival else {}
+    dc_kw = {"horizon": horizon} if survival else {}
     dc = decision_curve(yv if survival else yv, risks, thresholds, **dc_kw)
     if survival:
         for name in risks:
@@ -181,7 +183,7 @@ def _binary_metrics(y, risks, name, reference, conf_level, nri_cutoffs):
 
     p = risks[name]
     auc = roc_auc_ci(y, p, conf_level=conf_level)
-    vp = val_prob(y, p, conf_int=conf_level)
+    vp = val_prob(y, p, conf_level=conf_level)
     s = vp.statistics
     row = {"AUC": auc.auc, "AUC lower": auc.lower, "AUC upper": auc.upper}
     if name == reference:
@@ -224,7 +226,7 @@ def _survival_metrics(y, risks, scores, name, reference, horizon, conf_level, n_
     slope = float(CoxNomogram().fit(lp, y).coef_.iloc[0])
     from nomogram import kaplan_meier
 
-    km = kaplan_meier(y["time"].to_numpy(), y["event"].to_numpy())
+    km = kaplan_meier(y[["time", "event"]])
     observed = 1 - _km_at(km, horizon)
     row.update({"calibration slope": slope, "observed/expected": observed / float(np.mean(risks[name]))})
     return row
@@ -249,7 +251,7 @@ def _grouped_km(y, risk, horizon, groups=5):
     rows = []
     for g in np.unique(codes):
         m = codes == g
-        km = kaplan_meier(y["time"].to_numpy()[m], y["event"].to_numpy()[m])
+        km = kaplan_meier(y.loc[m, ["time", "event"]])
         rows.append({"predicted": float(risk[m].mean()), "observed": 1 - _km_at(km, horizon), "n": int(m.sum())})
     return pd.DataFrame(rows)
 
@@ -313,28 +315,46 @@ def compare_models(models, splits, *, reference=None, horizon=None, conf_level=0
 class ComparisonDisplay:
     """The figure set of one split: ROC curves (binary), calibration curves, decision curves.
 
-    Built by :meth:`ModelComparison.plot`; ROC and decision panels are drawn by
-    :class:`nomogram.displays.RocDisplay` and :class:`~nomogram.displays.DecisionCurveDisplay`.
+    Built by :meth:`from_result` (or :meth:`ModelComparison.plot`); ROC and
+    decision panels are drawn by :class:`nomogram.displays.RocDisplay` and
+    :class:`~nomogram.displays.DecisionCurveDisplay`.
 
     Attributes (after :meth:`plot`)
     -------------------------------
     figure_ : matplotlib Figure
+    ax_ : ndarray of matplotlib Axes (one per panel)
     axes_ : dict of {"roc", "calibration", "decision": Axes}
     """
 
-    def __init__(self, comparison: ModelComparison, split):
+    def __init__(self, comparison: ModelComparison, split=None):
         self.comparison = comparison
+        split = list(comparison.risks)[0] if split is None else split
+        check_option(split, list(comparison.risks), name="split", caller="ComparisonDisplay")
         self.split = split
 
-    def plot(self, figsize=None):
+    @classmethod
+    def from_result(cls, comparison: ModelComparison, *, split=None, ax=None, figsize=None):
+        """Plot one split of a :class:`ModelComparison`."""
+        return cls(comparison, split).plot(ax=ax, figsize=figsize)
+
+    def plot(self, ax=None, *, figsize=None):
+        """Draw the panels on ``ax`` (one Axes per panel) or a new figure; returns ``self``."""
         import matplotlib.pyplot as plt
 
         from nomogram.displays import DecisionCurveDisplay, RocDisplay
 
         c = self.comparison
         kinds = (["roc"] if c.outcome == "binary" else []) + ["calibration", "decision"]
-        fig, axs = plt.subplots(1, len(kinds), figsize=figsize or (5.2 * len(kinds), 5))
-        self.axes_ = dict(zip(kinds, np.atleast_1d(axs)))
+        if ax is None:
+            fig, axs = plt.subplots(1, len(kinds), figsize=figsize or (5.2 * len(kinds), 5))
+        else:
+            axs = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+            if len(axs) != len(kinds):
+                raise ValueError(f"ComparisonDisplay.plot: the {c.outcome} comparison draws {len(kinds)} panels "
+                                 f"({', '.join(kinds)}); got {len(axs)} Axes.")
+            fig = axs[0].figure
+        self.ax_ = np.asarray(np.atleast_1d(axs), dtype=object).ravel()
+        self.axes_ = dict(zip(kinds, self.ax_))
         y = c.y[self.split]
         if "roc" in self.axes_:
             ax = self.axes_["roc"]
@@ -359,6 +379,7 @@ class ComparisonDisplay:
         ax.legend(frameon=False, fontsize=8, loc="upper left")
         DecisionCurveDisplay.from_result(c.decision_curves[self.split], ax=self.axes_["decision"])
         self.axes_["decision"].set_title(f"Decision curve ({self.split})" if self.split else "Decision curve")
-        fig.tight_layout()
+        if ax is None:
+            fig.tight_layout()
         self.figure_ = fig
         return self

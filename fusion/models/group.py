@@ -36,16 +36,19 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator
 
 from nomogram import CoxNomogram, LogisticNomogram
-from nomogram.checks import check_binary_y, check_dataframe, check_is_fitted, check_option, check_survival_y
-from nomogram.exceptions import ConvergenceError, ModelFileError, StatisticalWarning
-from nomogram.model_io import model_from_dict, model_to_dict
-
-from ._model_file import read_model_json, write_model_json
+from nomogram.checks import (
+    check_binary_y,
+    check_columns,
+    check_dataframe,
+    check_is_fitted,
+    check_option,
+    check_survival_y,
+)
+from nomogram.exceptions import ConvergenceError, StatisticalWarning
+from nomogram.model_io import ModelFileMixin, ModelReader, model_from_dict, model_to_dict
 
 __all__ = ["NomogramGroup", "UnknownGroupError"]
 
-_FORMAT = "nomofuse.fusion.NomogramGroup"
-_VERSION = 1
 
 
 class UnknownGroupError(ValueError):
@@ -65,7 +68,7 @@ class UnknownGroupError(ValueError):
         self.values = list(values)
 
 
-class NomogramGroup(BaseEstimator):
+class NomogramGroup(ModelFileMixin, BaseEstimator):
     """One logistic or Cox nomogram per cancer type, with shared and specific factors.
 
     Parameters
@@ -428,6 +431,10 @@ class NomogramGroup(BaseEstimator):
         return keys
 
     def _per_group(self, X, fn, width):
+        check_is_fitted(self, "models_")
+        if isinstance(X, pd.DataFrame):
+            needed = [self.by] + list(dict.fromkeys(f for k in self.models_ for f in self.factors_[k]))
+            check_columns(X, needed, caller=type(self).__name__)
         keys = self.route(X)
         out = np.full((len(X), width), np.nan)
         for k in keys.unique():
@@ -524,8 +531,17 @@ class NomogramGroup(BaseEstimator):
         t["kind"] = np.where(t["n_groups"] == len(groups), "homogeneous", "heterogeneous")
         return t
 
-    # ------------------------------------------------------------ JSON
+    # ------------------------------------------------------------ model file
+    _model_format = "nomofuse.fusion.NomogramGroup"
+    _model_version = 2
+    _model_unsigned_versions = (1,)  # version 1: the same fields, written before checksums
+
     def to_dict(self) -> dict:
+        """The model-file content (:mod:`nomogram.model_io`); ``to_json`` adds the checksum.
+
+        Each group's model is stored as its own model-file content (without a
+        checksum of its own: the file's checksum covers it).
+        """
         check_is_fitted(self, "models_")
         params = self.get_params()
         params["shared"] = list(params["shared"])
@@ -534,8 +550,7 @@ class NomogramGroup(BaseEstimator):
         if params["times"] is not None:
             params["times"] = [float(t) for t in np.atleast_1d(params["times"])]
         return {
-            "format": _FORMAT,
-            "version": _VERSION,
+            **self._model_header(),
             "params": params,
             "feature_names_in": [str(c) for c in self.feature_names_in_],
             "routing": dict(self.routing_),
@@ -545,32 +560,32 @@ class NomogramGroup(BaseEstimator):
             "selection": _records(self.selection_),
         }
 
-    def to_json(self, path=None) -> str:
-        """The fitted group as versioned JSON (written to ``path`` if given); no pickle."""
-        return write_model_json(self.to_dict(), path)
-
     @classmethod
-    def from_json(cls, source) -> "NomogramGroup":
-        """Rebuild a fitted group from :meth:`to_json` output (path, text or dict)."""
-        caller = f"{cls.__name__}.from_json"
-        d = read_model_json(source, caller=caller, format=_FORMAT, version=_VERSION)
+    def _from_model_dict(cls, data: dict, source: str) -> "NomogramGroup":
+        r = ModelReader(data, source)
         try:
-            obj = cls(**d["params"])
-            obj.feature_names_in_ = np.asarray(d["feature_names_in"], dtype=object)
-            obj.n_features_in_ = len(obj.feature_names_in_)
-            obj.routing_ = {str(k): str(v) for k, v in d["routing"].items()}
-            groups = d["groups"]
-            obj.models_ = {k: model_from_dict(g["model"], source=f"{caller} group '{k}'") for k, g in groups.items()}
-            obj.factors_ = {k: list(g["factors"]) for k, g in groups.items()}
-            obj.events_ = {k: int(g["events"]) for k, g in groups.items()}
-            obj.n_rows_ = {k: int(g["n"]) for k, g in groups.items()}
-            obj.cutoffs_ = {k: (None if g["cutoff"] is None else float(g["cutoff"])) for k, g in groups.items()}
-            obj.selection_ = pd.DataFrame(d["selection"])
-        except (KeyError, TypeError) as err:
-            raise ModelFileError(f"{caller}: the file lacks or mangles a field ({err!r}).") from err
+            obj = cls(**r.get("params", dict))
+        except TypeError as err:
+            r.fail(f"does not fit {cls.__name__} ({err}).", "params")
+        obj.feature_names_in_ = np.asarray(r.strings("feature_names_in"), dtype=object)
+        obj.n_features_in_ = len(obj.feature_names_in_)
+        obj.routing_ = {str(k): str(v) for k, v in r.get("routing", dict).items()}
+        groups = r.sub("groups")
+        obj.models_, obj.factors_, obj.events_, obj.n_rows_, obj.cutoffs_ = {}, {}, {}, {}, {}
+        for k in groups.data:
+            g = groups.sub(k)
+            # the file's checksum covers the group models: no checksum of their own to verify
+            obj.models_[k] = model_from_dict(g.get("model", dict), source=f"{source} (group '{k}')", verify=False)
+            obj.factors_[k] = g.strings("factors")
+            obj.events_[k] = int(g.get("events", int))
+            obj.n_rows_[k] = int(g.get("n", int))
+            obj.cutoffs_[k] = g.number("cutoff", allow_null=True)
+            if np.isnan(obj.cutoffs_[k]):
+                obj.cutoffs_[k] = None
+        obj.selection_ = pd.DataFrame(r.get("selection", list))
         bad = sorted(set(obj.routing_.values()) - set(obj.models_))
         if bad:
-            raise ModelFileError(f"{caller}: routing points to group(s) {bad} that have no model.")
+            r.fail(f"routes to group(s) {bad} that have no model.", "routing")
         return obj
 
 

@@ -36,16 +36,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from nomogram.checks import check_dataframe, check_is_fitted, check_option
-from nomogram.exceptions import ModelFileError, StatisticalWarning
+from nomogram.checks import check_columns, check_dataframe, check_is_fitted, check_option
+from nomogram.exceptions import StatisticalWarning
+from nomogram.features import Signature
+from nomogram.model_io import ModelFileMixin, ModelReader, model_from_dict
 
-from ._model_file import read_model_json, write_model_json
 from ._patients import AGGREGATES, aggregate_rows, patient_folds, patient_outcome
 
 __all__ = ["ModalityLabel", "XGBOOST_DEFAULTS"]
 
-_FORMAT = "nomofuse.fusion.ModalityLabel"
-_VERSION = 1
 
 #: XGBoost settings used unless ``params`` overrides them: shallow trees and a
 #: small learning rate, the usual choice for a few hundred patients.
@@ -63,14 +62,7 @@ XGBOOST_DEFAULTS = {
 _NO_SIGNAL = ("keeps no feature", "no feature passed the univariate screen")
 
 
-def _signature_class():
-    # nomogram.features.Signature is the generic builder; ImagingSignature is its old name.
-    from nomogram import features
-
-    return getattr(features, "Signature", None) or features.ImagingSignature
-
-
-class ModalityLabel(TransformerMixin, BaseEstimator):
+class ModalityLabel(ModelFileMixin, TransformerMixin, BaseEstimator):
     """A modality's label: LASSO signature or XGBoost score, cross-fitted on the training split.
 
     Parameters
@@ -158,9 +150,7 @@ class ModalityLabel(TransformerMixin, BaseEstimator):
             cols = list(self.feature_names_in_)
         Xs = X.copy()
         Xs.columns = [str(c) for c in X.columns]
-        missing = [c for c in cols if c not in Xs.columns]
-        if missing:
-            raise ValueError(f"{caller}: X lacks feature column(s) {missing[:5]} the label was fitted on.")
+        check_columns(Xs, cols, caller=caller, what="feature column(s)")
         keep = cols + ([self.size_column] if self.size_column in Xs.columns and self.size_column not in cols else [])
         Xs = Xs[keep]
         bad = [c for c in cols if not pd.api.types.is_numeric_dtype(Xs[c])]
@@ -246,7 +236,7 @@ class ModalityLabel(TransformerMixin, BaseEstimator):
             params.setdefault("random_state", self.random_state)
             if self.outcome == "survival":
                 params.setdefault("univariate_test", "cox")
-            sig = _signature_class()(outcome=self.outcome, **params)
+            sig = Signature(outcome=self.outcome, **params)
             y_arg = yy if self.outcome == "binary" else pd.DataFrame({"time": yy[0], "event": yy[1]})
             try:
                 with warnings.catch_warnings():
@@ -288,11 +278,36 @@ class ModalityLabel(TransformerMixin, BaseEstimator):
         P, _ = self._features(X, groups, caller, fitting=False)
         return pd.DataFrame({self.name: self._score(self.model_, self.constant_, P)}, index=P.index)
 
+    def summary(self) -> pd.DataFrame:
+        """What the label uses: one row per feature it was fitted on.
+
+        Columns ``weight`` (the signature's coefficient for ``"lasso"``, 0 for a
+        feature it dropped; XGBoost's total gain for ``"xgboost"``, 0 for a
+        feature no tree splits on; 0 everywhere for a constant label) and
+        ``used`` (bool).
+        """
+        check_is_fitted(self, "feature_names_in_")
+        names = [str(c) for c in self.feature_names_in_]
+        weight = pd.Series(0.0, index=pd.Index(names, name="feature"))
+        if self.model_ is not None and self.method == "lasso":
+            coef = self.model_.coef_
+            weight.loc[[str(c) for c in coef.index]] = coef.to_numpy(dtype=float)
+        elif self.model_ is not None:
+            gain = self.model_.get_score(importance_type="total_gain")  # keys f0, f1, ... in column order
+            for key, value in gain.items():
+                weight.iloc[int(key[1:])] = float(value)
+        return pd.DataFrame({"weight": weight, "used": weight != 0})
+
     def get_feature_names_out(self, input_features=None):
         return np.asarray([self.name], dtype=object)
 
-    # ----------------------------------------------------------------- JSON
+    # ----------------------------------------------------------------- model file
+    _model_format = "nomofuse.fusion.ModalityLabel"
+    _model_version = 2
+    _model_unsigned_versions = (1,)  # version 1: the same fields, written before checksums
+
     def to_dict(self) -> dict:
+        """The model-file content (:mod:`nomogram.model_io`); ``to_json`` adds the checksum."""
         check_is_fitted(self, "feature_names_in_")
         params = self.get_params()
         if isinstance(params.get("random_state"), np.random.Generator):
@@ -304,44 +319,41 @@ class ModalityLabel(TransformerMixin, BaseEstimator):
         else:
             model = {"kind": "xgboost", "booster": json.loads(bytes(self.model_.save_raw(raw_format="json")).decode("utf-8"))}
         return {
-            "format": _FORMAT,
-            "version": _VERSION,
+            **self._model_header(),
             "params": params,
             "feature_names_in": [str(c) for c in self.feature_names_in_],
             "n_patients": int(self.n_patients_),
             "model": model,
         }
 
-    def to_json(self, path=None) -> str:
-        """The fitted label as versioned JSON (written to ``path`` if given); no pickle."""
-        return write_model_json(self.to_dict(), path)
-
     @classmethod
-    def from_json(cls, source) -> "ModalityLabel":
-        """Rebuild a fitted label from :meth:`to_json` output (path, text or dict)."""
-        caller = f"{cls.__name__}.from_json"
-        d = read_model_json(source, caller=caller, format=_FORMAT, version=_VERSION)
+    def _from_model_dict(cls, data: dict, source: str) -> "ModalityLabel":
+        r = ModelReader(data, source)
         try:
-            obj = cls(**d["params"])
-            obj.feature_names_in_ = np.asarray(d["feature_names_in"], dtype=object)
-            obj.n_features_in_ = len(obj.feature_names_in_)
-            obj.n_patients_ = int(d["n_patients"])
-            m = d["model"]
-            obj.constant_ = None
-            if m["kind"] == "constant":
-                obj.model_, obj.constant_ = None, float(m["value"])
-            elif m["kind"] == "signature":
-                obj.model_ = _signature_class().from_json(json.dumps(m["signature"]))
-            elif m["kind"] == "xgboost":
-                import xgboost as xgb
+            obj = cls(**r.get("params", dict))
+        except TypeError as err:
+            r.fail(f"does not fit {cls.__name__} ({err}).", "params")
+        obj.feature_names_in_ = np.asarray(r.strings("feature_names_in"), dtype=object)
+        obj.n_features_in_ = len(obj.feature_names_in_)
+        obj.n_patients_ = int(r.get("n_patients", int))
+        m = r.sub("model")
+        kind = m.get("kind", str)
+        obj.constant_ = None
+        if kind == "constant":
+            obj.model_, obj.constant_ = None, m.number("value")
+        elif kind == "signature":
+            sig = model_from_dict(m.get("signature", dict), source=f"{source} (field 'model.signature')")
+            if not isinstance(sig, Signature):
+                m.fail(f"must hold a signature; got a {type(sig).__name__}.", "signature")
+            obj.model_ = sig
+        elif kind == "xgboost":
+            import xgboost as xgb
 
-                booster = xgb.Booster()
-                booster.load_model(bytearray(json.dumps(m["booster"]).encode("utf-8")))
-                obj.model_ = booster
-            else:
-                raise ModelFileError(f"{caller}: unknown model kind {m['kind']!r}.")
-        except (KeyError, TypeError) as err:
-            raise ModelFileError(f"{caller}: the file lacks or mangles a field ({err!r}).") from err
+            booster = xgb.Booster()
+            booster.load_model(bytearray(json.dumps(m.get("booster", dict)).encode("utf-8")))
+            obj.model_ = booster
+        else:
+            m.fail(f"must be 'constant', 'signature' or 'xgboost'; got {kind!r}.", "kind")
         return obj
 
 

@@ -53,14 +53,11 @@ from sklearn.base import BaseEstimator
 
 from nomogram.checks import check_is_fitted, check_option
 from nomogram.exceptions import ModelFileError
-
-from ._model_file import read_model_json, write_model_json
+from nomogram.model_io import ModelFileMixin, ModelReader, write_model
 from ._patients import patient_folds, patient_outcome
 
 __all__ = ["EarlyFusion", "build_network", "LABEL_COLUMNS"]
 
-_FORMAT = "nomofuse.fusion.EarlyFusion"
-_VERSION = 1
 
 #: Columns of :meth:`EarlyFusion.transform`.
 LABEL_COLUMNS = ("imaging_label", "pathology_label", "fused_score")
@@ -230,7 +227,7 @@ def _cox_nll(score, time, event, mask):
 
 
 # ------------------------------------------------------------------ estimator
-class EarlyFusion(BaseEstimator):
+class EarlyFusion(ModelFileMixin, BaseEstimator):
     """Early-fusion network: max-pooled imaging and pathology branches, channel concat, three heads.
 
     Parameters
@@ -542,57 +539,79 @@ class EarlyFusion(BaseEstimator):
         return out
 
     # ------------------------------------------------------------ files
-    def to_json(self, path) -> Path:
-        """Write the JSON config to ``path`` and the state dict beside it (``<stem>.pt``); returns ``path``.
+    _model_format = "nomofuse.fusion.EarlyFusion"
+    _model_version = 2
+    _model_unsigned_versions = (1,)  # version 1: the same fields, written before checksums
+    _model_wants_path = True  # the weights file lies beside the JSON
 
-        The JSON holds the parameters, the architecture config, the weights
-        file's name and SHA-256; the ``.pt`` holds tensors only
-        (``torch.save(state_dict)``), read back with ``weights_only=True``.
-        """
-        import torch
-
+    def to_dict(self, weights=None) -> dict:
+        """The model-file content; ``weights`` is the state-dict file :meth:`to_json` wrote."""
         check_is_fitted(self, "network_")
-        path = Path(path)
-        weights = path.with_suffix(".pt")
-        torch.save({k: v.detach().clone() for k, v in self.network_.state_dict().items()}, weights)
-        d = {
-            "format": _FORMAT,
-            "version": _VERSION,
+        if weights is None:
+            raise ValueError("EarlyFusion.to_dict: a network's model file names its weights file; save it with "
+                             "to_json(path), which writes both.")
+        weights = Path(weights)
+        return {
+            **self._model_header(),
             "params": self.get_params(),
             "config": self.config_,
             "n_patients": int(self.n_patients_),
             "n_epochs": int(self.n_epochs_),
             "weights": {"file": weights.name, "sha256": _sha256(weights)},
         }
-        write_model_json(d, path)
-        return path
 
-    @classmethod
-    def from_json(cls, path) -> "EarlyFusion":
-        """Rebuild a trained network from :meth:`to_json` files (checks the weights' SHA-256)."""
+    def to_json(self, path) -> Path:
+        """Write the JSON config to ``path`` and the state dict beside it (``<stem>.pt``); returns ``path``.
+
+        The JSON (a model file of :mod:`nomogram.model_io`, with its checksum)
+        holds the parameters, the architecture config, the weights file's name
+        and SHA-256; the ``.pt`` holds tensors only (``torch.save(state_dict)``),
+        read back with ``weights_only=True``. Load with :func:`nomogram.load_model`
+        or :meth:`from_json`.
+        """
         import torch
 
-        caller = f"{cls.__name__}.from_json"
+        check_is_fitted(self, "network_")
+        if path is None:
+            raise ValueError("EarlyFusion.to_json: give a path; the weights are written beside it (<stem>.pt).")
         path = Path(path)
-        d = read_model_json(path, caller=caller, format=_FORMAT, version=_VERSION)
-        weights = path.parent / d["weights"]["file"]
+        weights = path.with_suffix(".pt")
+        torch.save({k: v.detach().clone() for k, v in self.network_.state_dict().items()}, weights)
+        return write_model(self.to_dict(weights), path)
+
+    @classmethod
+    def _from_model_dict(cls, data: dict, source: str, path=None) -> "EarlyFusion":
+        import torch
+
+        r = ModelReader(data, source)
+        w = r.sub("weights")
+        name, digest = w.get("file", str), w.get("sha256", str)
+        if path is None:
+            r.fail("names a weights file, found beside the JSON file: load the network from its path, not "
+                   "from JSON text.", "weights")
+        weights = Path(path).parent / name
+        if Path(name).name != name:
+            w.fail(f"must be a file name beside the JSON; got {name!r}.", "file")
         if not weights.is_file():
-            raise FileNotFoundError(f"{caller}: the weights file '{weights}' named in '{path}' is missing.")
-        if _sha256(weights) != d["weights"]["sha256"]:
-            raise ModelFileError(f"{caller}: '{weights}' does not match the SHA-256 recorded in '{path}'; "
+            raise FileNotFoundError(f"EarlyFusion: the weights file '{weights}' named in {source} is missing.")
+        if _sha256(weights) != digest:
+            raise ModelFileError(f"{source}: '{weights}' does not match the SHA-256 recorded in the file; "
                                  "the weights were changed or belong to another model.")
-        obj = cls(**d["params"])
-        obj.config_ = dict(d["config"])
+        try:
+            obj = cls(**r.get("params", dict))
+        except TypeError as err:
+            r.fail(f"does not fit {cls.__name__} ({err}).", "params")
+        obj.config_ = dict(r.get("config", dict))
         net = build_network(obj.config_)
         state = torch.load(weights, map_location="cpu", weights_only=True)
         try:
             net.load_state_dict(state)
         except RuntimeError as err:
-            raise ModelFileError(f"{caller}: the weights in '{weights}' do not fit the config ({err}).") from err
+            raise ModelFileError(f"{source}: the weights in '{weights}' do not fit the config ({err}).") from err
         net.eval()
         obj.network_ = net
-        obj.n_patients_ = int(d["n_patients"])
-        obj.n_epochs_ = int(d["n_epochs"])
+        obj.n_patients_ = int(r.get("n_patients", int))
+        obj.n_epochs_ = int(r.get("n_epochs", int))
         return obj
 
 

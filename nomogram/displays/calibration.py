@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import renamed_parameter
+
 __all__ = ["CalibrationDisplay"]
 
 
@@ -14,13 +16,19 @@ class CalibrationDisplay:
     (lowess of the outcome on the predicted risk), the bias-corrected curve
     and the 45-degree ideal line, over a histogram ("rug") of the predicted
     risks along the bottom. Cox models (rms ``plot.calibrate``, KM method):
-    observed Kaplan–Meier survival at ``u`` against mean predicted survival
-    per group, apparent (with 95 % error bars) and bias-corrected.
+    observed Kaplan–Meier survival at ``horizon`` against mean predicted survival
+    per group, apparent (with 95 % error bars) and bias-corrected. Predicted
+    probabilities on new patients (:func:`nomogram.val_prob`): the lowess
+    calibration curve, the Hosmer–Lemeshow group means and the ideal line.
+
+    Build it with :meth:`from_result`, :meth:`from_estimator` (runs
+    :func:`~nomogram.calibrate`) or :meth:`from_predictions` (runs
+    :func:`~nomogram.val_prob`).
 
     Parameters
     ----------
-    result : CalibrationResult
-        From :func:`nomogram.calibrate`.
+    result : CalibrationResult or ValProbResult
+        From :func:`nomogram.calibrate` or :func:`nomogram.val_prob`.
     name : str, optional
         Title of the axes.
 
@@ -32,7 +40,7 @@ class CalibrationDisplay:
 
     Examples
     --------
-    >>> CalibrationDisplay.from_estimator(model, X, y, B=200).figure_.savefig("cal.pdf")  # doctest: +SKIP
+    >>> CalibrationDisplay.from_estimator(model, X, y, n_boot=200).figure_.savefig("cal.pdf")  # doctest: +SKIP
     """
 
     def __init__(self, result, *, name: str | None = None):
@@ -45,12 +53,26 @@ class CalibrationDisplay:
         return cls(result, name=name).plot(ax=ax, **plot_kwargs)
 
     @classmethod
-    def from_estimator(cls, model, X, y, *, B: int = 200, method: str = "boot", random_state=None,
-                       u=None, m: int = 150, name: str | None = None, ax=None, **plot_kwargs):
-        """Run :func:`nomogram.calibrate` on a fitted model and plot the result."""
+    @renamed_parameter("u", "horizon", warn=False)
+    @renamed_parameter("B", "n_boot", warn=False)
+    def from_estimator(cls, model, X, y, *, n_boot: int = 200, method: str = "boot", random_state=None,
+                       horizon=None, m: int = 150, name: str | None = None, ax=None, **plot_kwargs):
+        """Run :func:`nomogram.calibrate` on a fitted model and plot the result.
+
+        ``n_boot`` and ``horizon`` also take rms's names ``B`` and ``u``.
+        """
         from ..calibration import calibrate
 
-        result = calibrate(model, X, y, B=B, method=method, random_state=random_state, u=u, m=m)
+        result = calibrate(model, X, y, n_boot=n_boot, method=method, random_state=random_state,
+                           horizon=horizon, m=m)
+        return cls(result, name=name).plot(ax=ax, **plot_kwargs)
+
+    @classmethod
+    def from_predictions(cls, y, proba, *, g: int = 10, name: str | None = None, ax=None, **plot_kwargs):
+        """Run :func:`nomogram.val_prob` on predicted probabilities of new patients and plot."""
+        from ..calibration import val_prob
+
+        result = val_prob(y, proba, g=g)
         return cls(result, name=name).plot(ax=ax, **plot_kwargs)
 
     @staticmethod
@@ -77,10 +99,23 @@ class CalibrationDisplay:
         if ax is None:
             fig, ax = plt.subplots(figsize=(5.5, 5.5))
         r = self.result
-        t = r.table
         self.lines_ = {}
         (self.lines_["ideal"],) = ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls=":", label="Ideal")
-        if r.kind == "logistic":
+        if not hasattr(r, "table"):  # ValProbResult: external validation of probabilities
+            (self.lines_["apparent"],) = ax.plot(r.smooth["x"], r.smooth["y"], color="C0", lw=1.8,
+                                                 label="Nonparametric (lowess)")
+            grp = r.groups
+            (self.lines_["groups"],) = ax.plot(grp["mean_predicted"], grp["observed"] / grp["n"], "^",
+                                               color="0.2", ms=5, label="Grouped observations")
+            ax.set_xlabel("Predicted probability")
+            ax.set_ylabel("Observed probability")
+            if show_errors:
+                st = r.statistics
+                ax.text(0.02, 0.98, f"C={st['C (ROC)']:.3f}  Intercept={st['Intercept']:.3f}  "
+                        f"Slope={st['Slope']:.3f}\nEavg={st['Eavg']:.3f}  Brier={st['Brier']:.3f}",
+                        transform=ax.transAxes, va="top", fontsize=8)
+        elif r.kind == "logistic":
+            t = r.table
             (self.lines_["apparent"],) = ax.plot(t["predy"], t["calibrated.orig"], color="0.2", ls="--",
                                                  lw=1.2, label="Apparent")
             (self.lines_["corrected"],) = ax.plot(t["predy"], t["calibrated.corrected"], color="C0", lw=1.8,
@@ -89,21 +124,23 @@ class CalibrationDisplay:
             ax.set_xlabel("Predicted probability")
             ax.set_ylabel("Observed probability")
             if show_errors and len(r.errors):
-                ax.text(0.02, 0.98, f"B={r.B} {r.method} repetitions\n"
+                ax.text(0.02, 0.98, f"B={r.n_boot} {r.method} repetitions\n"
                         f"Mean absolute error={r.errors['mean_absolute_error']:.3f}   "
                         f"n={int(r.errors['n'])}", transform=ax.transAxes, va="top", fontsize=8)
-        elif "pred" in t:  # Cox, smooth (spline) curve
+        elif "pred" in r.table:  # Cox, smooth (spline) curve
+            t = r.table
             (self.lines_["apparent"],) = ax.plot(t["pred"], t["calibrated"], color="0.2", ls="--", lw=1.2,
                                                  label="Apparent")
             (self.lines_["corrected"],) = ax.plot(t["pred"], t["calibrated.corrected"], color="C0", lw=1.8,
                                                   label="Bias-corrected")
             self._rug(ax, r.predicted, bins)
-            ax.set_xlabel(f"Predicted survival at {r.u:g}")
-            ax.set_ylabel(f"Observed survival at {r.u:g}")
+            ax.set_xlabel(f"Predicted survival at {r.horizon:g}")
+            ax.set_ylabel(f"Observed survival at {r.horizon:g}")
             if show_errors and len(r.errors):
-                ax.text(0.02, 0.98, f"B={r.B} {r.method} repetitions\nICI={r.errors['ICI']:.3f}   "
+                ax.text(0.02, 0.98, f"B={r.n_boot} {r.method} repetitions\nICI={r.errors['ICI']:.3f}   "
                         f"E90={r.errors['E90']:.3f}", transform=ax.transAxes, va="top", fontsize=8)
         else:
+            t = r.table
             x = t["mean.predicted"]
             se = t["std.err"]
             km = t["KM"]
@@ -113,8 +150,8 @@ class CalibrationDisplay:
             (self.lines_["corrected"],) = ax.plot(x, t["KM.corrected"], "x", color="C0", ms=7,
                                                   label="Bias-corrected")
             self._rug(ax, r.predicted, bins)
-            ax.set_xlabel(f"Predicted survival at {r.u:g}")
-            ax.set_ylabel(f"Observed survival at {r.u:g} (Kaplan–Meier)")
+            ax.set_xlabel(f"Predicted survival at {r.horizon:g}")
+            ax.set_ylabel(f"Observed survival at {r.horizon:g} (Kaplan–Meier)")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")

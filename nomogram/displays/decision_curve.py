@@ -49,10 +49,33 @@ class DecisionCurveDisplay:
                          ax=None, show_ci=True, ylim=None, **kwargs):
         """Compute with :func:`nomogram.decision_curve` and plot.
 
-        Extra keyword arguments (``time``, ``n_bootstrap``, ...) go to
+        Extra keyword arguments (``horizon``, ``n_boot``, ...) go to
         :func:`~nomogram.decision_curve`.
         """
         result = decision_curve(y, predictions, thresholds, **kwargs)
+        return cls.from_result(result, statistic=statistic, ax=ax, show_ci=show_ci, ylim=ylim)
+
+    @classmethod
+    def from_estimator(cls, model, X, y, thresholds=None, *, name=None, horizon=None,
+                       statistic="net_benefit", ax=None, show_ci=True, ylim=None, **kwargs):
+        """Decision curve of a fitted model's predicted risk on ``X``, plotted.
+
+        The risk is ``predict_proba(X)[:, 1]`` for a binary model and
+        ``1 - S(horizon | X)`` (``predict_survival``) for a survival model,
+        which then needs ``horizon``. Other keyword arguments go to
+        :func:`~nomogram.decision_curve`.
+        """
+        if hasattr(model, "predict_survival"):
+            if horizon is None:
+                raise ValueError(
+                    "DecisionCurveDisplay.from_estimator: a survival model needs horizon=<time> "
+                    "(the risk is 1 - S(horizon))."
+                )
+            risk = 1 - np.asarray(model.predict_survival(X, times=[horizon]))[:, 0]
+        else:
+            risk = np.asarray(model.predict_proba(X))[:, 1]
+        result = decision_curve(y, {name or type(model).__name__: risk}, thresholds, horizon=horizon,
+                                **kwargs)
         return cls.from_result(result, statistic=statistic, ax=ax, show_ci=show_ci, ylim=ylim)
 
     def plot(self, ax=None, *, show_ci: bool = True, ylim=None):
@@ -103,8 +126,8 @@ class DecisionCurveDisplay:
         ax.set_xlim(float(res.thresholds.min()), float(res.thresholds.max()))
         ax.set_xlabel("Threshold probability")
         ax.set_ylabel(_YLABELS[stat].format(nper=res.nper))
-        if res.time is not None:
-            ax.set_title(f"Decision curve at t = {res.time:g}")
+        if res.horizon is not None:
+            ax.set_title(f"Decision curve at t = {res.horizon:g}")
         ax.legend(frameon=False)
         self.ax_ = ax
         self.figure_ = ax.figure
@@ -122,6 +145,11 @@ class ClinicalImpactDisplay:
         self.result = result
         self.model = result.labels[0] if model is None else model
         check_option(self.model, result.labels, name="model", caller="ClinicalImpactDisplay")
+
+    @classmethod
+    def from_result(cls, result: DecisionCurveResult, *, model=None, ax=None):
+        """Plot one model of an existing :class:`DecisionCurveResult`."""
+        return cls(result, model).plot(ax=ax)
 
     @classmethod
     def from_predictions(cls, y, predictions, thresholds=None, *, model=None, ax=None, **kwargs):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..checks import check_survival_y
+from ..checks import check_survival_y, survival_outcome, warn_deprecated
 from .._kaplan_meier import KaplanMeier, kaplan_meier
 from ..risk_groups import RiskGroups
 
@@ -19,8 +19,13 @@ class KaplanMeierDisplay:
     Parameters
     ----------
     curves : dict of str to KaplanMeier
-    at_risk : dict of str to ndarray
+    follow_up : dict of str to ndarray
         Follow-up times per group (for the numbers at risk).
+
+    Build it with :meth:`from_result` (a :class:`~nomogram.RiskGroups` or
+    Kaplan–Meier curves), :meth:`from_predictions` (a risk score and a
+    cut-off), :meth:`from_estimator` (a fitted model) or
+    :meth:`from_survival` (any grouping, e.g. treatment arm).
     annotation : str, optional
         Text written in the plot (log-rank p, HR).
 
@@ -38,33 +43,117 @@ class KaplanMeierDisplay:
         self.annotation = annotation
 
     @classmethod
-    def from_risk_groups(cls, result: RiskGroups, *, ax=None, risk_table_times=None, show_ci=True,
-                         xlabel="Time", ylabel="Survival probability"):
-        """Plot the groups of :func:`nomogram.risk_groups` with log-rank p and HR."""
-        hr = result.hazard_ratio.iloc[1]
-        p = result.logrank.p_value
-        p_txt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-        note = (f"Log-rank {p_txt}\nHR {hr['hr']:.2f} "
-                f"({hr['hr_lower']:.2f}-{hr['hr_upper']:.2f})")
-        follow = {lab: result.time[result.group == lab] for lab in result.labels}
-        return cls(result.km, follow, note).plot(
+    def from_result(cls, result, *, ax=None, risk_table_times=None, show_ci=True,
+                    xlabel="Time", ylabel="Survival probability"):
+        """Plot a computed result.
+
+        Parameters
+        ----------
+        result : RiskGroups, KaplanMeier or dict of str to KaplanMeier
+            :func:`nomogram.risk_groups` (its groups, with the log-rank p and
+            HR written in the plot), one :func:`nomogram.kaplan_meier` curve,
+            or several named curves.
+        ax, risk_table_times, show_ci, xlabel, ylabel
+            As in :meth:`plot`.
+
+        Returns
+        -------
+        KaplanMeierDisplay
+        """
+        note = None
+        if isinstance(result, RiskGroups):
+            hr = result.hazard_ratio.iloc[1]
+            p = result.logrank.p_value
+            p_txt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+            note = (f"Log-rank {p_txt}\nHR {hr['hr']:.2f} "
+                    f"({hr['hr_lower']:.2f}-{hr['hr_upper']:.2f})")
+            curves = result.km
+            follow = {lab: result.time[result.group == lab] for lab in result.labels}
+        else:
+            if isinstance(result, KaplanMeier):
+                curves = {"all": result}
+            elif isinstance(result, Mapping) and all(isinstance(v, KaplanMeier) for v in result.values()):
+                curves = {str(k): v for k, v in result.items()}
+            else:
+                raise TypeError(
+                    "KaplanMeierDisplay.from_result expects a RiskGroups, a KaplanMeier or a dict of "
+                    f"KaplanMeier curves; got {type(result).__name__}."
+                )
+            # each patient's follow-up, recovered exactly from the curve's counts
+            follow = {lab: np.repeat(km.time, (km.n_event + km.n_censor).astype(int))
+                      for lab, km in curves.items()}
+        return cls(curves, follow, note).plot(
             ax=ax, risk_table_times=risk_table_times, show_ci=show_ci, xlabel=xlabel, ylabel=ylabel
         )
 
     @classmethod
-    def from_survival(cls, time, event, group=None, *, ax=None, risk_table_times=None, show_ci=True,
+    def from_risk_groups(cls, result: RiskGroups, **kwargs):
+        """Deprecated name of :meth:`from_result`."""
+        warn_deprecated("KaplanMeierDisplay.from_risk_groups was renamed from_result",
+                        "call KaplanMeierDisplay.from_result(result, ...)")
+        return cls.from_result(result, **kwargs)
+
+    @classmethod
+    def from_predictions(cls, y, score, cutoff="median", *, ax=None, risk_table_times=None,
+                         show_ci=True, xlabel="Time", ylabel="Survival probability", **kwargs):
+        """Split patients at a cut-off of a risk score (:func:`nomogram.risk_groups`) and plot.
+
+        Parameters
+        ----------
+        y : DataFrame [time, event], (n, 2) array or structured array
+        score : array-like of shape (n,)
+            Higher = higher risk.
+        cutoff : {"median", "youden", "maxstat"} or float, default "median"
+        **kwargs
+            Passed to :func:`~nomogram.risk_groups` (``horizon``, ``labels``, ...).
+        """
+        from ..risk_groups import risk_groups
+
+        result = risk_groups(y, score, cutoff, **kwargs)
+        return cls.from_result(result, ax=ax, risk_table_times=risk_table_times, show_ci=show_ci,
+                               xlabel=xlabel, ylabel=ylabel)
+
+    @classmethod
+    def from_estimator(cls, model, X, y, cutoff="median", *, ax=None, risk_table_times=None,
+                       show_ci=True, xlabel="Time", ylabel="Survival probability", **kwargs):
+        """Risk groups of a fitted model's linear predictor (``decision_function(X)``), plotted.
+
+        Parameters
+        ----------
+        model : fitted CoxNomogram (or any estimator with ``decision_function``)
+        X : pandas.DataFrame
+        y : DataFrame [time, event], (n, 2) array or structured array
+        cutoff, **kwargs
+            As in :meth:`from_predictions`.
+        """
+        score = model.decision_function(X)
+        return cls.from_predictions(y, score, cutoff, ax=ax, risk_table_times=risk_table_times,
+                                    show_ci=show_ci, xlabel=xlabel, ylabel=ylabel, **kwargs)
+
+    @classmethod
+    @survival_outcome
+    def from_survival(cls, y, group=None, *, ax=None, risk_table_times=None, show_ci=True,
                       xlabel="Time", ylabel="Survival probability", conf_level=0.95):
-        """Compute Kaplan–Meier curves per group (or overall) and plot."""
-        time, event = check_survival_y((time, event), caller="KaplanMeierDisplay.from_survival")
+        """Kaplan–Meier curves per group (or overall), plotted.
+
+        Parameters
+        ----------
+        y : DataFrame [time, event], (n, 2) array or structured array
+            Survival outcome.
+        group : array-like of shape (n,), optional
+            Any labels (treatment arm, stage, ...); one curve each.
+        conf_level : float, default 0.95
+        """
+        time, event = check_survival_y(y, caller="KaplanMeierDisplay.from_survival", require_event=False)
         if group is None:
             group = np.full(len(time), "all")
         group = np.asarray(group)
         if len(group) != len(time):
             raise ValueError(
-                f"KaplanMeierDisplay.from_survival: group has {len(group)} values but time has {len(time)}."
+                f"KaplanMeierDisplay.from_survival: group has {len(group)} values but y has {len(time)}."
             )
         labels = [str(g) for g in np.unique(group)]
-        curves = {lab: kaplan_meier(time[group.astype(str) == lab], event[group.astype(str) == lab],
+        curves = {lab: kaplan_meier((time[group.astype(str) == lab], event[group.astype(str) == lab]),
                                     conf_level=conf_level) for lab in labels}
         follow = {lab: time[group.astype(str) == lab] for lab in labels}
         return cls(curves, follow).plot(ax=ax, risk_table_times=risk_table_times, show_ci=show_ci,

@@ -168,6 +168,12 @@ class NomogramDisplay:
         self.patient = patient
 
     @classmethod
+    def from_result(cls, nomogram: Nomogram, patient: pd.DataFrame | None = None, *, ax=None,
+                    **plot_kwargs) -> "NomogramDisplay":
+        """Draw a computed :class:`~nomogram.Nomogram` (``model.nomogram(...)``)."""
+        return cls(nomogram, patient=patient).plot(ax=ax, **plot_kwargs)
+
+    @classmethod
     def from_estimator(cls, model, patient: pd.DataFrame | None = None, *, ax=None, plot_kwargs=None,
                        **nomogram_kwargs) -> "NomogramDisplay":
         """Compute the nomogram of a fitted model and draw it.

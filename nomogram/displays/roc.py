@@ -50,6 +50,28 @@ class RocDisplay:
         self.name = name
 
     @classmethod
+    def from_result(cls, curve: RocCurve, *, auc: RocAucResult | None = None, band=None,
+                    cutoff: CutoffResult | None = None, name=None, ax=None, **plot_kwargs):
+        """Plot a computed :class:`~nomogram.metrics.RocCurve` (with an AUC, band and cut-off if given)."""
+        if not isinstance(curve, RocCurve):
+            raise TypeError(
+                f"RocDisplay.from_result expects a RocCurve (nomogram.metrics.roc_curve); got "
+                f"{type(curve).__name__}."
+            )
+        return cls(curve, auc=auc, band=band, cutoff=cutoff, name=name).plot(ax=ax, **plot_kwargs)
+
+    @classmethod
+    def from_estimator(cls, model, X, y, **kwargs):
+        """ROC of a fitted binary model on ``X``: its ``predict_proba(X)[:, 1]`` (or
+        ``decision_function``); other arguments as :meth:`from_predictions`."""
+        if hasattr(model, "predict_proba"):
+            score = np.asarray(model.predict_proba(X))[:, 1]
+        else:
+            score = model.decision_function(X)
+        kwargs.setdefault("name", type(model).__name__)
+        return cls.from_predictions(y, score, **kwargs)
+
+    @classmethod
     def from_predictions(cls, y, score, *, name=None, direction="<", ci=True, ci_band=True,
                          cutoff="youden", specificities=None, conf_level=0.95, n_boot=2000,
                          random_state=None, ax=None):

@@ -6,12 +6,12 @@ and :mod:`fusion` share one implementation.
 """
 
 from .harmonization import ComBat
-from .signature import ImagingSignature, lasso_cox_path, lasso_logistic_path
+from .signature import Signature, lasso_cox_path, lasso_logistic_path
 from .stability import ICC_KINDS, FeatureStability, feature_icc, intraclass_correlation
 
 __all__ = [
     "ComBat",
-    "ImagingSignature",
+    "Signature",
     "lasso_cox_path",
     "lasso_logistic_path",
     "ICC_KINDS",

@@ -20,22 +20,33 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..checks import check_dataframe, check_is_fitted, check_option
+from ..checks import check_columns, check_dataframe, check_is_fitted, check_option, warn_deprecated
 from ..exceptions import ConvergenceError, StatisticalWarning
 
-from .._model_json import model_json_text, read_model_json
+from ..model_io import ModelFileMixin, ModelReader, register_model_format
 
 __all__ = ["ComBat"]
 
-_FORMAT = "nomofuse.imaging.ComBat"
-_VERSION = 1
+_COLUMNS_INSTEAD = ("put the batch (and covariate) columns in X and construct "
+                    "ComBat(batch='<column>', covariates=[...]), which also fits inside a Pipeline")
 
 
-class ComBat(TransformerMixin, BaseEstimator):
+class ComBat(ModelFileMixin, TransformerMixin, BaseEstimator):
     """Empirical-Bayes ComBat with parametric priors, fitted once and re-applied.
 
     Parameters
     ----------
+    batch : str, optional
+        Name of the column of ``X`` that holds each row's centre / scanner /
+        protocol label. Every other column of ``X``, except ``covariates``,
+        is a feature to harmonise. With the batch inside ``X`` the transformer
+        fits in a scikit-learn ``Pipeline`` and in cross-fitting (``fit(X, y)``
+        ignores ``y``). ``None`` is the deprecated form that passes the labels
+        to :meth:`fit` and :meth:`transform`.
+    covariates : list of str, optional
+        Columns of ``X`` whose (biological) effects are preserved (diagnosis,
+        age); numeric columns enter linearly, non-numeric (or ``categorical``)
+        ones as dummies.
     eb : bool, default True
         Shrink the per-batch location/scale estimates with the empirical-Bayes
         prior (Johnson et al. 2007). False gives the plain location/scale
@@ -52,7 +63,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         ComBat has no estimate for a centre it never saw; refit on data that
         include it, or harmonise to a reference batch.
     categorical : list of str or None, default None
-        Covariate columns to dummy-code (first level in sorted order is the
+        Covariates to dummy-code (first level in sorted order is the
         reference). None: every non-numeric column is categorical.
     tol : float, default 1e-4
         Convergence criterion of the EB iteration: the largest relative change
@@ -64,6 +75,10 @@ class ComBat(TransformerMixin, BaseEstimator):
     batches_ : list of str
         Training batch labels (sorted).
     feature_names_in_ : ndarray of str
+        Columns of ``X`` at fit (features, batch and covariates).
+    n_features_in_ : int
+    features_ : list of str
+        The harmonised feature columns (:meth:`get_feature_names_out`).
     grand_mean_ : ndarray (n_features,)
         ``alpha``: the batch-size-weighted mean of the batch intercepts.
     covariate_coef_ : ndarray (n_covariate_columns, n_features)
@@ -125,16 +140,23 @@ class ComBat(TransformerMixin, BaseEstimator):
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"])
-    >>> site = np.repeat(["s1", "s2"], 20)
-    >>> X.loc[site == "s2"] += 2.0
-    >>> cb = ComBat().fit(X, site)
-    >>> Xh = cb.transform(X, site)
-    >>> bool(abs(Xh[site == "s1"].mean() - Xh[site == "s2"].mean()).max() < 0.5)
+    >>> X.loc[20:, ["f1", "f2", "f3"]] += 2.0
+    >>> X["site"] = np.repeat(["s1", "s2"], 20)
+    >>> cb = ComBat(batch="site").fit(X)
+    >>> Xh = cb.transform(X)
+    >>> list(Xh.columns)
+    ['f1', 'f2', 'f3']
+    >>> bool(abs(Xh[X.site == "s1"].mean() - Xh[X.site == "s2"].mean()).max() < 0.5)
     True
     """
 
-    def __init__(self, *, eb=True, mean_only=False, ref_batch=None, unseen_batch="raise",
-                 categorical=None, tol=1e-4, max_iter=1000):
+    _model_format = "nomofuse.nomogram.ComBat"
+    _model_version = 1
+
+    def __init__(self, *, batch=None, covariates=None, eb=True, mean_only=False, ref_batch=None,
+                 unseen_batch="raise", categorical=None, tol=1e-4, max_iter=1000):
+        self.batch = batch
+        self.covariates = covariates
         self.eb = eb
         self.mean_only = mean_only
         self.ref_batch = ref_batch
@@ -148,11 +170,53 @@ class ComBat(TransformerMixin, BaseEstimator):
         X = check_dataframe(X, caller=caller)
         bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if bad:
-            raise TypeError(
-                f"{caller}: feature column(s) {bad[:5]} are not numeric; pass only the feature "
-                f"columns in X and give batch and covariates separately."
-            )
+            where = (f"name the batch (batch={self.batch!r}) and covariate columns, or drop the others"
+                     if self.batch is not None else "pass only the feature columns in X")
+            raise TypeError(f"{caller}: feature column(s) {bad[:5]} are not numeric; {where}.")
         return X
+
+    def _covariate_names(self) -> list:
+        cov = self.covariates
+        if cov is None:
+            return []
+        if isinstance(cov, str):
+            return [cov]
+        return list(cov)
+
+    def _split(self, X, batch, covariates, caller, *, fitting):
+        """(features, batch labels, covariates or None) from X (or from the deprecated arguments)."""
+        if self.batch is None:
+            if self.covariates is not None:
+                raise ValueError(
+                    f"{caller}: covariates={self.covariates!r} names columns of X but batch= does "
+                    "not; construct ComBat(batch='<column>', covariates=[...])."
+                )
+            if batch is None:
+                raise TypeError(
+                    f"{caller}: ComBat needs each row's batch. Put the batch column in X and "
+                    "construct ComBat(batch='<column>') (covariates=[...] for preserved columns)."
+                )
+            warn_deprecated(f"{caller}(X, batch, covariates) with separate batch labels was deprecated", _COLUMNS_INSTEAD,
+                            stacklevel=3)
+            return X, batch, covariates
+        if batch is not None or covariates is not None:
+            raise TypeError(
+                f"{caller}: this ComBat reads the batch from column {self.batch!r} (and covariates "
+                f"{self._covariate_names()}) of X; do not pass them separately."
+            )
+        check_dataframe(X, caller=caller, allow_missing=True)
+        cov_cols = self._covariate_names()
+        if self.batch in cov_cols:
+            raise ValueError(f"{caller}: column {self.batch!r} is both the batch and a covariate.")
+        check_columns(X, [self.batch] + cov_cols, caller=caller, what="batch/covariate column(s)")
+        if fitting:
+            features = [c for c in X.columns if c != self.batch and c not in cov_cols]
+            if not features:
+                raise ValueError(f"{caller}: X has no feature column besides the batch and covariates.")
+        else:
+            features = list(self.features_)
+            check_columns(X, features, caller=caller, what="feature column(s)")
+        return X[features], X[self.batch], (X[cov_cols] if cov_cols else None)
 
     @staticmethod
     def _check_batch(batch, n, caller):
@@ -234,23 +298,27 @@ class ComBat(TransformerMixin, BaseEstimator):
         return np.column_stack(cols), names
 
     # -------------------------------------------------------------------- fit
-    def fit(self, X, batch, covariates=None):
+    def fit(self, X, y=None, covariates=None, *, batch=None):
         """Estimate the ComBat parameters on training data.
 
         Parameters
         ----------
-        X : DataFrame (n_samples, n_features)
-            Features (one row per patient), no missing values.
-        batch : array-like (n_samples,)
-            Centre/scanner label of each row.
-        covariates : DataFrame (n_samples, n_covariates), optional
-            Biological covariates whose effects are preserved.
+        X : DataFrame (n_samples, n_columns)
+            Features, the ``batch`` column and the ``covariates`` columns (one
+            row per patient), no missing values.
+        y : ignored
+            Accepted so that ComBat fits in a ``Pipeline``. (In the deprecated
+            form without ``batch=`` at construction, the second argument is the
+            batch labels and the third the covariate table.)
 
         Returns
         -------
         self
         """
         check_option(self.unseen_batch, ("raise", "passthrough"), name="unseen_batch", caller="ComBat")
+        names_in = np.asarray([str(c) for c in getattr(X, "columns", [])], dtype=object)
+        X, batch, covariates = self._split(X, y if batch is None and self.batch is None else batch,
+                                           covariates, "ComBat.fit", fitting=True)
         X = self._check_X(X, "ComBat.fit")
         n, p = X.shape
         b = self._check_batch(batch, n, "ComBat.fit")
@@ -345,8 +413,9 @@ class ComBat(TransformerMixin, BaseEstimator):
 
         self.batches_ = batches
         self.batch_sizes_ = sizes
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.n_features_in_ = p
+        self.features_ = [str(c) for c in X.columns]
+        self.feature_names_in_ = names_in
+        self.n_features_in_ = len(names_in)
         self.covariate_columns_ = cov_names
         self.grand_mean_ = grand_mean
         self.covariate_coef_ = cov_coef
@@ -378,25 +447,26 @@ class ComBat(TransformerMixin, BaseEstimator):
         )
 
     # -------------------------------------------------------------- transform
-    def transform(self, X, batch, covariates=None):
+    def transform(self, X, batch=None, covariates=None):
         """Harmonise ``X`` with the training estimates (nothing is re-estimated).
 
         Parameters
         ----------
-        X : DataFrame (n_samples, n_features)
-            Same feature columns as at fit (any order; returned in fit order).
-        batch : array-like (n_samples,)
-        covariates : DataFrame, optional
-            Required if ComBat was fitted with covariates.
+        X : DataFrame (n_samples, n_columns)
+            The feature columns seen at fit (any order), the batch column and
+            the covariate columns; other columns are ignored. (Deprecated form:
+            features only, with ``batch`` labels and a ``covariates`` table.)
 
         Returns
         -------
         DataFrame
-            Harmonised features, same index as ``X``.
+            The harmonised feature columns only (in fit order, same index as
+            ``X``); the batch and covariate columns are consumed.
         """
         check_is_fitted(self, "gamma_star_")
+        X, batch, covariates = self._split(X, batch, covariates, "ComBat.transform", fitting=False)
         X = self._check_X(X, "ComBat.transform")
-        cols = list(self.feature_names_in_)
+        cols = list(self.features_)
         missing = [c for c in cols if c not in X.columns]
         if missing:
             raise ValueError(
@@ -434,9 +504,23 @@ class ComBat(TransformerMixin, BaseEstimator):
             )
         return pd.DataFrame(out, index=X.index, columns=cols)
 
-    def fit_transform(self, X, batch, covariates=None):
-        """``fit(X, batch, covariates).transform(X, batch, covariates)``."""
-        return self.fit(X, batch, covariates).transform(X, batch, covariates)
+    def fit_transform(self, X, y=None, covariates=None, *, batch=None):
+        """``fit(X).transform(X)``."""
+        if self.batch is None:  # deprecated form: warn once
+            batch = y if batch is None else batch
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                self.fit(X, batch=batch, covariates=covariates)
+                out = self.transform(X, batch, covariates)
+            warn_deprecated("ComBat.fit_transform(X, batch, covariates) with separate batch labels was deprecated",
+                            _COLUMNS_INSTEAD)
+            return out
+        return self.fit(X).transform(X)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The harmonised feature columns that :meth:`transform` returns."""
+        check_is_fitted(self, "gamma_star_")
+        return np.asarray(self.features_, dtype=object)
 
     def summary(self) -> pd.DataFrame:
         """Per-batch table: size, mean |gamma*|, mean delta*, EB iterations, prior a, b."""
@@ -458,13 +542,17 @@ class ComBat(TransformerMixin, BaseEstimator):
                "batch_sizes_")
 
     def to_dict(self) -> dict:
+        """The model file's content (see :mod:`nomogram.model_io`); ``to_json`` writes it."""
         check_is_fitted(self, "gamma_star_")
+        params = self.get_params()
+        if params.get("covariates") is not None:
+            params["covariates"] = self._covariate_names()
         d = {
-            "format": _FORMAT,
-            "version": _VERSION,
-            "params": self.get_params(),
+            **self._model_header(),
+            "params": params,
             "batches": self.batches_,
-            "feature_names": [str(c) for c in self.feature_names_in_],
+            "feature_names_in": [str(c) for c in self.feature_names_in_],
+            "feature_names": list(self.features_),
             "covariate_spec": self.covariate_spec_,
             "covariate_columns": self.covariate_columns_,
             "n_iter": [int(i) for i in self.n_iter_],
@@ -475,27 +563,50 @@ class ComBat(TransformerMixin, BaseEstimator):
             d[a.rstrip("_")] = np.asarray(getattr(self, a)).tolist()
         return d
 
-    def to_json(self, path=None) -> str:
-        """Serialise the fitted estimates to JSON (written to ``path`` if given)."""
-        return model_json_text(self.to_dict(), path)
-
     @classmethod
-    def from_json(cls, source) -> "ComBat":
-        """Rebuild a fitted :class:`ComBat` from :meth:`to_json` output (a path or the string)."""
-        d = read_model_json(source, "ComBat.from_json", _FORMAT, _VERSION)
-        obj = cls(**d["params"])
-        obj.batches_ = list(d["batches"])
-        obj.feature_names_in_ = np.asarray(d["feature_names"], dtype=object)
+    def _from_model_dict(cls, d: dict, source: str) -> "ComBat":
+        r = ModelReader(d, source)
+        if r.get("version", int) != 1:
+            r.fail(f"is {d['version']}; this nomofuse reads version 1.", "version")
+        try:
+            obj = cls(**r.get("params", dict))
+        except TypeError as err:
+            r.fail(f"does not fit ComBat: {err}.", "params")
+        obj.batches_ = r.strings("batches")
+        obj.features_ = r.strings("feature_names")
+        names_in = r.strings("feature_names_in", optional=True)  # absent in version-1 imaging files
+        obj.feature_names_in_ = np.asarray(obj.features_ if names_in is None else names_in, dtype=object)
         obj.n_features_in_ = len(obj.feature_names_in_)
-        obj.covariate_spec_ = d["covariate_spec"]
-        obj.covariate_columns_ = d["covariate_columns"]
-        obj.n_iter_ = d["n_iter"]
-        obj.mean_only_ = d["mean_only_used"]
-        obj._ref_index = d["ref_index"]
-        p = obj.n_features_in_
-        for a in cls._ARRAYS:
-            arr = np.asarray(d[a.rstrip("_")], dtype=float)
-            setattr(obj, a, arr)
-        obj.covariate_coef_ = obj.covariate_coef_.reshape(len(obj.covariate_columns_), p)
+        obj.covariate_spec_ = r.get("covariate_spec", list)
+        for i, spec in enumerate(obj.covariate_spec_):
+            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or \
+                    spec.get("type") not in ("numeric", "categorical") or \
+                    (spec["type"] == "categorical" and not isinstance(spec.get("levels"), list)):
+                r.fail(f"[{i}] must be {{'name': str, 'type': 'numeric' or 'categorical', 'levels': [...]}}.",
+                       "covariate_spec")
+        obj.covariate_columns_ = r.strings("covariate_columns")
+        obj.n_iter_ = r.get("n_iter", list)
+        obj.mean_only_ = r.get("mean_only_used", bool)
+        ref = r.get("ref_index", int, optional=True)
+        nb, p, nc = len(obj.batches_), len(obj.features_), len(obj.covariate_columns_)
+        if ref is not None and not 0 <= ref < nb:
+            r.fail(f"must index one of the {nb} batches; got {ref}.", "ref_index")
+        obj._ref_index = ref
+        shapes = {"grand_mean_": (p,), "var_pooled_": (p,), "gamma_hat_": (nb, p), "delta_hat_": (nb, p),
+                  "gamma_star_": (nb, p), "delta_star_": (nb, p), "gamma_bar_": (nb,), "tau2_": (nb,),
+                  "a_prior_": (nb,), "b_prior_": (nb,), "batch_sizes_": (nb,)}
+        finite = {"grand_mean_", "var_pooled_", "gamma_star_", "delta_star_", "batch_sizes_"}
+        for a, shape in shapes.items():
+            setattr(obj, a, r.array(a.rstrip("_"), ndim=len(shape), shape=shape, finite=a in finite))
+        coef = r.array("covariate_coef", ndim=2, finite=True) if nc else np.zeros((0, p))
+        if coef.shape != (nc, p):
+            r.fail(f"must have shape ({nc}, {p}); got {coef.shape}.", "covariate_coef")
+        obj.covariate_coef_ = coef
+        if (obj.var_pooled_ <= 0).any() or (obj.delta_star_ <= 0).any():
+            r.fail("must be positive.", "var_pooled" if (obj.var_pooled_ <= 0).any() else "delta_star")
         obj.batch_sizes_ = obj.batch_sizes_.astype(int)
         return obj
+
+
+# version-1 files written when ComBat lived in imaging (no checksum) load as ComBat
+register_model_format("nomofuse.imaging.ComBat", ComBat._load_model_dict, unsigned_versions=(1,))

@@ -1,13 +1,16 @@
-"""The imaging signature ("rad-score"): feature filtering and a LASSO model.
+"""A signature ("rad-score", "path-score"): feature filtering and a LASSO model.
 
-A rad-score is the linear predictor of a penalised regression on a handful of
-radiomics features, fitted on the training split only and then applied,
-unchanged, to the test and external sets (Huang et al. 2016; Lambin et al.
-2017). :class:`ImagingSignature` does every step of the usual recipe inside
-one scikit-learn estimator so that nothing from the test data leaks into it:
+A signature is the linear predictor of a penalised regression on a handful of
+features (radiomics, pooled slide features, deep features), fitted on the
+training split only and then applied, unchanged, to the test and external sets
+(Huang et al. 2016; Lambin et al. 2017). :class:`Signature` does every step of
+the usual recipe inside one scikit-learn estimator so that nothing from the
+test data leaks into it. It is modality-free; :class:`imaging.ImagingSignature`
+(the rad-score) and ``pathology.PathologySignature`` (the path-score) are the
+same estimator under their modality's name. The steps:
 
 1. optional ICC filter (features reproducible between readers, from a
-   precomputed table, see :func:`imaging.stability.feature_icc`);
+   precomputed table, see :func:`nomogram.features.feature_icc`);
 2. variance filter (constant features out);
 3. z-scoring with the training means and standard deviations;
 4. Spearman redundancy filter (of a pair with ``|rho|`` above the threshold,
@@ -42,6 +45,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..checks import (
     check_binary_y,
+    check_columns,
     check_dataframe,
     check_is_fitted,
     check_option,
@@ -49,13 +53,10 @@ from ..checks import (
 )
 from ..exceptions import ConvergenceError, StatisticalWarning
 
-from .._model_json import model_json_text, read_model_json
+from ..model_io import ModelFileMixin, ModelReader
 from .._survival import RiskSets
 
-__all__ = ["ImagingSignature", "lasso_logistic_path", "lasso_cox_path"]
-
-_FORMAT = "nomofuse.imaging.ImagingSignature"
-_VERSION = 1
+__all__ = ["Signature", "lasso_logistic_path", "lasso_cox_path"]
 
 
 # --------------------------------------------------------------------------- LASSO
@@ -384,14 +385,14 @@ def _cox_score_info(b, x, event, rs):
 
 
 # ---------------------------------------------------------------- estimator
-class ImagingSignature(TransformerMixin, BaseEstimator):
-    """Rad-score: filters, mRMR and a cross-validated LASSO, fitted on training data.
+class Signature(ModelFileMixin, TransformerMixin, BaseEstimator):
+    """A signature score: filters, mRMR and a cross-validated LASSO, fitted on training data.
 
     Parameters
     ----------
     outcome : {'binary', 'survival'}, default 'binary'
-        'binary': y is 0/1 (LASSO logistic; the rad-score is the log-odds).
-        'survival': y is a DataFrame [time, event] (LASSO Cox; the rad-score is
+        'binary': y is 0/1 (LASSO logistic; the score is the log-odds).
+        'survival': y is a DataFrame [time, event] (LASSO Cox; the score is
         the linear predictor, centred at 0 on the training data).
     icc_table : pandas.Series or DataFrame or None, default None
         Precomputed ICC per feature (index = feature names; a DataFrame such as
@@ -432,11 +433,20 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         most the cap is used. None: no cap.
     random_state : int or None, default 0
         Seeds the CV folds.
+    name : str or None, default None
+        Name of the score column of :meth:`transform` and of the formula's
+        left-hand side ("rad_score" prints "Rad-score = ..."). None: the
+        class's own name (``"signature"`` here, ``"rad_score"`` for
+        :class:`imaging.ImagingSignature`, ``"path_score"`` for
+        ``pathology.PathologySignature``).
 
     Attributes
     ----------
+    feature_names_in_ : ndarray of str
+        Columns of ``X`` at fit.
+    n_features_in_ : int
     features_ : list of str
-        Features in the rad-score.
+        Features in the score (the columns :meth:`transform` needs).
     coef_ : pandas.Series
         Coefficients on the ORIGINAL feature scale.
     intercept_ : float
@@ -454,11 +464,11 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    The rad-score of a patient is
+    The score of a patient is
 
     .. math::
 
-        \\text{Rad-score} = \\beta_0 + \\sum_j \\beta_j x_j, \\qquad
+        \\text{score} = \\beta_0 + \\sum_j \\beta_j x_j, \\qquad
         \\beta_j = \\frac{\\tilde\\beta_j}{s_j}, \\quad
         \\beta_0 = \\tilde\\beta_0 - \\sum_j \\tilde\\beta_j \\frac{m_j}{s_j},
 
@@ -484,15 +494,20 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
     --------
     >>> from sklearn.datasets import load_breast_cancer
     >>> d = load_breast_cancer(as_frame=True)
-    >>> sig = ImagingSignature(n_mrmr=10, cv=5).fit(d.data, 1 - d.target)
+    >>> sig = Signature(n_mrmr=10, cv=5).fit(d.data, 1 - d.target)
     >>> sig.transform(d.data.iloc[:2]).columns.tolist()
-    ['rad_score']
+    ['signature']
     """
+
+    _model_format = "nomofuse.nomogram.Signature"
+    _model_version = 1
+    #: Score column when ``name`` is None; subclasses of a modality set their own.
+    _default_name = "signature"
 
     def __init__(self, *, outcome="binary", icc_table=None, icc_kind="ICC(3,1)", icc_threshold=0.75,
                  variance_threshold=0.0, redundancy_threshold=0.9, univariate_test="mannwhitney",
                  univariate_alpha=0.05, n_mrmr=20, cv=10, n_lambdas=50, lambda_min_ratio=1e-3,
-                 one_se=True, max_features="auto", random_state=0):
+                 one_se=True, max_features="auto", random_state=0, name=None):
         self.outcome = outcome
         self.icc_table = icc_table
         self.icc_kind = icc_kind
@@ -508,6 +523,17 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         self.one_se = one_se
         self.max_features = max_features
         self.random_state = random_state
+        self.name = name
+
+    @property
+    def score_name_(self) -> str:
+        """The score column of :meth:`transform` (``name`` or the class default)."""
+        return self._default_name if self.name is None else str(self.name)
+
+    def _label(self) -> str:
+        """Left-hand side of :meth:`formula`: ``rad_score`` -> ``Rad-score``."""
+        text = self.score_name_.replace("_", "-")
+        return text[:1].upper() + text[1:]
 
     # ----------------------------------------------------------------- steps
     def _icc_values(self, columns):
@@ -515,7 +541,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         if isinstance(tab, pd.DataFrame):
             if self.icc_kind not in tab.columns:
                 raise ValueError(
-                    f"ImagingSignature: icc_table has no column {self.icc_kind!r}; it has "
+                    f"{type(self).__name__}: icc_table has no column {self.icc_kind!r}; it has "
                     f"{list(tab.columns)[:6]}. Pass icc_kind= one of them."
                 )
             tab = tab[self.icc_kind]
@@ -523,13 +549,13 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
             tab = pd.Series(tab)
         if not isinstance(tab, pd.Series):
             raise TypeError(
-                f"ImagingSignature: icc_table must be a Series or DataFrame indexed by feature; "
+                f"{type(self).__name__}: icc_table must be a Series or DataFrame indexed by feature; "
                 f"got {type(tab).__name__}."
             )
         missing = [c for c in columns if c not in tab.index]
         if missing:
             raise ValueError(
-                f"ImagingSignature: icc_table has no ICC for {len(missing)} feature(s) of X, e.g. "
+                f"{type(self).__name__}: icc_table has no ICC for {len(missing)} feature(s) of X, e.g. "
                 f"{missing[:5]}. Compute the ICC for every feature column, or drop those columns."
             )
         return tab.reindex(columns).astype(float)
@@ -547,22 +573,22 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        check_option(self.outcome, ("binary", "survival"), name="outcome", caller="ImagingSignature")
+        check_option(self.outcome, ("binary", "survival"), name="outcome", caller=type(self).__name__)
         allowed_tests = ("mannwhitney", "ttest", None) if self.outcome == "binary" else ("cox", None)
         check_option(self.univariate_test, allowed_tests, name="univariate_test",
-                     caller=f"ImagingSignature(outcome={self.outcome!r})")
-        X = check_dataframe(X, caller="ImagingSignature.fit")
+                     caller=f"{type(self).__name__}(outcome={self.outcome!r})")
+        X = check_dataframe(X, caller=f"{type(self).__name__}.fit")
         bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if bad:
             raise TypeError(
-                f"ImagingSignature.fit: column(s) {bad[:5]} are not numeric; pass feature columns only."
+                f"{type(self).__name__}.fit: column(s) {bad[:5]} are not numeric; pass feature columns only."
             )
         n = len(X)
         if self.outcome == "binary":
-            yy = check_binary_y(y, n=n, caller="ImagingSignature.fit")
+            yy = check_binary_y(y, n=n, caller=f"{type(self).__name__}.fit")
             n_events = int(min(yy.sum(), n - yy.sum()))
         else:
-            time, event = check_survival_y(y, n=n, caller="ImagingSignature.fit")
+            time, event = check_survival_y(y, n=n, caller=f"{type(self).__name__}.fit")
             yy = (time, event)
             n_events = int(event.sum())
         report = [("input", X.shape[1], "feature columns in X")]
@@ -578,7 +604,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
             report.append(("icc_filter", len(cols), f"{self.icc_kind} >= {self.icc_threshold:g}"))
             if not cols:
                 raise ValueError(
-                    f"ImagingSignature.fit: no feature has {self.icc_kind} >= {self.icc_threshold}; "
+                    f"{type(self).__name__}.fit: no feature has {self.icc_kind} >= {self.icc_threshold}; "
                     "lower icc_threshold or check the ICC table."
                 )
 
@@ -586,7 +612,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         cols = [c for c in cols if var[c] > self.variance_threshold]
         report.append(("variance_filter", len(cols), f"training variance > {self.variance_threshold:g}"))
         if not cols:
-            raise ValueError("ImagingSignature.fit: every feature is constant on the training data.")
+            raise ValueError(f"{type(self).__name__}.fit: every feature is constant on the training data.")
 
         self.mean_ = Xv[cols].mean()
         self.scale_ = Xv[cols].std(ddof=1)
@@ -616,7 +642,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
             report.append(("univariate_screen", len(keep), f"{name} p < {self.univariate_alpha:g}"))
             if len(keep) == 0:
                 raise ValueError(
-                    f"ImagingSignature.fit: no feature passed the univariate screen ({name} "
+                    f"{type(self).__name__}.fit: no feature passed the univariate screen ({name} "
                     f"p < {self.univariate_alpha}). Raise univariate_alpha or set univariate_test=None."
                 )
 
@@ -645,7 +671,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         if isinstance(mf, (int, np.integer)) and mf >= 1:
             return int(mf)
         raise ValueError(
-            f"The 'max_features' parameter of ImagingSignature must be 'auto', a positive int or None. "
+            f"The 'max_features' parameter of {type(self).__name__} must be 'auto', a positive int or None. "
             f"Got {mf!r} instead."
         )
 
@@ -693,7 +719,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         if int(self.cv) < 2 or counts.min() < int(self.cv):
             what = "patients of each outcome class" if self.outcome == "binary" else "events and non-events"
             raise ValueError(
-                f"ImagingSignature.fit: cv={self.cv} folds need at least {self.cv} {what}; the training "
+                f"{type(self).__name__}.fit: cv={self.cv} folds need at least {self.cv} {what}; the training "
                 f"data have {counts.min()}. Lower cv (at least 2) or use more training patients."
             )
         splitter = StratifiedKFold(n_splits=int(self.cv), shuffle=True, random_state=self.random_state)
@@ -724,14 +750,14 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         rule = "1-SE rule" if self.one_se else "minimum CV deviance"
         if nnz[i] == 0:
             warnings.warn(
-                f"ImagingSignature: the LASSO at the {rule} keeps no feature; using lambda.min instead.",
+                f"{type(self).__name__}: the LASSO at the {rule} keeps no feature; using lambda.min instead.",
                 StatisticalWarning, stacklevel=3,
             )
             i = i_min
             rule = "minimum CV deviance (1-SE rule kept no feature)"
             if nnz[i] == 0:
                 raise ValueError(
-                    "ImagingSignature.fit: the cross-validated LASSO keeps no feature: the filtered "
+                    f"{type(self).__name__}.fit: the cross-validated LASSO keeps no feature: the filtered "
                     "features carry no signal the CV can detect. Check the outcome and the filters."
                 )
         report.append(("lasso", int(nnz[i]), f"{self._model_name()} LASSO, {self.cv}-fold CV deviance, {rule}"))
@@ -739,7 +765,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
             ok = np.flatnonzero((nnz <= cap) & (nnz > 0))
             if ok.size == 0:
                 raise ValueError(
-                    f"ImagingSignature.fit: no lambda on the path selects between 1 and {cap} features "
+                    f"{type(self).__name__}.fit: no lambda on the path selects between 1 and {cap} features "
                     f"(max_features); raise max_features or n_lambdas."
                 )
             i = int(ok.max())
@@ -764,28 +790,32 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- outputs
     def decision_function(self, X) -> np.ndarray:
-        """The rad-score of each row (1-D), from the original-scale formula."""
+        """The score of each row (1-D), from the original-scale formula.
+
+        ``X`` needs the columns ``features_`` (found by name; others are ignored).
+        """
         check_is_fitted(self, "coef_")
-        X = check_dataframe(X, caller="ImagingSignature.transform")
+        caller = f"{type(self).__name__}.transform"
+        X = check_dataframe(X, caller=caller, allow_missing=True)
         Xs = X.copy()
         Xs.columns = [str(c) for c in Xs.columns]
-        missing = [c for c in self.features_ if c not in Xs.columns]
-        if missing:
-            raise ValueError(
-                f"ImagingSignature.transform: X lacks the rad-score feature(s) {missing}."
-            )
+        check_columns(Xs, self.features_, caller=caller, what=f"{self._label()} feature(s)")
         sub = Xs[self.features_]
         if sub.isna().any().any():
             bad = sub.columns[sub.isna().any()].tolist()
-            raise ValueError(f"ImagingSignature.transform: missing values in rad-score feature(s) {bad}.")
+            raise ValueError(f"{caller}: missing values in {self._label()} feature(s) {bad}.")
         return self.intercept_ + sub.to_numpy(dtype=float) @ self.coef_.to_numpy()
 
     def transform(self, X) -> pd.DataFrame:
-        """Rad-score as a one-column DataFrame ``rad_score`` with the index of X."""
-        return pd.DataFrame({"rad_score": self.decision_function(X)}, index=X.index)
+        """The score as a one-column DataFrame (column :attr:`score_name_`) with the index of X."""
+        return pd.DataFrame({self.score_name_: self.decision_function(X)}, index=X.index)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The one column :meth:`transform` returns."""
+        return np.asarray([self.score_name_], dtype=object)
 
     def predict_proba(self, X) -> np.ndarray:
-        """(n, 2) probabilities of the logistic rad-score model (binary outcome only)."""
+        """(n, 2) probabilities of the logistic score model (binary outcome only)."""
         check_is_fitted(self, "coef_")
         if self.outcome != "binary":
             raise ValueError("predict_proba is only defined for outcome='binary'.")
@@ -803,7 +833,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         })
 
     def formula(self, digits: int | None = 3) -> str:
-        """The rad-score formula on the original feature scale, as a paper prints it.
+        """The score's formula on the original feature scale, as a paper prints it.
 
         Parameters
         ----------
@@ -821,7 +851,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
         def fmt(v):
             return repr(float(v)) if digits is None else f"{float(v):.{digits}g}"
 
-        parts = [f"Rad-score = {fmt(self.intercept_)}"]
+        parts = [f"{self._label()} = {fmt(self.intercept_)}"]
         for name, c in self.coef_.items():
             sign = "−" if c < 0 else "+"
             parts.append(f"{sign} {fmt(abs(c))} × {name}")
@@ -836,6 +866,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------- JSON
     def to_dict(self) -> dict:
+        """The model file's content (see :mod:`nomogram.model_io`); ``to_json`` writes it."""
         check_is_fitted(self, "coef_")
         params = self.get_params()
         icc = params.pop("icc_table")
@@ -843,8 +874,7 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
             icc = icc[self.icc_kind]
         params["icc_table"] = None if icc is None else {str(k): float(v) for k, v in pd.Series(icc).items()}
         return {
-            "format": _FORMAT,
-            "version": _VERSION,
+            **self._model_header(),
             "params": params,
             "feature_names_in": [str(c) for c in self.feature_names_in_],
             "features": self.features_,
@@ -865,32 +895,37 @@ class ImagingSignature(TransformerMixin, BaseEstimator):
                            **self.univariate_.to_dict(orient="list")},
         }
 
-    def to_json(self, path=None) -> str:
-        """Serialise the fitted signature to JSON (written to ``path`` if given)."""
-        return model_json_text(self.to_dict(), path, ensure_ascii=False)
-
     @classmethod
-    def from_json(cls, source) -> "ImagingSignature":
-        """Rebuild a fitted signature from :meth:`to_json` output (path or string)."""
-        d = read_model_json(source, "ImagingSignature.from_json", _FORMAT, _VERSION)
-        params = dict(d["params"])
+    def _from_model_dict(cls, d: dict, source: str):
+        r = ModelReader(d, source)
+        version = r.get("version", int)
+        if version not in (1, cls._model_version):
+            r.fail(f"is {version}; this nomofuse reads versions 1 to {cls._model_version}.", "version")
+        params = dict(r.get("params", dict))
         if params.get("icc_table") is not None:
             params["icc_table"] = pd.Series(params["icc_table"], dtype=float)
-        obj = cls(**params)
-        obj.feature_names_in_ = np.asarray(d["feature_names_in"], dtype=object)
+        try:
+            obj = cls(**params)
+        except TypeError as err:
+            r.fail(f"does not fit {cls.__name__}: {err}.", "params")
+        obj.feature_names_in_ = np.asarray(r.strings("feature_names_in"), dtype=object)
         obj.n_features_in_ = len(obj.feature_names_in_)
-        obj.features_ = list(d["features"])
-        obj.intercept_ = float(d["intercept"])
-        obj.coef_ = pd.Series(d["coef"], index=obj.features_, name="coef", dtype=float)
-        obj.intercept_standardized_ = float(d["intercept_standardized"])
-        obj.coef_standardized_ = pd.Series(d["coef_standardized"], index=obj.features_,
-                                           name="coef_standardized", dtype=float)
-        obj.mean_ = pd.Series(d["mean"], dtype=float)
-        obj.scale_ = pd.Series(d["scale"], dtype=float)
-        obj.lambda_, obj.lambda_min_, obj.lambda_1se_ = d["lambda"], d["lambda_min"], d["lambda_1se"]
-        obj.n_train_, obj.n_events_ = d["n_train"], d["n_events"]
-        obj.selection_report_ = pd.DataFrame(d["selection_report"])
-        obj.cv_results_ = pd.DataFrame(d["cv_results"])
-        u = dict(d["univariate"])
-        obj.univariate_ = pd.DataFrame(u).set_index("feature")
+        obj.features_ = r.strings("features")
+        k = len(obj.features_)
+        obj.intercept_ = r.number("intercept")
+        obj.coef_ = pd.Series(r.array("coef", finite=True, shape=(k,)), index=obj.features_, name="coef")
+        obj.intercept_standardized_ = r.number("intercept_standardized")
+        obj.coef_standardized_ = pd.Series(r.array("coef_standardized", finite=True, shape=(k,)),
+                                           index=obj.features_, name="coef_standardized")
+        obj.mean_ = pd.Series(r.get("mean", dict), dtype=float)
+        obj.scale_ = pd.Series(r.get("scale", dict), dtype=float)
+        missing = [f for f in obj.features_ if f not in obj.mean_.index or f not in obj.scale_.index]
+        if missing:
+            r.fail(f"lacks the selected feature(s) {missing[:5]}.", "mean")
+        obj.lambda_, obj.lambda_min_, obj.lambda_1se_ = (r.number("lambda"), r.number("lambda_min"),
+                                                         r.number("lambda_1se"))
+        obj.n_train_, obj.n_events_ = r.get("n_train", int), r.get("n_events", int)
+        obj.selection_report_ = r.frame("selection_report")
+        obj.cv_results_ = r.frame("cv_results")
+        obj.univariate_ = r.frame("univariate").set_index("feature")
         return obj

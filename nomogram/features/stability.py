@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_option
+from ..checks import check_option, renamed_parameter, warn_deprecated
 
 __all__ = [
     "ICC_KINDS",
@@ -108,7 +108,8 @@ def _icc_table(Y: np.ndarray, alpha: float) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def intraclass_correlation(ratings, *, alpha: float = 0.05) -> pd.DataFrame:
+@renamed_parameter("alpha", "conf_level", convert="one_minus")
+def intraclass_correlation(ratings, *, conf_level: float = 0.95) -> pd.DataFrame:
     """Single-measurement intraclass correlations of one ``subjects × raters`` table.
 
     Parameters
@@ -116,8 +117,8 @@ def intraclass_correlation(ratings, *, alpha: float = 0.05) -> pd.DataFrame:
     ratings : array-like or DataFrame, shape (n_subjects, n_raters)
         One row per subject (patient, lesion), one column per rater or
         repeated segmentation. No missing values.
-    alpha : float, default 0.05
-        The confidence limits are ``100 (1 - alpha) %`` two-sided.
+    conf_level : float, default 0.95
+        Level of the two-sided confidence limits (old: ``alpha = 1 - conf_level``).
 
     Returns
     -------
@@ -168,7 +169,7 @@ def intraclass_correlation(ratings, *, alpha: float = 0.05) -> pd.DataFrame:
             "intraclass_correlation: the ratings have missing or infinite values; "
             "drop those subjects first."
         )
-    tab = _icc_table(Y[:, :, None], alpha)
+    tab = _icc_table(Y[:, :, None], _significance(conf_level, "intraclass_correlation"))
     rows = []
     for kind in ICC_KINDS:
         row = {key: float(val[0]) for key, val in tab[kind].items()}
@@ -257,14 +258,22 @@ class FeatureStability:
         ``<kind> lower`` and ``<kind> upper`` (confidence limits).
     n_cases, n_readers : int
     readers : list of str
+    conf_level : float
+        Level of the confidence limits.
     """
 
-    def __init__(self, table: pd.DataFrame, *, n_cases: int, readers: list, alpha: float):
+    def __init__(self, table: pd.DataFrame, *, n_cases: int, readers: list, conf_level: float):
         self.table = table
         self.n_cases = n_cases
         self.readers = list(readers)
         self.n_readers = len(readers)
-        self.alpha = alpha
+        self.conf_level = conf_level
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated: ``1 - conf_level``."""
+        warn_deprecated("FeatureStability.alpha was deprecated", "read conf_level (alpha = 1 - conf_level)")
+        return 1 - self.conf_level
 
     def stable_features(self, threshold: float = 0.75, kind: str = "ICC(3,1)",
                         bound: str = "estimate") -> list[str]:
@@ -308,8 +317,9 @@ class FeatureStability:
                 f"{self.n_readers} readers)")
 
 
+@renamed_parameter("alpha", "conf_level", convert="one_minus")
 def feature_icc(readings, *, kinds: Sequence[str] = ("ICC(2,1)", "ICC(3,1)"),
-                alpha: float = 0.05) -> FeatureStability:
+                conf_level: float = 0.95) -> FeatureStability:
     """ICC of every feature column between repeated segmentations or readers.
 
     Parameters
@@ -320,8 +330,8 @@ def feature_icc(readings, *, kinds: Sequence[str] = ("ICC(2,1)", "ICC(3,1)"),
         aligned on the index of the first table; order does not matter.
     kinds : sequence of {'ICC(1,1)', 'ICC(2,1)', 'ICC(3,1)'}
         Which coefficients to report (see :func:`intraclass_correlation`).
-    alpha : float, default 0.05
-        For the ``100 (1 - alpha) %`` confidence limits.
+    conf_level : float, default 0.95
+        Level of the confidence limits (old: ``alpha = 1 - conf_level``).
 
     Returns
     -------
@@ -348,11 +358,19 @@ def feature_icc(readings, *, kinds: Sequence[str] = ("ICC(2,1)", "ICC(3,1)"),
     for kd in kinds:
         check_option(kd, ICC_KINDS, name="kinds", caller="feature_icc")
     Y, cases, names, features = _stack_readings(readings, "feature_icc")
-    tab = _icc_table(Y, alpha)
+    tab = _icc_table(Y, _significance(conf_level, "feature_icc"))
     cols = {}
     for kd in kinds:
         cols[kd] = tab[kd]["ICC"]
         cols[f"{kd} lower"] = tab[kd]["lower"]
         cols[f"{kd} upper"] = tab[kd]["upper"]
     table = pd.DataFrame(cols, index=pd.Index(features, name="feature"))
-    return FeatureStability(table, n_cases=len(cases), readers=names, alpha=alpha)
+    return FeatureStability(table, n_cases=len(cases), readers=names, conf_level=conf_level)
+
+
+def _significance(conf_level, caller: str) -> float:
+    if not 0 < conf_level < 1:
+        raise ValueError(
+            f"The 'conf_level' parameter of {caller} must be in (0, 1). Got {conf_level!r} instead."
+        )
+    return 1 - conf_level

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..checks import check_option
+from ..checks import check_option, renamed_parameter
 from ._roc import _check_conf_level, roc_auc_ci
 
 __all__ = ["MulticlassResult", "multiclass_metrics"]
@@ -64,8 +64,9 @@ def _prf(cm):
     return precision, recall, f1, true
 
 
+@renamed_parameter("y_true", "y")
 def multiclass_metrics(
-    y_true,
+    y,
     proba=None,
     *,
     y_pred=None,
@@ -88,7 +89,7 @@ def multiclass_metrics(
 
     Parameters
     ----------
-    y_true : array-like of shape (n,)
+    y : array-like of shape (n,)
         True class labels.
     proba : array-like or DataFrame of shape (n, K), optional
         Predicted class probabilities; columns in the order of ``classes``
@@ -97,7 +98,7 @@ def multiclass_metrics(
         Predicted labels; default: the class of largest probability.
     classes : sequence, optional
         Class labels; default: DataFrame columns, else sorted unique labels
-        of ``y_true`` and ``y_pred``.
+        of ``y`` and ``y_pred``.
     conf_level : float, default 0.95
     auc_method : {"delong", "bootstrap"}, default "delong"
 
@@ -113,9 +114,9 @@ def multiclass_metrics(
     caller = "multiclass_metrics"
     conf_level = _check_conf_level(conf_level, caller)
     check_option(auc_method, ("delong", "bootstrap"), name="auc_method", caller=caller)
-    yt = np.asarray(y_true).reshape(-1)
+    yt = np.asarray(y).reshape(-1)
     if pd.isna(yt).any():
-        raise ValueError(f"{caller}: y_true has {int(pd.isna(yt).sum())} missing label(s).")
+        raise ValueError(f"{caller}: y has {int(pd.isna(yt).sum())} missing label(s).")
     if proba is None and y_pred is None:
         raise ValueError(f"{caller}: pass class probabilities `proba` and/or predicted labels `y_pred`.")
     P = None
@@ -146,7 +147,7 @@ def multiclass_metrics(
     else:
         yp = np.asarray(y_pred).reshape(-1)
         if len(yp) != len(yt):
-            raise ValueError(f"{caller}: y_pred has {len(yp)} labels but y_true has {len(yt)}.")
+            raise ValueError(f"{caller}: y_pred has {len(yp)} labels but y has {len(yt)}.")
     index = {c: i for i, c in enumerate(classes)}
     unknown = sorted({str(v) for v in np.concatenate([yt, yp]) if v not in index})
     if unknown:

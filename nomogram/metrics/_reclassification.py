@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_binary_y, check_probabilities, check_survival_y
+from ..checks import (
+    check_binary_y,
+    check_probabilities,
+    check_survival_y,
+    renamed_attribute,
+    renamed_parameter,
+)
 from .._survival import censoring_survival, km_survival_at
 from ._roc import _check_conf_level, _check_n_boot
 
@@ -197,7 +203,7 @@ def _check_survival_risks(y, risk_old, risk_new, t, caller):
             raise ValueError(f"{caller}: '{name}' has {len(p)} values but y has {len(time)} rows.")
     t = float(t)
     if not (time.min() <= t < time.max()):
-        raise ValueError(f"{caller}: t={t} must lie within follow-up [{time.min()}, {time.max()}).")
+        raise ValueError(f"{caller}: horizon={t} must lie within follow-up [{time.min()}, {time.max()}).")
     return time, event, p0, p1, t
 
 
@@ -245,11 +251,11 @@ def _km_nri(time, event, up, down, t):
 
 @dataclass
 class SurvivalNriResult:
-    """Kaplan-Meier based NRI at time t.
+    """Kaplan-Meier based NRI at time ``horizon``.
 
     Attributes
     ----------
-    t : float
+    horizon : float
     kind : {"categorical", "continuous"}
     table : pandas.DataFrame
         Rows "NRI", "NRI events", "NRI non-events"; columns estimate, se,
@@ -259,7 +265,7 @@ class SurvivalNriResult:
     conf_level : float
     """
 
-    t: float
+    horizon: float
     kind: str
     table: pd.DataFrame
     cutoffs: np.ndarray | None
@@ -267,23 +273,26 @@ class SurvivalNriResult:
     conf_level: float
     boot: np.ndarray | None = field(default=None, repr=False)
 
+    t = renamed_attribute("t", "horizon")
+
     def summary(self) -> pd.DataFrame:
         """The table of NRI estimates (a copy)."""
         return self.table.copy()
 
 
+@renamed_parameter("t", "horizon")
 def survival_nri(
     y,
     risk_old,
     risk_new,
-    t,
+    horizon,
     cutoffs=None,
     *,
     conf_level=0.95,
     n_boot=1000,
     random_state=None,
 ) -> SurvivalNriResult:
-    """NRI at time ``t`` for a censored outcome, by Kaplan-Meier (Pencina et al. 2011).
+    """NRI at time ``horizon`` (:math:`t`) for a censored outcome, by Kaplan-Meier (Pencina et al. 2011).
 
     With "up"/"down" the patients whose risk by ``t`` moves up/down (between
     categories if ``cutoffs`` are given, else any change), :math:`\\hat S`
@@ -303,10 +312,11 @@ def survival_nri(
 
     Parameters
     ----------
-    y : DataFrame [time, event], structured array or tuple (time, event)
+    y : DataFrame [time, event], (n, 2) array or structured array
     risk_old, risk_new : array-like of shape (n,)
-        Predicted risks of the event by ``t`` (1 - S(t | x)).
-    t : float
+        Predicted risks of the event by ``horizon`` (1 - S(horizon | x)).
+    horizon : float
+        The time :math:`t`, within follow-up (old name: ``t``).
     cutoffs : sequence of float, optional
         Risk categories; None gives the continuous (category-free) NRI.
     conf_level : float, default 0.95
@@ -327,7 +337,7 @@ def survival_nri(
     """
     caller = "survival_nri"
     conf_level = _check_conf_level(conf_level, caller)
-    time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, t, caller)
+    time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, horizon, caller)
     if cutoffs is not None:
         c = _check_cutoffs(cutoffs, caller)
         k0, k1 = _categories(p0, c), _categories(p1, c)
@@ -357,11 +367,11 @@ def _ipcw_idi(time, event, p0, p1, t):
 
 @dataclass
 class SurvivalIdiResult:
-    """IPCW integrated discrimination improvement at time t.
+    """IPCW integrated discrimination improvement at time ``horizon``.
 
     Attributes
     ----------
-    t : float
+    horizon : float
     table : pandas.DataFrame
         Rows "IDI", "mean risk change, events", "mean risk decrease, non-events";
         columns estimate, se, lower, upper, z, p_value (bootstrap se and
@@ -370,28 +380,31 @@ class SurvivalIdiResult:
     conf_level : float
     """
 
-    t: float
+    horizon: float
     table: pd.DataFrame
     n_boot: int
     conf_level: float
     boot: np.ndarray | None = field(default=None, repr=False)
+
+    t = renamed_attribute("t", "horizon")
 
     def summary(self) -> pd.DataFrame:
         """The table of IDI estimates (a copy)."""
         return self.table.copy()
 
 
+@renamed_parameter("t", "horizon")
 def survival_idi(
     y,
     risk_old,
     risk_new,
-    t,
+    horizon,
     *,
     conf_level=0.95,
     n_boot=1000,
     random_state=None,
 ) -> SurvivalIdiResult:
-    """Integrated discrimination improvement at time ``t`` for a censored outcome (IPCW).
+    """Integrated discrimination improvement at time ``horizon`` (:math:`t`) for a censored outcome (IPCW).
 
     Events by ``t`` (:math:`T_i \\le t, \\delta_i = 1`) are weighted by
     :math:`1/\\hat G(T_i)` (Kaplan-Meier of censoring, as in
@@ -414,10 +427,11 @@ def survival_idi(
 
     Parameters
     ----------
-    y : DataFrame [time, event], structured array or tuple (time, event)
+    y : DataFrame [time, event], (n, 2) array or structured array
     risk_old, risk_new : array-like of shape (n,)
-        Predicted risks of the event by ``t``.
-    t : float
+        Predicted risks of the event by ``horizon``.
+    horizon : float
+        The time :math:`t`, within follow-up (old name: ``t``).
     conf_level : float, default 0.95
     n_boot : int, default 1000 (0: no interval)
     random_state : None, int or numpy.random.Generator
@@ -435,9 +449,9 @@ def survival_idi(
     """
     caller = "survival_idi"
     conf_level = _check_conf_level(conf_level, caller)
-    time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, t, caller)
+    time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, horizon, caller)
     if not ((time <= t) & (event == 1)).any():
-        raise ValueError(f"{caller}: no event by t={t}; choose a later t.")
+        raise ValueError(f"{caller}: no event by horizon={t}; choose a later horizon.")
     est = _ipcw_idi(time, event, p0, p1, t)
     boots, se, lo, hi, n_boot = _bootstrap_patients(
         lambda i: _ipcw_idi(time[i], event[i], p0[i], p1[i], t), len(time), n_boot, conf_level,

@@ -166,6 +166,12 @@ class RocCurve:
             }
         )
 
+    def plot(self, ax=None, **kwargs):
+        """Draw with :class:`nomogram.displays.RocDisplay`; returns the display."""
+        from ..displays.roc import RocDisplay
+
+        return RocDisplay.from_result(self, ax=ax, **kwargs)
+
     def sensitivity_at(self, specificity) -> np.ndarray:
         """Sensitivity at given specificities, interpolated as ``pROC::coords(input="specificity")``.
 

@@ -174,3 +174,20 @@ def summary_command():
 def broken_init():
     """A worker initialiser that fails (a GPU or a library that is missing on a node)."""
     raise RuntimeError("no GPU on this node")
+
+
+def worker_pid(case_id, sleep=0.3):
+    """The pid of the process that ran the case (after a pause, so several workers get cases)."""
+    time.sleep(sleep)
+    return {"pid": float(os.getpid())}
+
+
+def exploding_setup_command():
+    """The summaries command, with a set-up that fails the way a bug does (not a user error)."""
+    cmd = summary_command()
+
+    def setup(args, cases):
+        return {}["no such key"]
+
+    cmd.setup = setup
+    return cmd

@@ -13,6 +13,7 @@ def test_example_command_writes_charts_tables_and_models(tmp_path, capsys):
         assert (tmp_path / f"{name}_nomogram.pdf").read_bytes()[:5] == b"%PDF-"
         assert "<svg" in (tmp_path / f"{name}_nomogram.svg").read_text()[:2000]
         model = load_model(tmp_path / f"{name}_model.json")
-        assert json.loads((tmp_path / f"{name}_model.json").read_text())["model_type"] == type(model).__name__
+        data = json.loads((tmp_path / f"{name}_model.json").read_text(encoding="utf-8"))
+        assert data["format"] == f"nomofuse.nomogram.{type(model).__name__}" and "sha256" in data
     out = capsys.readouterr().out
     assert "logistic: n=686, events=299" in out and "wrote 14 files" in out

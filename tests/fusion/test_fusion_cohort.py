@@ -254,7 +254,7 @@ def test_bad_function_results_and_arguments_are_reported(tmp_path):
     res = run_cohort(os.path.basename, cases[["case_id"]], file_columns=(), progress=False)
     assert set(res.failures["stage"]) == {"result"}
     assert "returned str; expected a dict" in res.failures["message"][0]
-    with pytest.raises(ValueError, match="'jobs' parameter of run_cohort must be >= 1"):
+    with pytest.raises(ValueError, match="'jobs' parameter of run_cohort must be an integer >= 1"):
         run_cohort(toy_features, cases, file_columns=(), jobs=0)
     with pytest.raises(ValueError, match="repeated: \\['a'\\]"):
         run_cohort(toy_features, pd.DataFrame({"case_id": ["a", "a"]}), file_columns=())

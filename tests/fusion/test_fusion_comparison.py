@@ -51,7 +51,7 @@ def test_binary_comparison_equals_nomograms_metrics(tmp_path):
     assert row["AUC"] > t.loc[("test", "clinical"), "AUC"]                # the planted signal shows
     nb = decision_curve(yte, {"clinical": p0, "clinical + imaging": p1}).summary()
     assert cmp.decision_curves["test"].summary().equals(nb)
-    display = cmp.plot("test")
+    display = cmp.plot(split="test")
     assert set(display.axes_) == {"roc", "calibration", "decision"}
     display.figure_.savefig(tmp_path / "comparison_binary.png", dpi=70)
 

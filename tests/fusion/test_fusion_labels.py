@@ -117,7 +117,11 @@ def test_label_input_errors_name_the_problem():
     with pytest.raises(ValueError, match="must be one of"):
         ModalityLabel("svm").fit(X, [0, 1, 0, 1])
     lab = ModalityLabel("xgboost", params=XGB_SMALL).fit(X, [0, 1, 0, 1])
-    with pytest.raises(ValueError, match=r"lacks feature column\(s\) \['b'\]"):
+    with pytest.raises(ValueError, match=r"lacks the feature column\(s\) \['b'\]"):
         lab.transform(X[["a"]])
-    with pytest.raises(ModelFileError, match="expected 'nomofuse.fusion.ModalityLabel'"):
-        ModalityLabel.from_json('{"format": "nomofuse.fusion.NomogramGroup", "version": 1}')
+    with pytest.raises(ModelFileError, match="unknown format 'nomofuse.fusion.Nothing'"):
+        ModalityLabel.from_json('{"format": "nomofuse.fusion.Nothing", "version": 1}')
+    # a model file of another class: named, with the loader that takes any file
+    other = LogisticNomogram().fit(pd.DataFrame({"a": np.arange(40.0)}), np.arange(40) % 3 == 0)
+    with pytest.raises(ModelFileError, match="holds a LogisticNomogram, not a ModalityLabel"):
+        ModalityLabel.from_json(other.to_json())

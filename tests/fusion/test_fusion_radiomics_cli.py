@@ -142,7 +142,7 @@ def test_option_columns_are_typed_and_checked(tmp_path, capsys):
                   "label": ["2", "two"], "suv_factor": ["x", "0.5"]}).to_csv(bad, index=False)
     assert main(["radiomics", "--manifest", str(bad), "--out", str(tmp_path / "g.parquet")]) == 1
     err = capsys.readouterr().err
-    assert "row 3 (case 'b'): column 'label' must be a number; got 'two'" in err
+    assert "row 3 (case 'b'): column 'label' must be an integer; got 'two'" in err
     assert "row 2 (case 'a'): column 'suv_factor' must be a number; got 'x'" in err
 
 

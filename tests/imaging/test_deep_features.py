@@ -39,7 +39,7 @@ def test_shape_and_determinism(lesion_case):
 @pytest.mark.parametrize("fmt", ["pt", "safetensors"])
 def test_saved_state_dict_gives_identical_features(tmp_path, lesion_case, fmt):
     img, mask = lesion_case
-    src = DeepFeatureExtractor("resnet18", n_slices=2, input_size=64, crop_mm=40, seed=11)
+    src = DeepFeatureExtractor("resnet18", n_slices=2, input_size=64, crop_mm=40, random_state=11)
     ref = src.extract(img, mask)
     sd = {k: v.contiguous() for k, v in src.model_.state_dict().items()}
     path = tmp_path / f"w.{fmt}"
@@ -49,11 +49,11 @@ def test_saved_state_dict_gives_identical_features(tmp_path, lesion_case, fmt):
         from safetensors.torch import save_file
 
         save_file(sd, str(path))
-    other = DeepFeatureExtractor("resnet18", weights=path, n_slices=2, input_size=64, crop_mm=40, seed=99)
+    other = DeepFeatureExtractor("resnet18", weights=path, n_slices=2, input_size=64, crop_mm=40, random_state=99)
     np.testing.assert_array_equal(other.extract(img, mask), ref)
     # a different seed without weights gives different features: the weights were really loaded
     assert not np.array_equal(
-        DeepFeatureExtractor("resnet18", n_slices=2, input_size=64, crop_mm=40, seed=99).extract(img, mask), ref)
+        DeepFeatureExtractor("resnet18", n_slices=2, input_size=64, crop_mm=40, random_state=99).extract(img, mask), ref)
 
 
 def test_wrong_weights_are_refused(tmp_path, lesion_case):

@@ -186,5 +186,5 @@ def test_bad_input_messages(train, model2):
         HabitatModel(features=("intensity", "gradient")).fit(train)
     with pytest.raises(TypeError, match=r"list of \(image, mask\) pairs"):
         HabitatModel().fit([img])
-    with pytest.raises(ModelFileError, match="expected format"):
+    with pytest.raises(ModelFileError, match="not a nomofuse model file"):
         HabitatModel.from_json('{"format": "other"}')

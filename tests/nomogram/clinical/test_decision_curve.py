@@ -56,13 +56,13 @@ def test_survival_hand_computed():
     time = np.array([1.0, 2.0, 3.0, 5.0, 6.0, 7.0])
     event = np.array([1, 0, 1, 1, 0, 0])
     risk = np.array([0.8, 0.7, 0.5, 0.3, 0.2, 0.1])
-    res = decision_curve((time, event), {"m": risk}, thresholds=[0.4], time=4.0)
+    res = decision_curve((time, event), {"m": risk}, thresholds=[0.4], horizon=4.0)
     s = res.summary().set_index("variable")
     # overall KM at 4: at 1: 6 at risk, 1 event; at 3: 4 at risk, 1 event -> S = 5/6 * 3/4
     assert res.prevalence == pytest.approx(1 - 5 / 6 * 3 / 4, abs=1e-15)
     # test positives (>= .4): patients at 1, 2, 3: follow-up reaches 4? max time 3 < 4 -> NaN
     assert np.isnan(s.loc["m", "net_benefit"])
-    res = decision_curve((time, event), {"m": risk}, thresholds=[0.25], time=4.0)
+    res = decision_curve((time, event), {"m": risk}, thresholds=[0.25], horizon=4.0)
     s = res.summary().set_index("variable")
     # positives: times 1, 2, 3, 5 -> KM at 4: (1 - 1/4)(1 - 1/2) = 3/8 ; risk = 5/8 ; q = 4/6
     q = 4 / 6
@@ -70,7 +70,7 @@ def test_survival_hand_computed():
     assert s.loc["m", "net_benefit"] == pytest.approx(tp - fp * 0.25 / 0.75, abs=1e-15)
     assert s.loc["m", "tp_rate"] == pytest.approx(tp, abs=1e-15)
     # nobody above the threshold: event risk 0, net benefit 0 (dcurves)
-    res = decision_curve((time, event), {"m": risk}, thresholds=[0.9], time=4.0)
+    res = decision_curve((time, event), {"m": risk}, thresholds=[0.9], horizon=4.0)
     assert res.net_benefit("m")[0] == 0.0
 
 
@@ -93,7 +93,7 @@ def test_survival_matches_R_km_definitions_gbsg2():
     g = reference_data("gbsg2")
     risk = reference_csv("clinical/gbsg2_risk5.csv").risk5
     ref = reference_csv("clinical/dca_survival_gbsg2.csv")
-    res = decision_curve(g[["time", "cens"]], {"cox": risk}, time=1825)
+    res = decision_curve(g[["time", "cens"]], {"cox": risk}, horizon=1825)
     s = res.summary()
     for lab in ["cox", "all"]:
         a = s[s.variable == lab].reset_index(drop=True)
@@ -106,7 +106,7 @@ def test_survival_matches_R_km_definitions_gbsg2():
 
 def test_bootstrap_interval_is_reproducible_and_brackets_estimate():
     rr = reference_csv("clinical/rossi_risks.csv")
-    kw = dict(thresholds=[0.1, 0.2, 0.3], n_bootstrap=200, random_state=42)
+    kw = dict(thresholds=[0.1, 0.2, 0.3], n_boot=200, random_state=42)
     a = decision_curve(rr.arrest, {"full": rr.risk_full}, **kw).summary()
     b = decision_curve(rr.arrest, {"full": rr.risk_full}, **kw).summary()
     pd.testing.assert_frame_equal(a, b)
@@ -118,8 +118,8 @@ def test_bootstrap_interval_is_reproducible_and_brackets_estimate():
 def test_survival_bootstrap_runs():
     g = reference_data("gbsg2")
     risk = reference_csv("clinical/gbsg2_risk5.csv").risk5
-    res = decision_curve(g[["time", "cens"]], {"cox": risk}, thresholds=[0.2, 0.4], time=1825,
-                         n_bootstrap=30, random_state=0)
+    res = decision_curve(g[["time", "cens"]], {"cox": risk}, thresholds=[0.2, 0.4], horizon=1825,
+                         n_boot=30, random_state=0)
     m = res.summary().query("variable == 'cox'")
     assert (m.net_benefit_lower < m.net_benefit_upper).all()
 
@@ -146,9 +146,28 @@ def test_input_errors():
         decision_curve(Y, {"all": P})
     with pytest.raises(ValueError, match="has 3 predictions but y has 10"):
         decision_curve(Y, {"m": P[:3]})
-    with pytest.raises(ValueError, match="pass time="):
+    with pytest.raises(ValueError, match="pass horizon="):
         decision_curve(pd.DataFrame({"t": [1, 2], "e": [1, 0]}), {"m": [0.1, 0.2]})
     with pytest.raises(ValueError, match="no follow-up reaches"):
-        decision_curve(([1.0, 2.0], [1, 0]), {"m": [0.1, 0.2]}, time=10.0)
+        decision_curve(([1.0, 2.0], [1, 0]), {"m": [0.1, 0.2]}, horizon=10.0)
     with pytest.raises(ValueError, match="binary"):
         decision_curve(np.arange(10), {"m": P})
+
+
+def test_old_parameter_names_warn_and_agree():
+    """time=, n_bootstrap= and confidence= still work, each with a FutureWarning naming the new name."""
+    g = reference_data("gbsg2")
+    risk = reference_csv("clinical/gbsg2_risk5.csv").risk5
+    new = decision_curve(g[["time", "cens"]], {"cox": risk}, thresholds=[0.2, 0.4], horizon=1825,
+                         n_boot=5, conf_level=0.9, random_state=0)
+    with pytest.warns(FutureWarning) as rec:
+        old = decision_curve(g[["time", "cens"]], {"cox": risk}, thresholds=[0.2, 0.4], time=1825,
+                             n_bootstrap=5, confidence=0.9, random_state=0)
+    renamed = sorted(str(w.message).split("'")[1] for w in rec)
+    assert renamed == ["confidence", "n_bootstrap", "time"]
+    pd.testing.assert_frame_equal(old.summary(), new.summary())
+    with pytest.warns(FutureWarning, match="renamed horizon"):
+        assert old.time == 1825
+    assert (new.horizon, new.n_boot, new.conf_level) == (1825, 5, 0.9)
+    with pytest.raises(TypeError, match="got both 'time' and 'horizon'"):
+        decision_curve(g[["time", "cens"]], {"cox": risk}, horizon=1825, time=1825)

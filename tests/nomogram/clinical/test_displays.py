@@ -34,7 +34,7 @@ def test_decision_curve_display():
 
     rr = reference_csv("clinical/rossi_risks.csv")
     disp = DecisionCurveDisplay.from_predictions(
-        rr.arrest, {"full": rr.risk_full, "prio": rr.risk_prio}, n_bootstrap=20, random_state=0
+        rr.arrest, {"full": rr.risk_full, "prio": rr.risk_prio}, n_boot=20, random_state=0
     )
     labels = [ln.get_label() for ln in disp.ax_.lines]
     assert labels == ["Treat All", "Treat None", "full", "prio"]
@@ -63,13 +63,38 @@ def test_kaplan_meier_display_with_risk_table():
 
     g = reference_data("gbsg2")
     score = reference_csv("clinical/gbsg2_score.csv").score.values
-    rg = risk_groups(g.time, g.cens, score)
-    disp = KaplanMeierDisplay.from_risk_groups(rg, risk_table_times=[0, 1000, 2000], xlabel="Days")
+    rg = risk_groups(g[["time", "cens"]], score)
+    disp = KaplanMeierDisplay.from_result(rg, risk_table_times=[0, 1000, 2000], xlabel="Days")
     texts = [t.get_text() for t in disp.table_ax_.texts]
     nr = rg.numbers_at_risk([0, 1000, 2000])
     expected = [str(v) for lab in ["low", "high"] for v in nr.loc[lab].values]
     assert texts == expected
     assert "Log-rank" in disp.ax_.texts[0].get_text()
-    d2 = KaplanMeierDisplay.from_survival(g.time, g.cens, g.horTh)
+    d2 = KaplanMeierDisplay.from_survival(g[["time", "cens"]], g.horTh)
     assert [ln.get_label() for ln in d2.ax_.lines if not ln.get_label().startswith("_")] == ["no", "yes"]
+    # the same figure from the result's own plot() and from the score
+    d3 = rg.plot(risk_table_times=[0, 1000, 2000])
+    assert [t.get_text() for t in d3.table_ax_.texts] == expected
+    d4 = KaplanMeierDisplay.from_predictions(g[["time", "cens"]], score, risk_table_times=[0, 1000, 2000])
+    assert [t.get_text() for t in d4.table_ax_.texts] == expected
+    # one curve: numbers at risk recovered from the curve's own counts
+    from nomogram import kaplan_meier
+
+    km = kaplan_meier(g[["time", "cens"]])
+    d5 = km.plot(risk_table_times=[0, 1000, 2000])
+    assert [t.get_text() for t in d5.table_ax_.texts] == [
+        str(int((g.time >= t).sum())) for t in (0, 1000, 2000)]
+    plt.close("all")
+
+
+def test_old_display_names_warn():
+    import matplotlib.pyplot as plt
+
+    g = reference_data("gbsg2")
+    score = reference_csv("clinical/gbsg2_score.csv").score.values
+    rg = risk_groups(g[["time", "cens"]], score)
+    with pytest.warns(FutureWarning, match="renamed from_result"):
+        KaplanMeierDisplay.from_risk_groups(rg)
+    with pytest.warns(FutureWarning, match=r"KaplanMeierDisplay.from_survival\(y, group"):
+        KaplanMeierDisplay.from_survival(g.time, g.cens, g.horTh)
     plt.close("all")

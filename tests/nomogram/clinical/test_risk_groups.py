@@ -17,7 +17,7 @@ def gbsg2():
 
 def test_median_groups_match_survdiff_and_coxph(gbsg2):
     ref = reference_json("clinical/clinical_reference.json")["median_groups"]
-    rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="median")
+    rg = risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff="median")
     assert rg.cutoff == pytest.approx(ref["cutoff"], rel=1e-14)
     assert (rg.group == "high").sum() == ref["n_high"]
     assert rg.logrank.chisq == pytest.approx(ref["chisq"], rel=1e-8)
@@ -35,7 +35,7 @@ def test_median_groups_match_survdiff_and_coxph(gbsg2):
 
 
 def test_landmarks_and_numbers_at_risk(gbsg2):
-    rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, landmarks=[365.25, 730.5, 1095.75])
+    rg = risk_groups(gbsg2[["time", "cens"]], gbsg2.score, landmarks=[365.25, 730.5, 1095.75])
     ref = reference_csv("clinical/landmarks_median_groups.csv")
     lm = rg.landmark_table()
     for lab, code in [("low", 0), ("high", 1)]:
@@ -49,7 +49,7 @@ def test_landmarks_and_numbers_at_risk(gbsg2):
     np.testing.assert_array_equal(nr.loc["low"].values, ref[ref.group == 0].n_risk.values)
     np.testing.assert_array_equal(nr.loc["high"].values, ref[ref.group == 1].n_risk.values)
     # default landmarks: 1, 2, 3 years of 365.25 days, as columns of the summary
-    s = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score).summary()
+    s = risk_groups(gbsg2[["time", "cens"]], gbsg2.score).summary()
     assert {"survival_365.25", "lower_730.5", "upper_1095.75", "hr", "logrank_p"} <= set(s.columns)
     assert s.loc["low", "hr"] == 1.0
 
@@ -60,7 +60,7 @@ def test_landmarks_and_numbers_at_risk(gbsg2):
 )
 def test_maxstat_matches_R(gbsg2, key, col, minprop, maxprop):
     ref = reference_json("clinical/clinical_reference.json")[key]
-    ms = maxstat_cutoff(gbsg2.time, gbsg2.cens, gbsg2[col], minprop=minprop, maxprop=maxprop)
+    ms = maxstat_cutoff(gbsg2[["time", "cens"]], gbsg2[col], minprop=minprop, maxprop=maxprop)
     assert ms.statistic == pytest.approx(ref["statistic"], rel=1e-10)
     assert ms.p_value == pytest.approx(ref["p"], rel=1e-8)
     assert ms.cutoff == pytest.approx(ref["estimate"], rel=1e-14)
@@ -70,7 +70,7 @@ def test_maxstat_heavy_ties_rossi():
     # weeks are heavily tied: checks cscores' tie convention
     r = reference_data("rossi")
     ref = reference_json("clinical/clinical_reference.json")["maxstat_rossi_prio"]
-    ms = maxstat_cutoff(r.week, r.arrest, r.prio)
+    ms = maxstat_cutoff(r[["week", "arrest"]], r.prio)
     assert ms.statistic == pytest.approx(ref["statistic"], rel=1e-10)
     assert ms.p_value == pytest.approx(ref["p"], rel=1e-8)
     assert ms.cutoff == ref["estimate"]
@@ -89,7 +89,7 @@ def test_lausen92_formula_by_hand():
 
 def test_maxstat_groups_hazard_ratio(gbsg2):
     ref = reference_json("clinical/clinical_reference.json")["maxstat_groups"]
-    rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="maxstat")
+    rg = risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff="maxstat")
     assert rg.maxstat is not None and rg.cutoff == pytest.approx(reference_json("clinical/clinical_reference.json")["maxstat_score"]["estimate"])
     hr = rg.hazard_ratio.loc["high"]
     assert hr["hr"] == pytest.approx(ref["hr"], rel=1e-6)
@@ -100,29 +100,67 @@ def test_maxstat_groups_hazard_ratio(gbsg2):
 def test_youden_time_dependent_roc(gbsg2):
     ref = reference_json("clinical/clinical_reference.json")["youden"]
     roc_ref = reference_csv("clinical/td_roc_gbsg2_score.csv")
-    roc = time_dependent_roc(gbsg2.time, gbsg2.cens, gbsg2.score, ref["t"])
+    roc = time_dependent_roc(gbsg2[["time", "cens"]], gbsg2.score, ref["t"])
     np.testing.assert_allclose(roc.cutoff, roc_ref.cut, rtol=1e-14)
     np.testing.assert_allclose(roc.sensitivity, roc_ref.se, atol=1e-12)
     np.testing.assert_allclose(roc.specificity, roc_ref.sp, atol=1e-12)
-    rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="youden", t=ref["t"])
+    rg = risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff="youden", horizon=ref["t"])
     assert rg.cutoff == pytest.approx(ref["cutoff"], rel=1e-14)
 
 
 def test_fixed_cutoff_and_labels(gbsg2):
-    rg = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff=0.5, labels=("favourable", "poor"))
+    rg = risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff=0.5, labels=("favourable", "poor"))
     assert rg.method == "fixed"
     assert set(rg.group) == {"favourable", "poor"}
     assert ((rg.group == "poor") == (gbsg2.score.values > 0.5)).all()
 
 
 def test_errors_name_the_fix(gbsg2):
-    with pytest.raises(ValueError, match="needs t="):
-        risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="youden")
+    with pytest.raises(ValueError, match="needs horizon="):
+        risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff="youden")
     with pytest.raises(ValueError, match="must be one of"):
-        risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="mean")
+        risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff="mean")
     with pytest.raises(ValueError, match="'high' group empty"):
-        risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff=1e6)
+        risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff=1e6)
     with pytest.raises(ValueError, match="has 3 values but y has"):
-        risk_groups(gbsg2.time, gbsg2.cens, [1.0, 2.0, 3.0])
+        risk_groups(gbsg2[["time", "cens"]], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="positive"):
-        risk_groups([0.0, 1.0, 2.0], [1, 0, 1], [1.0, 2.0, 3.0])
+        risk_groups(np.array([[0.0, 1], [1.0, 0], [2.0, 1]]), [1.0, 2.0, 3.0])
+
+
+def test_old_time_event_and_t_forms_warn_and_agree(gbsg2):
+    """risk_groups(time, event, score, t=...) and friends keep working, with a FutureWarning."""
+    y = gbsg2[["time", "cens"]]
+    new = risk_groups(y, gbsg2.score, cutoff="youden", horizon=1095.75)
+    with pytest.warns(FutureWarning) as rec:
+        old = risk_groups(gbsg2.time, gbsg2.cens, gbsg2.score, cutoff="youden", t=1095.75)
+    messages = [str(w.message) for w in rec]
+    assert any("'t' parameter of risk_groups was renamed 'horizon'" in m for m in messages)
+    assert any("risk_groups(y, score, ...)" in m for m in messages)
+    assert old.cutoff == new.cutoff and old.logrank.chisq == new.logrank.chisq
+    with pytest.warns(FutureWarning, match="renamed horizon"):
+        assert old.t == new.horizon == 1095.75
+    with pytest.warns(FutureWarning, match=r"maxstat_cutoff\(y, score"):
+        assert maxstat_cutoff(gbsg2.time, gbsg2.cens, gbsg2.score).cutoff == maxstat_cutoff(y, gbsg2.score).cutoff
+    with pytest.warns(FutureWarning, match=r"time_dependent_roc\(y, score"):
+        old_roc = time_dependent_roc(time=gbsg2.time, event=gbsg2.cens, score=gbsg2.score, horizon=1000.0)
+    assert old_roc.equals(time_dependent_roc(y, gbsg2.score, 1000.0))
+
+
+def test_result_summaries_are_tables(gbsg2):
+    rg = risk_groups(gbsg2[["time", "cens"]], gbsg2.score, cutoff="maxstat")
+    s = rg.maxstat.summary()
+    assert s.shape == (1, 6) and s.loc[0, "cutoff"] == rg.cutoff
+    assert rg.summary().shape[0] == 2
+
+
+def test_time_unit_sets_default_landmarks_and_year_warns(gbsg2):
+    y = gbsg2[["time", "cens"]]
+    months = y.assign(time=y["time"] / (365.25 / 12))
+    rg = risk_groups(months, gbsg2.score, time_unit="months")
+    np.testing.assert_array_equal(rg.landmark_times, [12.0, 24.0, 36.0])
+    with pytest.warns(FutureWarning, match="pass time_unit="):
+        old = risk_groups(months, gbsg2.score, year=12)
+    np.testing.assert_array_equal(old.landmark_times, rg.landmark_times)
+    with pytest.raises(ValueError, match="The 'time_unit' parameter of risk_groups must be one of"):
+        risk_groups(y, gbsg2.score, time_unit="decades")

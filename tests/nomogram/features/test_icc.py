@@ -119,3 +119,22 @@ def test_bad_input_messages():
         feature_icc(a)
     with pytest.raises(ValueError, match="The 'kinds' parameter of feature_icc"):
         feature_icc([a, a], kinds=("ICC(3,k)",))
+
+
+def test_alpha_is_the_old_name_of_conf_level():
+    """alpha (1 - level) still works with a FutureWarning; conf_level=0.9 gives the same limits."""
+    rng = np.random.default_rng(3)
+    truth = rng.normal(size=(12, 1))
+    a = pd.DataFrame({"f": truth[:, 0] + rng.normal(scale=0.3, size=12)})
+    b = pd.DataFrame({"f": truth[:, 0] + rng.normal(scale=0.3, size=12)})
+    new = feature_icc([a, b], conf_level=0.9)
+    with pytest.warns(FutureWarning, match="pass conf_level=1 - alpha"):
+        old = feature_icc([a, b], alpha=0.1)
+    pd.testing.assert_frame_equal(old.table, new.table, rtol=1e-12)
+    assert new.conf_level == 0.9
+    wide = feature_icc([a, b]).table
+    assert (wide["ICC(3,1) lower"] < new.table["ICC(3,1) lower"]).all()  # 95 % limits are wider
+    with pytest.warns(FutureWarning, match="'alpha' parameter of intraclass_correlation"):
+        t = intraclass_correlation(np.column_stack([a.f, b.f]), alpha=0.1)
+    pd.testing.assert_frame_equal(t, intraclass_correlation(np.column_stack([a.f, b.f]), conf_level=0.9),
+                                  rtol=1e-12)

@@ -1,4 +1,4 @@
-"""ImagingSignature (rad-score) on a real feature table, and its LASSO against R glmnet.
+"""Signature (the modality-free rad-score / path-score builder) on a real feature table, and its LASSO against R glmnet.
 
 * LASSO paths: tests/reference/imaging/lasso_glmnet.R (glmnet 4.1, thresh 1e-14)
   on z-scored real data (WDBC for the logistic model, GBSG2 for Cox).
@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from nomogram.features.signature import (
-    ImagingSignature,
+    Signature,
     _binomial_deviance,
     _cox_loglik,
     _cox_prep,
@@ -101,12 +101,12 @@ def split():
 @pytest.fixture(scope="module")
 def fitted(split):
     Xtr, Xte, ytr, yte = split
-    return ImagingSignature(random_state=0).fit(Xtr, ytr)
+    return Signature(random_state=0).fit(Xtr, ytr)
 
 
 def _evaluate_formula(text, X):
     lhs, rhs = text.split(" = ", 1)
-    assert lhs == "Rad-score"
+    assert lhs == "Signature"
     tokens = re.split(r" ([+−]) ", rhs)
     total = np.full(len(X), float(tokens[0]))
     for sign, term in zip(tokens[1::2], tokens[2::2]):
@@ -117,12 +117,12 @@ def _evaluate_formula(text, X):
 
 def test_rad_score_on_test_split_equals_formula_by_hand(fitted, split):
     _, Xte, _, _ = split
-    score = fitted.transform(Xte)["rad_score"].to_numpy()
+    score = fitted.transform(Xte)["signature"].to_numpy()
     by_hand = fitted.intercept_ + sum(c * Xte[f].to_numpy() for f, c in fitted.coef_.items())
     np.testing.assert_allclose(score, by_hand, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(_evaluate_formula(fitted.formula(digits=None), Xte), score, rtol=1e-12, atol=1e-10)
     printed = fitted.formula()  # 3 significant digits, as a paper prints it
-    assert printed.startswith("Rad-score = ")
+    assert printed.startswith("Signature = ")
     assert all(f in printed for f in fitted.features_)
     np.testing.assert_allclose(_evaluate_formula(printed, Xte), score, atol=0.05 * np.abs(score).max())
 
@@ -141,7 +141,7 @@ def test_original_scale_coefficients_follow_from_standardised(fitted, split):
 
 def test_test_auc_is_sensible(fitted, split):
     _, Xte, _, yte = split
-    auc = roc_auc_score(yte, fitted.transform(Xte)["rad_score"])
+    auc = roc_auc_score(yte, fitted.transform(Xte)["signature"])
     assert auc > 0.9
     p = fitted.predict_proba(Xte)[:, 1]
     np.testing.assert_allclose(p, 1 / (1 + np.exp(-fitted.decision_function(Xte))))
@@ -150,14 +150,14 @@ def test_test_auc_is_sensible(fitted, split):
 def test_no_leakage_from_test_data(fitted, split):
     Xtr, Xte, ytr, _ = split
     before = fitted.to_json()
-    s1 = fitted.transform(Xte)["rad_score"]
+    s1 = fitted.transform(Xte)["signature"]
     changed = Xte * 5.0 + 100.0
     fitted.transform(changed)
     assert fitted.to_json() == before  # transforming other data changes no fitted parameter
-    alone = fitted.transform(Xte.iloc[[7]])["rad_score"].iloc[0]
+    alone = fitted.transform(Xte.iloc[[7]])["signature"].iloc[0]
     np.testing.assert_allclose(alone, s1.iloc[7], rtol=1e-13)  # no dependence on other test rows
     # refitting with the test rows present elsewhere (not passed to fit) gives the same model
-    again = ImagingSignature(random_state=0).fit(Xtr.copy(), ytr.copy())
+    again = Signature(random_state=0).fit(Xtr.copy(), ytr.copy())
     assert again.to_json() == before
 
 
@@ -190,13 +190,13 @@ def test_json_round_trip_and_clone(fitted, split, tmp_path):
     _, Xte, _, _ = split
     path = tmp_path / "sig.json"
     fitted.to_json(path)
-    back = ImagingSignature.from_json(path)
+    back = Signature.from_json(path)
     np.testing.assert_array_equal(back.decision_function(Xte), fitted.decision_function(Xte))
     assert back.formula() == fitted.formula()
     pd.testing.assert_frame_equal(back.selection_report(), fitted.selection_report())
     assert clone(fitted).get_params() == fitted.get_params()
-    with pytest.raises(ModelFileError, match="expected format"):
-        ImagingSignature.from_json('{"format": "x"}')
+    with pytest.raises(ModelFileError, match="not a nomofuse model file"):
+        Signature.from_json('{"format": "x"}')
 
 
 def test_icc_filter_and_feature_cap(split):
@@ -204,36 +204,36 @@ def test_icc_filter_and_feature_cap(split):
     icc = pd.Series(0.9, index=Xtr.columns)
     unstable = ["worst concave points", "mean concave points", "worst perimeter"]
     icc[unstable] = 0.5
-    sig = ImagingSignature(icc_table=icc, max_features=2, cv=5, random_state=1).fit(Xtr, ytr)
+    sig = Signature(icc_table=icc, max_features=2, cv=5, random_state=1).fit(Xtr, ytr)
     rep = sig.selection_report().set_index("step")
     assert rep.loc["icc_filter", "n_features"] == 27
     assert not set(unstable) & set(sig.features_)
     assert len(sig.features_) <= 2
     assert "lambda raised" in rep.loc["max_features", "rule"]
     assert sig.lambda_ > sig.lambda_1se_
-    assert roc_auc_score(yte, sig.transform(Xte)["rad_score"]) > 0.85
-    back = ImagingSignature.from_json(sig.to_json())
+    assert roc_auc_score(yte, sig.transform(Xte)["signature"]) > 0.85
+    back = Signature.from_json(sig.to_json())
     assert back.get_params()["icc_table"].equals(icc)
 
 
 def test_bad_input_messages(split):
     Xtr, _, ytr, _ = split
-    with pytest.raises(NotFittedError, match="ImagingSignature instance is not fitted yet"):
-        ImagingSignature().transform(Xtr)
+    with pytest.raises(NotFittedError, match="Signature instance is not fitted yet"):
+        Signature().transform(Xtr)
     with pytest.raises(ValueError, match=r"no ICC for 1 feature\(s\) of X, e.g. \['worst symmetry'\]"):
-        ImagingSignature(icc_table=pd.Series(0.9, index=Xtr.columns[:-2])).fit(Xtr.iloc[:, :-1], ytr)
-    with pytest.raises(ValueError, match="The 'univariate_test' parameter of ImagingSignature"):
-        ImagingSignature(univariate_test="mannwhitney", outcome="survival").fit(
+        Signature(icc_table=pd.Series(0.9, index=Xtr.columns[:-2])).fit(Xtr.iloc[:, :-1], ytr)
+    with pytest.raises(ValueError, match="The 'univariate_test' parameter of Signature"):
+        Signature(univariate_test="mannwhitney", outcome="survival").fit(
             Xtr, pd.DataFrame({"t": np.arange(1, len(Xtr) + 1), "e": ytr.to_numpy()}))
     with pytest.raises(ValueError, match="y must be binary"):
-        ImagingSignature().fit(Xtr, np.arange(len(Xtr)))
+        Signature().fit(Xtr, np.arange(len(Xtr)))
     with pytest.raises(TypeError, match="pandas DataFrame"):
-        ImagingSignature().fit(Xtr.to_numpy(), ytr)
+        Signature().fit(Xtr.to_numpy(), ytr)
     few = pd.concat([Xtr[ytr == 0], Xtr[ytr == 1].iloc[:4]])
     with pytest.raises(ValueError, match="cv=10 folds need at least 10 patients of each outcome class"):
-        ImagingSignature(univariate_test=None).fit(few, np.r_[np.zeros((ytr == 0).sum()), np.ones(4)])
-    sig = ImagingSignature(n_mrmr=5, cv=5).fit(Xtr, ytr)
-    with pytest.raises(ValueError, match="lacks the rad-score feature"):
+        Signature(univariate_test=None).fit(few, np.r_[np.zeros((ytr == 0).sum()), np.ones(4)])
+    sig = Signature(n_mrmr=5, cv=5).fit(Xtr, ytr)
+    with pytest.raises(ValueError, match="lacks the Signature feature"):
         sig.transform(Xtr.drop(columns=sig.features_[0]))
 
 
@@ -247,8 +247,8 @@ def test_survival_signature_on_gbsg2():
                       "tgrade": g.tgrade.map({"I": 1, "II": 2, "III": 3})}).astype(float)
     y = pd.DataFrame({"time": g.time.astype(float), "event": g.cens.astype(float)})
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y.event)
-    sig = ImagingSignature(outcome="survival", univariate_test="cox", cv=5, random_state=0).fit(Xtr, ytr)
-    score = sig.transform(Xte)["rad_score"]
+    sig = Signature(outcome="survival", univariate_test="cox", cv=5, random_state=0).fit(Xtr, ytr)
+    score = sig.transform(Xte)["signature"]
     cidx = concordance_index(yte.time, -score, yte.event)
     assert cidx > 0.6
     assert "pnodes" in sig.features_
@@ -267,11 +267,11 @@ def test_icc_table_from_feature_icc_is_accepted(split):
     table = feature_icc([Xtr, reader2]).table
     stable = set(table.index[table["ICC(3,1)"] >= 0.75])
     assert 0 < len(stable) < 30
-    sig = ImagingSignature(icc_table=table, cv=5, n_mrmr=10).fit(Xtr, ytr)
+    sig = Signature(icc_table=table, cv=5, n_mrmr=10).fit(Xtr, ytr)
     assert set(sig.features_) <= stable
     assert sig.selection_report().set_index("step").loc["icc_filter", "n_features"] == len(stable)
     with pytest.raises(ValueError, match="icc_table has no column 'ICC\\(1,1\\)'"):
-        ImagingSignature(icc_table=table, icc_kind="ICC(1,1)").fit(Xtr, ytr)
+        Signature(icc_table=table, icc_kind="ICC(1,1)").fit(Xtr, ytr)
 
 
 def test_univariate_cox_wald_matches_statsmodels():
@@ -300,7 +300,7 @@ def test_mrmr_is_greedy_relevance_over_mean_redundancy(split):
     from sklearn.feature_selection import f_classif
 
     np.testing.assert_allclose(F, f_classif(Z, y)[0], rtol=1e-10)
-    got = ImagingSignature._mrmr(Z, F, np.arange(Z.shape[1]), 5)
+    got = Signature._mrmr(Z, F, np.arange(Z.shape[1]), 5)
     R = np.abs(np.corrcoef(Z, rowvar=False))
     chosen = [int(np.argmax(F))]
     while len(chosen) < 5:

@@ -72,3 +72,11 @@ def test_errors():
         multiclass_metrics([0, 1, 2], np.ones((3, 2)) / 2, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="not among the classes"):
         multiclass_metrics([0, 1, 5], y_pred=[0, 1, 1], classes=[0, 1])
+
+
+def test_y_true_keyword_warns():
+    y = np.array([0, 1, 2, 1, 0, 2])
+    proba = np.eye(3)[y] * 0.8 + 0.2 / 3
+    with pytest.warns(FutureWarning, match="'y_true' parameter of multiclass_metrics was renamed 'y'"):
+        old = multiclass_metrics(y_true=y, proba=proba)
+    assert old.summary().equals(multiclass_metrics(y, proba).summary())

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from nomogram.metrics import reclassification, survival_nri
+import pandas as pd
+
+from nomogram.metrics import reclassification, survival_idi, survival_nri
 
 from tests._reference import proc_reference, reference_data, survival_metrics_reference
 
@@ -74,7 +76,7 @@ def test_errors():
         reclassification(BIN["arrest"], BIN["p1"], BIN["prio"])
     with pytest.raises(ValueError, match="cutoffs must be increasing risks"):
         reclassification(BIN["arrest"], BIN["p1"], BIN["p2"], cutoffs=[0.4, 0.2])
-    with pytest.raises(ValueError, match="t=99999.0 must lie within follow-up"):
+    with pytest.raises(ValueError, match="horizon=99999.0 must lie within follow-up"):
         survival_nri(SURV_SCORES[["time", "cens"]], SURV_SCORES["risk1"], SURV_SCORES["risk2"], 99999)
 
 
@@ -127,3 +129,15 @@ def test_survival_idi_with_censoring_weights_events():
     ev = np.sum(d[case] / G[case]) / np.sum(1 / G[case])
     ne = d[t > 1825].mean()
     np.testing.assert_allclose(a.to_numpy(), [ev - ne, ev, -ne], rtol=1e-12)
+
+
+def test_survival_nri_idi_old_t_keyword_warns():
+    y = SURV_SCORES[["time", "cens"]]
+    new = survival_idi(y, SURV_SCORES["risk1"], SURV_SCORES["risk2"], horizon=1825, n_boot=0)
+    with pytest.warns(FutureWarning, match="'t' parameter of survival_idi was renamed 'horizon'"):
+        old = survival_idi(y, SURV_SCORES["risk1"], SURV_SCORES["risk2"], t=1825, n_boot=0)
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.warns(FutureWarning, match="renamed horizon"):
+        assert old.t == new.horizon == 1825
+    with pytest.warns(FutureWarning, match="'t' parameter of survival_nri"):
+        survival_nri(y, SURV_SCORES["risk1"], SURV_SCORES["risk2"], t=1825, n_boot=0)

@@ -41,7 +41,7 @@ def test_unseen_category(gbsg2):
 
 def test_missing_predictor_column(gbsg2):
     m = LogisticNomogram().fit(gbsg2[["age", "tgrade"]], gbsg2["cens"])
-    with pytest.raises(ValueError, match=r"column\(s\) \['tgrade'\] are missing"):
+    with pytest.raises(ValueError, match=r"lacks the predictor column\(s\) \['tgrade'\]"):
         m.predict_proba(gbsg2[["age"]])
 
 

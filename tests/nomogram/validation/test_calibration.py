@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nomogram import calibrate, val_prob
@@ -47,7 +48,7 @@ def test_approx_ties_rules():
 # ----------------------------------------------------------------- calibrate (logistic)
 @pytest.fixture(scope="module")
 def cal_logistic(gbsg2, logistic_model):
-    return calibrate(logistic_model, gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"], B=200, random_state=3)
+    return calibrate(logistic_model, gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"], n_boot=200, random_state=3)
 
 
 def test_calibrate_logistic_apparent_equals_rms(cal_logistic):
@@ -84,8 +85,8 @@ def test_calibrate_errors_definition(cal_logistic):
 # ----------------------------------------------------------------- calibrate (Cox, KM)
 @pytest.fixture(scope="module")
 def cal_cox(gbsg2, cox_model):
-    return calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=200, random_state=3,
-                     u=1095, m=100)
+    return calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], n_boot=200, random_state=3,
+                     horizon=1095, m=100)
 
 
 def test_calibrate_cox_apparent_equals_rms(cal_cox):
@@ -102,8 +103,8 @@ def test_calibrate_cox_corrected_close_to_rms(cal_cox):
 
 
 def test_calibrate_cox_needs_u(gbsg2, cox_model):
-    with pytest.raises(ValueError, match="pass u="):
-        calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=2)
+    with pytest.raises(ValueError, match="pass horizon="):
+        calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], n_boot=2)
 
 
 # ----------------------------------------------------------------- val_prob
@@ -168,7 +169,7 @@ def test_calibration_display(cal_logistic, cal_cox):
 def test_calibration_display_from_estimator(gbsg2, logistic_model):
     from nomogram.displays import CalibrationDisplay
 
-    d = CalibrationDisplay.from_estimator(logistic_model, gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"], B=10,
+    d = CalibrationDisplay.from_estimator(logistic_model, gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"], n_boot=10,
                                           random_state=0)
     assert d.result.B == 10 and len(d.ax_.lines) >= 3
     import matplotlib.pyplot as plt
@@ -180,7 +181,7 @@ def test_calibrate_crossvalidation_and_632(gbsg2, logistic_model, cox_model):
     X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
     r = r_table("calibrate_lrm_boot.csv")
     for method, B in [("crossvalidation", 5), (".632", 30)]:
-        c = calibrate(logistic_model, X, y, B=B, method=method, random_state=2)
+        c = calibrate(logistic_model, X, y, n_boot=B, method=method, random_state=2)
         t = c.table
         np.testing.assert_allclose(t["calibrated.orig"], r["calibrated.orig"], atol=1e-6)
         assert t["n"].max() == B
@@ -189,14 +190,14 @@ def test_calibrate_crossvalidation_and_632(gbsg2, logistic_model, cox_model):
             assert np.abs(t["calibrated.corrected"] - r["calibrated.corrected"]).max() < 0.06
         else:  # 5-fold CV: smooths on 137 held-out patients are noisy; check the bookkeeping
             np.testing.assert_allclose(t["optimism"], t["training"] - t["test"])
-    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=5, method="crossvalidation",
-                  random_state=2, u=1095, m=100)
+    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], n_boot=5, method="crossvalidation",
+                  random_state=2, horizon=1095, m=100)
     assert len(c.table) == 6 and (c.table["n"] == 5).all()
 
 
 def test_calibrate_cox_spline_apparent_equals_r(gbsg2, cox_model):
     """Smooth (HARE-free) curve: R cph(Surv ~ rcs(log(-log S(1095)), 3)) + survest, ICI/E50/E90."""
-    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=20, random_state=4, u=1095,
+    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], n_boot=20, random_state=4, horizon=1095,
                   cmethod="spline")
     r = r_table("calibrate_cph_spline_apparent.csv")
     np.testing.assert_allclose(c.table["pred"], r["pred"], rtol=0, atol=1e-6)
@@ -212,16 +213,48 @@ def test_calibrate_cox_spline_apparent_equals_r(gbsg2, cox_model):
     at = np.interp(km["mean.predicted"], t["pred"], t["calibrated.corrected"])
     assert np.max(np.abs(at - km["KM.corrected"])) < 0.06
     with pytest.raises(ValueError, match="'cmethod' parameter of calibrate"):
-        calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=2, u=1095, cmethod="hare")
+        calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], n_boot=2, horizon=1095, cmethod="hare")
 
 
 def test_calibration_display_cox_spline(gbsg2, cox_model):
     from nomogram.displays import CalibrationDisplay
 
-    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=5, random_state=1, u=1095,
+    c = calibrate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], n_boot=5, random_state=1, horizon=1095,
                   cmethod="spline")
     d = CalibrationDisplay(c).plot()
     np.testing.assert_allclose(d.lines_["apparent"].get_ydata(), c.table["calibrated"])
     import matplotlib.pyplot as plt
 
+    plt.close("all")
+
+
+def test_rms_aliases_B_and_u_do_not_warn(gbsg2, cox_model):
+    """B and u are documented aliases of n_boot and horizon for rms users: same result, no warning."""
+    import warnings
+
+    X, y = gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old = calibrate(cox_model, X, y, B=3, u=1095, m=100, random_state=5)
+        assert (old.B, old.u) == (3, 1095)
+    new = calibrate(cox_model, X, y, n_boot=3, horizon=1095, m=100, random_state=5)
+    pd.testing.assert_frame_equal(old.table, new.table)
+    assert (new.n_boot, new.horizon) == (3, 1095)
+
+
+def test_val_prob_conf_int_warns_and_plots(gbsg2, logistic_model):
+    import matplotlib.pyplot as plt
+
+    from nomogram.displays import CalibrationDisplay
+
+    X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
+    p = logistic_model.predict_proba(X)[:, 1]
+    new = val_prob(y, p, conf_level=0.9)
+    with pytest.warns(FutureWarning, match="'conf_int' parameter of val_prob was renamed 'conf_level'"):
+        old = val_prob(y, p, conf_int=0.9)
+    pd.testing.assert_series_equal(old.statistics, new.statistics)
+    d = new.plot()
+    np.testing.assert_array_equal(d.lines_["apparent"].get_xdata(), new.smooth["x"])
+    d2 = CalibrationDisplay.from_predictions(y, p)
+    np.testing.assert_array_equal(d2.lines_["apparent"].get_ydata(), new.smooth["y"])
     plt.close("all")

@@ -15,12 +15,12 @@ COLUMNS = ["index.orig", "training", "test", "optimism", "index.corrected", "n"]
 
 @pytest.fixture(scope="module")
 def v_logistic(gbsg2, logistic_model):
-    return validate(logistic_model, gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"], B=400, random_state=7)
+    return validate(logistic_model, gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"], n_boot=400, random_state=7)
 
 
 @pytest.fixture(scope="module")
 def v_cox(gbsg2, cox_model):
-    return validate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], B=400, random_state=7)
+    return validate(cox_model, gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]], n_boot=400, random_state=7)
 
 
 def _r(name):
@@ -32,7 +32,7 @@ def test_logistic_table_layout(v_logistic):
     assert list(v_logistic.table.columns) == COLUMNS
     s = v_logistic.summary()
     assert list(s.columns) == COLUMNS[:5] + ["Lower", "Upper", "n"]
-    assert list(v_logistic.summary(conf_int=False).columns) == COLUMNS
+    assert list(v_logistic.summary(ci=False).columns) == COLUMNS
 
 
 def test_cox_table_layout(v_cox):
@@ -111,13 +111,13 @@ def test_dual_sd_small_sample_is_sd():
 
 def test_crossvalidation_and_632(gbsg2, logistic_model):
     X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
-    cv = validate(logistic_model, X, y, B=10, method="crossvalidation", random_state=3)
+    cv = validate(logistic_model, X, y, n_boot=10, method="crossvalidation", random_state=3)
     r = _r("validate_lrm_cv10.csv")
     assert (cv.table["n"] == 10).all()
     np.testing.assert_allclose(cv.table["index.orig"], r.loc[LOGISTIC_INDEXES, "index.orig"], atol=1e-6)
     # 10-fold CV with a different random partition: Dxy within 0.03
     assert abs(cv.table.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.03
-    v632 = validate(logistic_model, X, y, B=200, method=".632", random_state=3)
+    v632 = validate(logistic_model, X, y, n_boot=200, method=".632", random_state=3)
     r = _r("validate_lrm_632.csv")
     assert abs(v632.table.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.02
     t = v632.table
@@ -130,8 +130,8 @@ def test_bad_method_and_model(gbsg2, logistic_model):
         validate(logistic_model, X, y, method="bot")
     with pytest.raises(TypeError, match="fitted LogisticNomogram or CoxNomogram"):
         validate(object(), X, y)
-    with pytest.raises(ValueError, match="B <= n/2"):
-        validate(logistic_model, X, y, B=400, method="crossvalidation")
+    with pytest.raises(ValueError, match="n_boot <= n/2"):
+        validate(logistic_model, X, y, n_boot=400, method="crossvalidation")
     from nomogram import LogisticNomogram, NotFittedError
 
     with pytest.raises(NotFittedError, match="call fit first"):
@@ -140,8 +140,8 @@ def test_bad_method_and_model(gbsg2, logistic_model):
 
 def test_reproducible(gbsg2, logistic_model):
     X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
-    a = validate(logistic_model, X, y, B=20, random_state=11).table
-    b = validate(logistic_model, X, y, B=20, random_state=11).table
+    a = validate(logistic_model, X, y, n_boot=20, random_state=11).table
+    b = validate(logistic_model, X, y, n_boot=20, random_state=11).table
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -151,7 +151,7 @@ def test_penalized_logistic_matches_rms(gbsg2):
 
     X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
     m = LogisticNomogram(splines={"age": 4, "tsize": 3}, penalty=5).fit(X, y)
-    v = validate(m, X, y, B=400, random_state=7)
+    v = validate(m, X, y, n_boot=400, random_state=7)
     r = _r("validate_lrm_penalty5_boot.csv")
     np.testing.assert_allclose(v.table["index.orig"], r.loc[LOGISTIC_INDEXES, "index.orig"], rtol=0, atol=1e-6)
     assert abs(v.table.loc["Dxy", "index.corrected"] - r.loc["Dxy", "index.corrected"]) < 0.015
@@ -163,26 +163,26 @@ def test_penalized_logistic_matches_rms(gbsg2):
 
 def test_cox_crossvalidation_and_632_run(gbsg2, cox_model):
     X, y = gbsg2[COX_COLUMNS], gbsg2[["time", "cens"]]
-    cv = validate(cox_model, X, y, B=5, method="crossvalidation", random_state=1)
+    cv = validate(cox_model, X, y, n_boot=5, method="crossvalidation", random_state=1)
     assert (cv.table["n"] == 5).all()
     r = _r("validate_cph_boot.csv")
     np.testing.assert_allclose(cv.table["index.orig"], r.loc[COX_INDEXES, "index.orig"], atol=1e-6)
     # held-out Dxy of a 9 d.f. model on 686 patients is below the apparent one
     assert cv.table.loc["Dxy", "test"] < cv.table.loc["Dxy", "index.orig"]
-    v = validate(cox_model, X, y, B=40, method=".632", random_state=1)
+    v = validate(cox_model, X, y, n_boot=40, method=".632", random_state=1)
     assert v.table.loc["Dxy", "index.corrected"] == pytest.approx(r.loc["Dxy", "index.corrected"], abs=0.04)
 
 
 def test_outcome_errors(gbsg2, logistic_model, cox_model):
     X = gbsg2[LOGISTIC_COLUMNS]
     with pytest.raises(ValueError, match="y has 10 values but X has 686 rows"):
-        validate(logistic_model, X, gbsg2["cens"][:10], B=2)
+        validate(logistic_model, X, gbsg2["cens"][:10], n_boot=2)
     with pytest.raises(TypeError, match="pandas DataFrame"):
-        validate(logistic_model, X.to_numpy(), gbsg2["cens"], B=2)
-    with pytest.raises(ValueError, match="'B' parameter of validate"):
-        validate(logistic_model, X, gbsg2["cens"], B=0)
+        validate(logistic_model, X.to_numpy(), gbsg2["cens"], n_boot=2)
+    with pytest.raises(ValueError, match="'n_boot' parameter of validate"):
+        validate(logistic_model, X, gbsg2["cens"], n_boot=0)
     with pytest.raises(TypeError, match=r"DataFrame \[time, event\]"):
-        validate(cox_model, gbsg2[COX_COLUMNS], gbsg2["cens"], B=2)
+        validate(cox_model, gbsg2[COX_COLUMNS], gbsg2["cens"], n_boot=2)
 
 
 def test_failed_resamples_left_out_with_warning(gbsg2):
@@ -193,7 +193,26 @@ def test_failed_resamples_left_out_with_warning(gbsg2):
     X = d[["age", "tsize", "pnodes", "tgrade"]]
     m = LogisticNomogram(splines={"age": 3}).fit(X, d["cens"])
     with pytest.warns(StatisticalWarning, match=r"resamples did not converge"):
-        v = validate(m, X, d["cens"], B=60, random_state=0)
+        v = validate(m, X, d["cens"], n_boot=60, random_state=0)
     assert v.n_failed > 0
     assert (v.table["n"] == 60 - v.n_failed).all()
     assert len(v.training_indexes) == 60 - v.n_failed
+
+
+def test_old_names_B_alias_and_conf_int_warning(gbsg2, logistic_model):
+    """B stays an rms alias without warning; conf_int= (level) and summary(conf_int=) warn."""
+    import warnings
+
+    X, y = gbsg2[LOGISTIC_COLUMNS], gbsg2["cens"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = validate(logistic_model, X, y, B=5, random_state=1)
+    assert a.B == a.n_boot == 5
+    with pytest.warns(FutureWarning, match="'conf_int' parameter of validate was renamed 'conf_level'"):
+        b = validate(logistic_model, X, y, n_boot=5, random_state=1, conf_int=0.9)
+    assert b.conf_level == 0.9
+    c = validate(logistic_model, X, y, n_boot=5, random_state=1, conf_level=0.9)
+    pd.testing.assert_frame_equal(b.summary(), c.summary())
+    with pytest.warns(FutureWarning, match="'conf_int' parameter of ValidationResult.summary"):
+        t = c.summary(conf_int=False)
+    pd.testing.assert_frame_equal(t, c.summary(ci=False))
