@@ -19,7 +19,7 @@ import importlib
 import sys
 
 # Module names under fusion.commands, in the order --help lists them.
-COMMANDS = ["demo", "run", "screen", "predict", "radiomics", "example"]
+COMMANDS = ["demo", "run", "screen", "predict", "radiomics", "slides", "example"]
 
 _DESCRIPTION = """\
 Imaging, pathology and clinical data fused into validated nomograms.

@@ -41,7 +41,7 @@ from .features_h5 import FeatureFileWriter, SlideFeatures, load_features
 from .pooling import AttentionMIL, RunningPool, pool_features
 from .signature import PathologySignature
 from .displays import AttentionHeatmapDisplay, TissueMaskDisplay
-from .cohort import feature_file_intact, patient_table, slide_features
+from .cohort import patient_table, slide_features
 
 __all__ = [
     "PathologyError", "SlideReadError", "ResolutionError", "TissueError", "TilingError",
@@ -56,5 +56,5 @@ __all__ = [
     "RunningPool", "pool_features", "AttentionMIL",
     "PathologySignature",
     "AttentionHeatmapDisplay", "TissueMaskDisplay",
-    "slide_features", "patient_table", "feature_file_intact",
+    "slide_features", "patient_table",
 ]

@@ -6,9 +6,9 @@ overlay PNG, tile grid at the target µm/px, encoding streamed into the
 slide's HDF5 (:class:`~pathology.features_h5.FeatureFileWriter`) while the
 pooled features accumulate (:class:`~pathology.pooling.RunningPool`). It
 returns one row: the pooled features, what was done (tiles, µm/px and their
-source, throughput) and where the outputs are, with the HDF5's size and
-SHA-256 so a cache can tell an intact file from a deleted or truncated one
-(:func:`feature_file_intact`).
+source, throughput) and where the outputs are (``h5``, ``overlay``; the
+cohort runner records their size and SHA-256 and recomputes a slide whose
+file was deleted or changed).
 
 It raises the errors of :mod:`pathology.exceptions`, whose ``stage``
 (``read``, ``mpp``, ``tissue``, ``tiling``, ``encode``) the cohort runner
@@ -31,7 +31,7 @@ import pandas as pd
 
 from .exceptions import PathologyError
 
-__all__ = ["slide_features", "patient_table", "feature_file_intact", "safe_name"]
+__all__ = ["slide_features", "patient_table", "safe_name"]
 
 _ENCODER_CACHE: dict = {}
 _NORMALIZER_CACHE: dict = {}
@@ -46,25 +46,9 @@ def safe_name(slide_id) -> str:
 def _file_sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
+        while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def feature_file_intact(row) -> bool:
-    """True when the feature file a result row points to exists with the recorded size and SHA-256.
-
-    Parameters
-    ----------
-    row : mapping
-        A row returned by :func:`slide_features` (keys ``h5``, ``h5_bytes``, ``h5_sha256``).
-    """
-    path = row.get("h5")
-    if not path or not os.path.isfile(path):
-        return False
-    if os.path.getsize(path) != int(row.get("h5_bytes", -1)):
-        return False
-    return _file_sha256(path) == row.get("h5_sha256")
 
 
 def _encoder(name, weights, random_init, sha256, device):
@@ -139,8 +123,8 @@ def slide_features(slide_id, path, *, out_dir, encoder: str = "resnet50_trunc", 
         ``patient_id`` (when given), ``n_tiles``, ``slide_mpp``, ``mpp_source``,
         ``target_mpp``, ``tile_um``, ``tissue_mm2``, ``read_level``,
         ``tiles_per_s``, ``read_s``, ``preprocess_s``, ``model_s``,
-        ``wait_s``, ``encoder``, ``weights_sha256``, ``h5``, ``h5_bytes``,
-        ``h5_sha256``, ``overlay`` and the pooled features ``mean_0000``...
+        ``wait_s``, ``encoder``, ``weights_sha256``, ``h5``, ``h5_sha256``,
+        ``overlay`` and the pooled features ``mean_0000``...
 
     Raises
     ------
@@ -198,7 +182,7 @@ def slide_features(slide_id, path, *, out_dir, encoder: str = "resnet50_trunc", 
         "read_level": grid.level, "tiles_per_s": stats.tiles_per_s, "read_s": stats.read_s,
         "preprocess_s": stats.preprocess_s, "model_s": stats.model_s, "wait_s": stats.wait_s,
         "encoder": enc.name, "weights_sha256": enc.weights_sha256, "h5": str(h5.resolve()),
-        "h5_bytes": h5.stat().st_size, "h5_sha256": _file_sha256(h5), "overlay": str(overlay.resolve()),
+        "h5_sha256": _file_sha256(h5), "overlay": str(overlay.resolve()),
     })
     row.update(pool.row(pooling))
     return row

@@ -159,7 +159,7 @@ def _default_workers(device_type: str) -> int:
 
 
 def encode_tiles(slide_path, grid: TileGrid, encoder, *, on_batch=None, batch_size: int = 32,
-                 num_workers: int | None = None, prefetch_factor: int = 4, normalizer=None,
+                 num_workers: int | None = None, prefetch_factor: int = 2, normalizer=None,
                  num_threads: int | None = None):
     """Features of every tile of ``grid``, read from ``slide_path`` and encoded by ``encoder``.
 
@@ -177,7 +177,7 @@ def encode_tiles(slide_path, grid: TileGrid, encoder, *, on_batch=None, batch_si
     num_workers : int, optional
         Reader processes. Default: on CUDA ``min(8, cores - 1)``; on the CPU 1
         (0, reading in this process, on one core or inside a daemonic process).
-    prefetch_factor : int, default 4
+    prefetch_factor : int, default 2
         Batches each reader keeps ready.
     normalizer : MacenkoNormalizer, optional
         Stain normalisation applied to every tile by the readers.

@@ -196,6 +196,9 @@ class AttentionMIL:
         for early stopping.
     max_tiles : int or None, default 4096
         Tiles sampled per slide and epoch during training (all at prediction).
+    batch_size : int, default 16
+        Slides per optimisation step (shuffled each epoch); for survival the
+        partial likelihood of each step is over its slides' risk sets.
     random_state : int, default 0
         Seeds the split, the initialisation, dropout and tile sampling.
 
@@ -219,7 +222,7 @@ class AttentionMIL:
 
     def __init__(self, *, outcome="binary", hidden_dim=128, attention_dim=64, dropout=0.25, lr=1e-3,
                  weight_decay=1e-4, max_epochs=100, patience=10, validation_fraction=0.2,
-                 max_tiles=4096, random_state=0):
+                 max_tiles=4096, batch_size=16, random_state=0):
         self.outcome = outcome
         self.hidden_dim = hidden_dim
         self.attention_dim = attention_dim
@@ -230,12 +233,14 @@ class AttentionMIL:
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.max_tiles = max_tiles
+        self.batch_size = batch_size
         self.random_state = random_state
 
     def get_params(self, deep=True) -> dict:
         return {k: getattr(self, k) for k in ("outcome", "hidden_dim", "attention_dim", "dropout", "lr",
                                               "weight_decay", "max_epochs", "patience",
-                                              "validation_fraction", "max_tiles", "random_state")}
+                                              "validation_fraction", "max_tiles", "batch_size",
+                                              "random_state")}
 
     # ------------------------------------------------------------ training
     def _loss(self, scores, y):
@@ -275,17 +280,22 @@ class AttentionMIL:
             raise ValueError(f"The 'validation_fraction' parameter of AttentionMIL must be in (0, 0.5). "
                              f"Got {self.validation_fraction!r} instead.")
         n_val = max(2, int(round(n * self.validation_fraction)))
-        if n - n_val < 4 or np.bincount(strat.astype(int), minlength=2).min() < 2:
+        if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 2):
+            raise ValueError(f"The 'batch_size' parameter of AttentionMIL must be an int >= 2. "
+                             f"Got {self.batch_size!r} instead.")
+        counts = np.bincount(strat.astype(int), minlength=2)
+        few = counts.min() < 2 if self.outcome == "binary" else counts[1] < 2
+        if n - n_val < 4 or few:
             raise ValueError(f"AttentionMIL.fit needs at least 6 slides with 2 of each outcome class "
-                             f"(or events and non-events); got {n} slides.")
+                             f"(or 2 events); got {n} slides, class counts {counts.tolist()}.")
         arrays = [_as_bag(b) for b in bags]
         dims = {a.shape[1] if a.ndim == 2 else -1 for a in arrays}
         if len(dims) != 1 or -1 in dims or any(len(a) == 0 for a in arrays):
             raise ValueError(f"AttentionMIL.fit: every bag must be a non-empty (n_tiles, dim) array of "
                              f"one dim; got dims {sorted(dims)}.")
         dim = dims.pop()
-        tr, va = train_test_split(np.arange(n), test_size=n_val, stratify=strat.astype(int),
-                                  random_state=self.random_state)
+        tr, va = train_test_split(np.arange(n), test_size=n_val, random_state=self.random_state,
+                                  stratify=strat.astype(int) if counts.min() >= 2 else None)
         rng = np.random.default_rng(self.random_state)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.random_state))
@@ -302,18 +312,27 @@ class AttentionMIL:
                 model.train()
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(int(self.random_state) * 100003 + epoch)
-                    batch = []
-                    for i in tr:
-                        x = tensors[i]
-                        if self.max_tiles is not None and len(x) > int(self.max_tiles):
-                            x = x[torch.from_numpy(rng.choice(len(x), int(self.max_tiles), replace=False))]
-                        batch.append(x)
-                    loss = self._loss(_scores(model, batch), target[tr])
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
+                    order = rng.permutation(tr)
+                    losses = []
+                    for b0 in range(0, len(order), int(self.batch_size)):
+                        step = order[b0:b0 + int(self.batch_size)]
+                        if self.outcome == "survival" and yy[step, 1].sum() == 0:
+                            continue  # no event: no partial likelihood
+                        batch = []
+                        for i in step:
+                            x = tensors[i]
+                            if self.max_tiles is not None and len(x) > int(self.max_tiles):
+                                x = x[torch.from_numpy(rng.choice(len(x), int(self.max_tiles),
+                                                                  replace=False))]
+                            batch.append(x)
+                        loss = self._loss(_scores(model, batch), target[step])
+                        opt.zero_grad()
+                        loss.backward()
+                        opt.step()
+                        losses.append(float(loss.detach()) * len(step))
+                    loss = sum(losses) / max(len(order), 1)
                 val = self._eval_loss(model, [tensors[i] for i in va], target[va])
-                history.append((epoch, float(loss.detach()), val))
+                history.append((epoch, loss, val))
                 if val < best - 1e-6:
                     best, stale = val, 0
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from nomogram.checks import check_dataframe, check_is_fitted
-from nomogram.features import ImagingSignature
+from nomogram.features import Signature as ImagingSignature  # study-int scratch: main renamed it
 
 __all__ = ["PathologySignature"]
 

@@ -49,7 +49,7 @@ __all__ = ["TissueMask", "slide_thumbnail", "detect_tissue", "tissue_mask", "rea
            "otsu_threshold"]
 
 #: Largest region (pixels on a side, at the level read) fetched at once for a thumbnail.
-_MAX_READ = 2048
+_MAX_READ = 512
 
 
 def slide_thumbnail(slide, info: SlideInfo, mpp: float = 8.0) -> np.ndarray:
@@ -179,15 +179,22 @@ def detect_tissue(thumbnail: np.ndarray, mpp: float, *, min_saturation: float = 
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise TissueError(f"detect_tissue expects an (h, w, 3) uint8 RGB thumbnail; got shape "
                           f"{rgb.shape} and dtype {rgb.dtype}.")
-    hue, sat, val = _hsv(rgb)
-    usable = val >= 0.15
-    if exclude_pens:
-        green = (hue >= 70) & (hue < 190) & (sat > 0.25)
-        blue = (hue >= 190) & (hue < 245) & (sat > 0.4)
-        usable &= ~(green | blue)
+    # Saturation (quantised to 256 levels: Otsu works on a 256-bin histogram anyway) and the
+    # usable pixels, computed a band of rows at a time so the float temporaries stay small.
+    sat = np.empty(rgb.shape[:2], np.uint8)
+    usable = np.empty(rgb.shape[:2], bool)
+    for r0 in range(0, rgb.shape[0], 256):
+        hue, s, val = _hsv(rgb[r0:r0 + 256])
+        ok = val >= 0.15
+        if exclude_pens:
+            green = (hue >= 70) & (hue < 190) & (s > 0.25)
+            blue = (hue >= 190) & (hue < 245) & (s > 0.4)
+            ok &= ~(green | blue)
+        sat[r0:r0 + 256] = np.minimum(np.floor(s * 256.0), 255).astype(np.uint8)
+        usable[r0:r0 + 256] = ok
     cand = sat[usable]
-    thr = max(otsu_threshold(cand), float(min_saturation)) if cand.size else 1.0
-    mask = usable & (sat > thr)
+    thr = max(otsu_threshold(cand, value_range=(0, 256)) / 256.0, float(min_saturation)) if cand.size else 1.0
+    mask = usable & (sat >= np.ceil(thr * 256.0))
     px_area = float(mpp) ** 2
     r = int(round(smooth_um / mpp))
     if r >= 1:
