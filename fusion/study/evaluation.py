@@ -77,7 +77,7 @@ def evaluate(cfg: StudyConfig, out: Path, groups: dict, X_all: pd.DataFrame, y_a
 
     dca_rows, cal_rows = [], []
     for split in split_names:
-        disp = comp.plot(split)
+        disp = comp.plot(split=split)
         files += _savefig(disp.figure_, figures / f"comparison_{_slug(split)}")
         dc = comp.decision_curves[split].summary().copy()
         dc.insert(0, "split", split)
