@@ -112,7 +112,7 @@ from fusion.study.pipeline import run_study
 
 warnings.simplefilter("ignore")  # the run logs what matters; warning lines would print machine paths
 work = Path(tempfile.mkdtemp())
-cohort = make_demo_cohort(work / "data", n_patients=240, random_state=7, jobs=2)
+cohort = make_demo_cohort(work / "data", n_patients=240, random_state=7)
 clinical = pd.read_csv(cohort.clinical)
 clinical.groupby("cancer_type")["bone_metastasis"].agg(["size", "mean"]).round(2)"""),
     ("md", """## The study file
@@ -126,7 +126,7 @@ for name, model in cfg.models.items():
 `run_study` is what `nomofuse run` calls: features (cached per scan and slide), split, labels
 cross-fitted on the training split, one nomogram per cancer type for each model, the
 comparison, validation, bundle and report."""),
-    ("code", """result = run_study(cfg, work / "out", quiet=True, progress=False)
+    ("code", """result = run_study(cfg, work / "out", jobs=1, quiet=True, progress=False)  # one process inside a notebook kernel
 out = result.out
 pd.read_csv(out / "tables" / "cohort_flow.csv")"""),
     ("code", """pd.read_csv(out / "tables" / "split_counts.csv")"""),

@@ -53,6 +53,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import numbers
 import os
 import sys
 import time
@@ -574,10 +575,11 @@ def _feature_table(pairs: list[tuple[str, dict]], id_column: str = "case_id") ->
         data[col] = [res.get(col) for _, res in pairs]
     df = pd.DataFrame(data)
     for col in columns:  # numbers as float64 (None -> NaN); anything else left as it is
-        if df[col].dtype == object:
-            converted = pd.to_numeric(df[col], errors="coerce")
-            if converted.notna().sum() == df[col].notna().sum():
-                df[col] = converted.astype(float)
+        if df[col].dtype == object and all(
+                v is None or (isinstance(v, numbers.Real) and not isinstance(v, bool)) for v in df[col]):
+            # Only columns of numbers: pandas' to_numeric on text can crash the process
+            # (pandas 2.3 segfaults on a hex digest such as "5e3412345678901234...").
+            df[col] = df[col].astype(float)
     return df
 
 

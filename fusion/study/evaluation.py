@@ -77,7 +77,7 @@ def evaluate(cfg: StudyConfig, out: Path, groups: dict, X_all: pd.DataFrame, y_a
 
     dca_rows, cal_rows = [], []
     for split in split_names:
-        disp = comp.plot(split)
+        disp = comp.plot(split=split)
         files += _savefig(disp.figure_, figures / f"comparison_{_slug(split)}")
         dc = comp.decision_curves[split].summary().copy()
         dc.insert(0, "split", split)
@@ -279,7 +279,7 @@ def _risk_groups(cfg, out, group, screen_name, splits, ids, horizon) -> list[Pat
         s = res.summary().reset_index()
         s.insert(0, "split", split)
         rows.append(s)
-        disp = KaplanMeierDisplay.from_risk_groups(res, risk_table_times=[0, *cfg.outcome.horizons],
+        disp = KaplanMeierDisplay.from_result(res, risk_table_times=[0, *cfg.outcome.horizons],
                                                    xlabel=f"Time ({cfg.outcome.time_unit})")
         disp.figure_.suptitle(f"Risk groups ({split}); cut-off {cut:.3f} ({rule}, training split)", fontsize=10)
         files += _savefig(disp.figure_, out / "figures" / f"km_{_slug(split)}")

@@ -28,9 +28,10 @@ SPLITS = ("train", "internal test", "external")
 def read_clinical(cfg: StudyConfig) -> pd.DataFrame:
     """The clinical table with the patient id as text index; named columns checked."""
     path = cfg.clinical.table
+    from .csv_tables import read_table
+
     try:
-        df = (pd.read_parquet(path) if str(path).endswith(".parquet")
-              else pd.read_csv(path, dtype={cfg.clinical.patient_id: str}))
+        df = read_table(path, text=[cfg.clinical.patient_id])
     except (OSError, ValueError) as exc:
         raise StudyFileError(f"clinical.table '{path}' cannot be read ({exc}); give a CSV or "
                              "Parquet file with one row per patient.") from None

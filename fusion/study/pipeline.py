@@ -48,6 +48,7 @@ import pandas as pd
 
 from ..exceptions import FusionError
 from .config import StudyConfig, StudyFileError, load_study
+from .csv_tables import read_table
 from .patients import SPLITS, read_clinical, select_patients, split_patients
 from .stages import StageStore, digest, file_record, file_sha256
 
@@ -253,7 +254,7 @@ def _early_fusion_scores(cfg, spec, name, out, store, net_key, train_ids, data, 
     column = {"fused": "fused_score", "imaging": "imaging_label", "pathology": "pathology_label"}[spec.output]
     if store.fresh(stage, net_key):
         log(f"label {name}: reused (early-fusion network {tag}, {spec.output} head)")
-        scores = pd.read_csv(scores_path, dtype={"patient_id": str}).set_index("patient_id")
+        scores = read_table(scores_path, text=["patient_id"]).set_index("patient_id")
         return scores[column].rename(name), model_path
     t = time.perf_counter()
     log(f"label {name}: early-fusion network {tag} ({spec.folds}-fold cross-fitting; {spec.output} head)")
@@ -584,7 +585,7 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         model_path = out / "models" / "labels" / f"{_slug(name)}.json"
         stage = f"label {name}"
         if store.fresh(stage, key):
-            label_frames[name] = pd.read_csv(scores_path, dtype={"patient_id": str}).set_index("patient_id")[name]
+            label_frames[name] = read_table(scores_path, text=["patient_id"]).set_index("patient_id")[name]
             fitted_labels[name] = model_path
             log(f"label {name}: reused")
             continue
@@ -703,7 +704,7 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
 
     content = build_content(cfg, out, run, notes=list(notes))
     report = write_report(content, out / "report.html")
-    comparison = pd.read_csv(out / "tables" / "model_comparison.csv")
+    comparison = read_table(out / "tables" / "model_comparison.csv", text=["split", "model"])
     log(f"report: {report}")
     return StudyRun(out=out, report=report, run_json=run_json, bundle=bundle, comparison=comparison,
                     stages=dict(store.ran), seconds=seconds, failures=failures, headline=content.headline,

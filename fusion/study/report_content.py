@@ -32,7 +32,10 @@ def _slug(name):
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
+    from .csv_tables import read_table
+
+    return read_table(path, text=["patient_id", "case_id", "model", "split", "group", "cancer type"]) \
+        if path.is_file() else None
 
 
 def _fig(path: Path, caption: str) -> Figure | None:
