@@ -86,6 +86,9 @@ from ._design import Design
 from .exceptions import ModelFileError
 
 __all__ = [
+    "file_sha256",
+    "save_state_dict",
+    "load_state_dict",
     "load_model",
     "save_model",
     "model_to_dict",
@@ -596,6 +599,61 @@ class ModelReader:
         if -1 in lengths or len(lengths) > 1:
             self.fail("must map column names to lists of equal length.", key)
         return pd.DataFrame(value)
+
+
+# --------------------------------------------------------------------------- network weights
+def file_sha256(path, chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks (constant memory)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_state_dict(module, path) -> dict:
+    """Write a torch module's state dict (tensors only) to ``<stem>.pt`` beside ``path``.
+
+    Networks keep their configuration in the model file and their tensors in
+    a ``.pt`` file beside it (never a pickle of the module). Returns the
+    model file's ``"weights"`` entry: ``{"file": name, "sha256": digest}``.
+    """
+    import torch
+
+    weights = Path(path).with_suffix(".pt")
+    torch.save({k: v.detach().contiguous().clone() for k, v in module.state_dict().items()}, weights)
+    return {"file": weights.name, "sha256": file_sha256(weights)}
+
+
+def load_state_dict(reader: "ModelReader", path, module) -> None:
+    """Load the ``"weights"`` entry of a model file into ``module`` (put in eval mode).
+
+    The entry names a file beside the JSON ``path``; it must exist, match the
+    recorded SHA-256 and fit the module. Read with ``weights_only=True`` (no
+    code runs). Any failure is a :class:`ModelFileError` naming the file.
+    """
+    import torch
+
+    w = reader.sub("weights")
+    name, digest = w.get("file", str), w.get("sha256", str)
+    if path is None:
+        reader.fail("names a weights file, found beside the JSON file: load the model from its path, not "
+                    "from JSON text.", "weights")
+    if Path(name).name != name:
+        w.fail(f"must be a file name beside the JSON; got {name!r}.", "file")
+    weights = Path(path).parent / name
+    source = reader.source
+    if not weights.is_file():
+        raise ModelFileError(f"{source}: the weights file '{weights}' named in the file is missing; "
+                             "keep the .pt beside the .json.")
+    if file_sha256(weights) != digest:
+        raise ModelFileError(f"{source}: '{weights}' does not match the SHA-256 recorded in the file; "
+                             "the weights were changed or belong to another model.")
+    try:
+        module.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
+    except (RuntimeError, ValueError) as err:
+        raise ModelFileError(f"{source}: the weights in '{weights}' do not fit the config ({err}).") from err
+    module.eval()
 
 
 # --------------------------------------------------------------------------- nomogram models

@@ -21,13 +21,13 @@ process and kept for the next slide.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from nomogram.model_io import file_sha256
 
 from .exceptions import PathologyError
 
@@ -41,14 +41,6 @@ def safe_name(slide_id) -> str:
     """A file name for a slide id (characters other than letters, digits, ``._-`` become ``_``)."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", str(slide_id)).strip(".")
     return name or "slide"
-
-
-def _file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _encoder(name, weights, random_init, sha256, device):
@@ -182,7 +174,7 @@ def slide_features(slide_id, path, *, out_dir, encoder: str = "resnet50_trunc", 
         "read_level": grid.level, "tiles_per_s": stats.tiles_per_s, "read_s": stats.read_s,
         "preprocess_s": stats.preprocess_s, "model_s": stats.model_s, "wait_s": stats.wait_s,
         "encoder": enc.name, "weights_sha256": enc.weights_sha256, "h5": str(h5.resolve()),
-        "h5_sha256": _file_sha256(h5), "overlay": str(overlay.resolve()),
+        "h5_sha256": file_sha256(h5), "overlay": str(overlay.resolve()),
     })
     row.update(pool.row(pooling))
     return row

@@ -31,7 +31,6 @@ whole-slide images. Nat Biomed Eng 2021;5:555-570.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
@@ -39,8 +38,7 @@ import numpy as np
 import pandas as pd
 
 from nomogram.checks import check_binary_y, check_is_fitted, check_option, check_survival_y
-from nomogram.exceptions import ModelFileError
-from nomogram.model_io import ModelFileMixin, ModelReader, write_model
+from nomogram.model_io import ModelFileMixin, ModelReader, load_state_dict, save_state_dict, write_model
 
 from .exceptions import PathologyError
 
@@ -395,17 +393,16 @@ class AttentionMIL(ModelFileMixin):
 
     # ------------------------------------------------------------ files
     def to_dict(self, weights=None) -> dict:
-        """The model-file content; ``weights`` is the state-dict file :meth:`to_json` wrote."""
+        """The model-file content; ``weights`` is the ``"weights"`` entry :meth:`to_json` made."""
         check_is_fitted(self, "model_")
         if weights is None:
             raise ValueError("AttentionMIL.to_dict: the model file names its weights file; save it with "
                              "to_json(path), which writes <stem>.pt beside the JSON.")
-        weights = Path(weights)
         return {**self._model_header(), "params": self.get_params(),
                 "feature_dim": int(self.feature_dim_), "best_epoch": int(self.best_epoch_),
                 "n_train": int(self.n_train_), "n_val": int(self.n_val_),
                 "history": self.history_.to_dict(orient="list"),
-                "weights": {"file": weights.name, "sha256": _sha256(weights)}}
+                "weights": dict(weights)}
 
     def to_json(self, path):
         """Write ``path`` (versioned, checksummed JSON) and ``<stem>.pt`` beside it (tensor-only state dict).
@@ -413,35 +410,15 @@ class AttentionMIL(ModelFileMixin):
         Load it with :func:`nomogram.load_model` (or :meth:`from_json`); the
         state dict is read with ``weights_only=True``. Returns the path.
         """
-        import torch
-
         check_is_fitted(self, "model_")
         if path is None or _is_json_text(path):
             raise ValueError("AttentionMIL.to_json: give a path; the weights are written beside it (<stem>.pt).")
         path = Path(path)
-        weights = path.with_suffix(".pt")
-        torch.save({k: v.detach().contiguous() for k, v in self.model_.state_dict().items()}, weights)
-        return write_model(self.to_dict(weights), path)
+        return write_model(self.to_dict(save_state_dict(self.model_, path)), path)
 
     @classmethod
     def _from_model_dict(cls, data: dict, source: str, path=None) -> "AttentionMIL":
-        import torch
-
         r = ModelReader(data, source)
-        w = r.sub("weights")
-        name, digest = w.get("file", str), w.get("sha256", str)
-        if path is None:
-            r.fail("names a weights file, found beside the JSON file: load the model from its path, not "
-                   "from JSON text.", "weights")
-        if Path(name).name != name:
-            w.fail(f"must be a file name beside the JSON; got {name!r}.", "file")
-        weights = Path(path).parent / name
-        if not weights.is_file():
-            raise ModelFileError(f"{source}: the weights file '{weights}' named in the file is missing; "
-                                 "keep the .pt beside the .json.")
-        if _sha256(weights) != digest:
-            raise ModelFileError(f"{source}: '{weights}' does not match the SHA-256 recorded in the file; "
-                                 "the weights were changed or belong to another model.")
         params = r.get("params", dict)
         try:
             obj = cls(**params)
@@ -451,11 +428,7 @@ class AttentionMIL(ModelFileMixin):
         if dim < 1:
             r.fail(f"must be >= 1; got {dim}.", "feature_dim")
         model = _gated_attention_module(dim, int(obj.hidden_dim), int(obj.attention_dim), float(obj.dropout))
-        try:
-            model.load_state_dict(torch.load(str(weights), map_location="cpu", weights_only=True))
-        except (RuntimeError, ValueError) as err:
-            raise ModelFileError(f"{source}: the weights in '{weights}' do not fit the config ({err}).") from err
-        model.eval()
+        load_state_dict(r, path, model)
         obj.model_, obj.feature_dim_ = model, dim
         obj.best_epoch_, obj.n_train_, obj.n_val_ = (r.get("best_epoch", int), r.get("n_train", int),
                                                      r.get("n_val", int))
@@ -467,9 +440,3 @@ def _is_json_text(source) -> bool:
     return isinstance(source, str) and source.lstrip()[:1] in ("{", "[")
 
 
-def _sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -39,6 +39,8 @@ __all__ = [
     "available_cores",
 ]
 
+from .._lazy import lazy_attributes
+
 # Imported on first use, so that ``nomofuse --help`` does not pay for pandas.
 _LAZY = {
     "run_cohort": "runner", "function_identity": "runner",
@@ -51,13 +53,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

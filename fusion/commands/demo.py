@@ -19,18 +19,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-def _description() -> str:
-    """The module docstring without its reST markup (the --help text)."""
-    head, _, rest = __doc__.partition("::")
-    body = rest.split("\n\n", 2)[2] if rest else ""
-    return (head.strip() + "\n\n" + body).replace("``", "'")
+from ._help import description_from_doc
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "demo", help="generate a synthetic cohort and run the whole study on it (report in minutes)",
-        description=_description(),
+        description=description_from_doc(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  nomofuse demo --out nomofuse-demo\n")
     p.add_argument("--out", default="nomofuse-demo", metavar="DIR", help="output folder (default: %(default)s)")

@@ -20,7 +20,6 @@ option is unusable (one line says what is wrong and the fix), as every
 from __future__ import annotations
 
 import argparse
-import sys
 
 _DESCRIPTION = """\
 Export a saved nomogram for a paper and for the clinic.

@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._help import description_from_doc
+
 _EPILOG = """\
 examples:
   nomofuse run study.yaml --out results/
@@ -41,17 +43,10 @@ exit status:
 """
 
 
-def _description() -> str:
-    """The module docstring without its reST markup (the --help text)."""
-    head, _, rest = __doc__.partition("::")
-    body = rest.split("\n\n", 2)[2] if rest else ""
-    return (head.strip() + "\n\n" + body).replace("``", "'")
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "run", help="run a whole study from its study file (features, models, validation, report)",
-        description=_description(),
+        description=description_from_doc(__doc__),
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("study", metavar="study.yaml", help="the study file")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (a previous run's folder is reused)")

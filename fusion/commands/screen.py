@@ -23,18 +23,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-def _description() -> str:
-    """The module docstring without its reST markup (the --help text)."""
-    head, _, rest = __doc__.partition("::")
-    body = rest.split("\n\n", 2)[2] if rest else ""
-    return (head.strip() + "\n\n" + body).replace("``", "'")
+from ._help import description_from_doc
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "screen", help="score new patients from their clinical data, scans and slides with a study's bundle",
-        description=_description(),
+        description=description_from_doc(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  nomofuse screen results/bundle --clinical new.csv --scans scans.csv "
                "--slides slides.csv --out scores.csv\n")

@@ -21,6 +21,8 @@ __all__ = [
     "make_multicancer_cohort",
 ]
 
+from .._lazy import lazy_attributes
+
 _LAZY = {
     "ModalityLabel": "labels",
     "EarlyFusion": "network",
@@ -33,13 +35,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

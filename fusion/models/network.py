@@ -43,7 +43,6 @@ Med Res Methodol 2018 (Cox partial-likelihood loss).
 from __future__ import annotations
 
 import copy
-import hashlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,8 +51,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from nomogram.checks import check_is_fitted, check_option
-from nomogram.exceptions import ModelFileError
-from nomogram.model_io import ModelFileMixin, ModelReader, write_model
+from nomogram.model_io import ModelFileMixin, ModelReader, load_state_dict, save_state_dict, write_model
 from ._patients import patient_folds, patient_outcome
 
 __all__ = ["EarlyFusion", "build_network", "LABEL_COLUMNS"]
@@ -545,19 +543,18 @@ class EarlyFusion(ModelFileMixin, BaseEstimator):
     _model_wants_path = True  # the weights file lies beside the JSON
 
     def to_dict(self, weights=None) -> dict:
-        """The model-file content; ``weights`` is the state-dict file :meth:`to_json` wrote."""
+        """The model-file content; ``weights`` is the ``"weights"`` entry :meth:`to_json` made."""
         check_is_fitted(self, "network_")
         if weights is None:
             raise ValueError("EarlyFusion.to_dict: a network's model file names its weights file; save it with "
                              "to_json(path), which writes both.")
-        weights = Path(weights)
         return {
             **self._model_header(),
             "params": self.get_params(),
             "config": self.config_,
             "n_patients": int(self.n_patients_),
             "n_epochs": int(self.n_epochs_),
-            "weights": {"file": weights.name, "sha256": _sha256(weights)},
+            "weights": dict(weights),
         }
 
     def to_json(self, path) -> Path:
@@ -569,46 +566,22 @@ class EarlyFusion(ModelFileMixin, BaseEstimator):
         read back with ``weights_only=True``. Load with :func:`nomogram.load_model`
         or :meth:`from_json`.
         """
-        import torch
-
         check_is_fitted(self, "network_")
         if path is None:
             raise ValueError("EarlyFusion.to_json: give a path; the weights are written beside it (<stem>.pt).")
         path = Path(path)
-        weights = path.with_suffix(".pt")
-        torch.save({k: v.detach().clone() for k, v in self.network_.state_dict().items()}, weights)
-        return write_model(self.to_dict(weights), path)
+        return write_model(self.to_dict(save_state_dict(self.network_, path)), path)
 
     @classmethod
     def _from_model_dict(cls, data: dict, source: str, path=None) -> "EarlyFusion":
-        import torch
-
         r = ModelReader(data, source)
-        w = r.sub("weights")
-        name, digest = w.get("file", str), w.get("sha256", str)
-        if path is None:
-            r.fail("names a weights file, found beside the JSON file: load the network from its path, not "
-                   "from JSON text.", "weights")
-        weights = Path(path).parent / name
-        if Path(name).name != name:
-            w.fail(f"must be a file name beside the JSON; got {name!r}.", "file")
-        if not weights.is_file():
-            raise FileNotFoundError(f"EarlyFusion: the weights file '{weights}' named in {source} is missing.")
-        if _sha256(weights) != digest:
-            raise ModelFileError(f"{source}: '{weights}' does not match the SHA-256 recorded in the file; "
-                                 "the weights were changed or belong to another model.")
         try:
             obj = cls(**r.get("params", dict))
         except TypeError as err:
             r.fail(f"does not fit {cls.__name__} ({err}).", "params")
         obj.config_ = dict(r.get("config", dict))
         net = build_network(obj.config_)
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-        try:
-            net.load_state_dict(state)
-        except RuntimeError as err:
-            raise ModelFileError(f"{source}: the weights in '{weights}' do not fit the config ({err}).") from err
-        net.eval()
+        load_state_dict(r, path, net)
         obj.network_ = net
         obj.n_patients_ = int(r.get("n_patients", int))
         obj.n_epochs_ = int(r.get("n_epochs", int))
@@ -651,9 +624,3 @@ def _index(patients, n, caller):
     return idx
 
 
-def _sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -43,6 +43,8 @@ __all__ = [
     "ReportContent",
 ]
 
+from .._lazy import lazy_attributes
+
 # Imported on first use (pandas, matplotlib and the modality packages load only when needed).
 _LAZY = {
     "run_study": "pipeline", "StudyRun": "pipeline",
@@ -52,13 +54,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

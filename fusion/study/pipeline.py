@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import sys
 import time
 import warnings
@@ -55,6 +54,33 @@ from .stages import StageStore, digest, file_record, file_sha256
 __all__ = ["run_study", "StudyRun", "label_scores", "model_table"]
 
 RUN_FORMAT = "nomofuse.study.Run"
+
+
+def _feature_stage(store, name, key, feat_path, fail_path, unit, log, *, start, extract, outputs=None):
+    """Run one modality's feature extraction, or reuse its finished stage.
+
+    Returns the feature table and the failures table. ``extract()`` returns
+    the extraction (``features``, ``failures``, ``n_computed``, ``n_cached``);
+    ``outputs(features)`` lists further files the stage owns (checked on
+    reuse). No extracted case at all stops the study (:func:`_require_some`).
+    """
+    if store.fresh(name, key):
+        table = pd.read_parquet(feat_path)
+        fail = pd.read_csv(fail_path, dtype=str).fillna("")
+        log(f"{name}: reused ({len(table)} {unit}s)")
+        return table, fail
+    t = time.perf_counter()
+    log(f"{name}: {start}")
+    ex = extract()
+    table, fail = ex.features, ex.failures
+    table.to_parquet(feat_path)
+    _write_csv(fail, fail_path)
+    _require_some(table, fail, unit, fail_path)
+    files = [feat_path, fail_path] + (list(outputs(table)) if outputs is not None else [])
+    store.done(name, key, files, time.perf_counter() - t, {"computed": ex.n_computed, "cached": ex.n_cached})
+    log(f"{name}: {len(table)} {unit}s extracted ({ex.n_computed} computed, {ex.n_cached} from cache), "
+        f"{len(fail)} failed")
+    return table, fail
 
 
 def _require_some(features: pd.DataFrame, failures: pd.DataFrame, what: str, failures_file: Path) -> None:
@@ -288,7 +314,6 @@ def model_table(cfg: StudyConfig, data: pd.DataFrame, labels: pd.DataFrame) -> p
 
 def _group(cfg: StudyConfig, spec, X_train, y_train):
     """Build and fit the NomogramGroup of one model."""
-    from fusion.models import NomogramGroup
 
     f = cfg.clinical_factors
     labels = list(spec.labels)
@@ -435,24 +460,12 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         _, ikey = imaging_kwargs(cfg)
         key = digest("imaging", ikey, file_sha256(cfg.imaging.manifest), sorted(eligible),
                      _files_state(manifest, ("image", "mask", "organ_mask")))
-        feat_path, fail_path = out / "features" / "imaging.parquet", out / "features" / "imaging_failures.csv"
-        if store.fresh("imaging features", key):
-            imaging = pd.read_parquet(feat_path)
-            ifail = pd.read_csv(fail_path, dtype=str).fillna("")
-            log(f"imaging features: reused ({len(imaging)} scans)")
-        else:
-            t = time.perf_counter()
-            log(f"imaging features: {len(manifest)} scans, {jobs} worker(s)")
-            ex = extract_imaging(cfg, manifest, cache_dir=cache_dir / "imaging", jobs=jobs,
-                                 scheduler=cfg.run.scheduler, progress=progress)
-            imaging, ifail = ex.features, ex.failures
-            imaging.to_parquet(feat_path)
-            _write_csv(ifail, fail_path)
-            _require_some(imaging, ifail, "scan", fail_path)
-            store.done("imaging features", key, [feat_path, fail_path], time.perf_counter() - t,
-                       {"computed": ex.n_computed, "cached": ex.n_cached})
-            log(f"imaging features: {len(imaging)} scans extracted ({ex.n_computed} computed, "
-                f"{ex.n_cached} from cache), {len(ifail)} failed")
+        imaging, ifail = _feature_stage(
+            store, "imaging features", key, out / "features" / "imaging.parquet",
+            out / "features" / "imaging_failures.csv", "scan", log,
+            start=f"{len(manifest)} scans, {jobs} worker(s)",
+            extract=lambda: extract_imaging(cfg, manifest, cache_dir=cache_dir / "imaging", jobs=jobs,
+                                            scheduler=cfg.run.scheduler, progress=progress))
         failures.append(ifail)
         have = set(imaging["patient_id"])
         listed = set(manifest["patient_id"])
@@ -467,26 +480,14 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
         _, pkey = pathology_kwargs(cfg, slide_dir)
         key = digest("pathology", pkey, file_sha256(cfg.pathology.manifest), sorted(eligible),
                      _files_state(manifest, ("path",)))
-        feat_path, fail_path = out / "features" / "slides.parquet", out / "features" / "slide_failures.csv"
-        if store.fresh("pathology features", key):
-            slides = pd.read_parquet(feat_path)
-            sfail = pd.read_csv(fail_path, dtype=str).fillna("")
-            log(f"pathology features: reused ({len(slides)} slides)")
-        else:
-            t = time.perf_counter()
-            log(f"pathology features: {len(manifest)} slides, encoder {cfg.pathology.encoder} "
-                f"({'random init' if cfg.pathology.weights == 'random' else 'local weights'}), {jobs} worker(s)")
-            ex = extract_pathology(cfg, manifest, out_dir=slide_dir, cache_dir=cache_dir / "slides", jobs=jobs,
-                                   scheduler=cfg.run.scheduler, progress=progress)
-            slides, sfail = ex.features, ex.failures
-            slides.to_parquet(feat_path)
-            _write_csv(sfail, fail_path)
-            _require_some(slides, sfail, "slide", fail_path)
-            files = [feat_path, fail_path] + [Path(p) for p in slides["h5"]]
-            store.done("pathology features", key, files, time.perf_counter() - t,
-                       {"computed": ex.n_computed, "cached": ex.n_cached})
-            log(f"pathology features: {len(slides)} slides ({ex.n_computed} computed, {ex.n_cached} from "
-                f"cache), {len(sfail)} failed")
+        weights = "random init" if cfg.pathology.weights == "random" else "local weights"
+        slides, sfail = _feature_stage(
+            store, "pathology features", key, out / "features" / "slides.parquet",
+            out / "features" / "slide_failures.csv", "slide", log,
+            start=f"{len(manifest)} slides, encoder {cfg.pathology.encoder} ({weights}), {jobs} worker(s)",
+            extract=lambda: extract_pathology(cfg, manifest, out_dir=slide_dir, cache_dir=cache_dir / "slides",
+                                              jobs=jobs, scheduler=cfg.run.scheduler, progress=progress),
+            outputs=lambda table: [Path(p) for p in table["h5"]])
         failures.append(sfail)
         have = set(slides["patient_id"])
         listed = set(manifest["patient_id"])
@@ -561,7 +562,6 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
                  "pathology": digest(list(slides["h5_sha256"])) if slides is not None else None}
     (out / "models" / "labels").mkdir(parents=True, exist_ok=True)
     (out / "features" / "labels").mkdir(parents=True, exist_ok=True)
-    nets: dict = {}
     used = {lab for m in cfg.models.values() for lab in m.labels}
     for name, spec in cfg.labels.items():
         if name not in used:

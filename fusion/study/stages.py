@@ -24,15 +24,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nomogram.model_io import file_sha256
+
 __all__ = ["StageStore", "file_record", "digest", "file_sha256"]
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def file_record(path: str | os.PathLike) -> dict:

@@ -91,7 +91,7 @@ def test_early_fusion_contract(tmp_path):
     for back in (load_model(path), EarlyFusion.from_json(path)):
         assert type(back) is EarlyFusion
         pd.testing.assert_frame_equal(back.transform(img, tiles), ref)
-    with pytest.raises(ModelFileError, match="load the network from its path"):
+    with pytest.raises(ModelFileError, match="load the model from its path"):
         load_model(path.read_text(encoding="utf-8"))
     data["n_epochs"] += 1
     path.write_text(json.dumps(data), encoding="utf-8")
