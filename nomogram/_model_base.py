@@ -74,7 +74,7 @@ class NomogramModelBase(ModelFileMixin, BaseEstimator):
             X,
             splines=self.splines,
             categorical=self.categorical,
-            interaction=tuple(self.interaction) if self.interaction else None,
+            interaction=self.interaction,
             caller=f"{type(self).__name__}.fit",
         )
 

@@ -46,7 +46,8 @@ key                        content
 ``design``                 one entry per predictor: ``name``, ``kind`` (``linear``,
                            ``rcs``, ``categorical``), design ``columns``, ``knots``,
                            ``levels`` (first = reference), datadist ``adjust``, ``low``,
-                           ``high``, ``values``; ``interaction`` and its columns
+                           ``high``, ``values``; ``interaction`` (one pair) or
+                           ``interactions`` (several pairs) and their columns
 ``coefficients``           ``{"names": [...], "values": [...]}`` in design order
                            (``Intercept`` first for logistic models)
 ``covariance``             matrix, rows and columns in coefficient order
@@ -82,7 +83,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import check_is_fitted
-from ._design import Design
+from ._design import Design, interaction_pairs
 from .exceptions import ModelFileError
 
 __all__ = [
@@ -639,7 +640,8 @@ def _nomogram_model_dict(model) -> dict:
     check_is_fitted(model, "coef_")
     params = model.get_params()
     if params.get("interaction") is not None:
-        params["interaction"] = list(params["interaction"])
+        pairs = interaction_pairs(params["interaction"])
+        params["interaction"] = list(pairs[0]) if len(pairs) == 1 else [list(p) for p in pairs]
     if params.get("times") is not None:
         params["times"] = _floats(params["times"])
     out = {
@@ -705,7 +707,11 @@ def _nomogram_model_from_dict(data: dict, source: str, mtype: str):
             fail(f"required field '{key}' is missing.")
     params = dict(r.get("params", dict))
     if params.get("interaction") is not None:
-        params["interaction"] = tuple(params["interaction"])
+        try:
+            pairs = interaction_pairs(params["interaction"], f"{source}: params")
+        except ValueError as err:
+            fail(str(err))
+        params["interaction"] = pairs[0] if len(pairs) == 1 else pairs
     classes = {"LogisticNomogram": LogisticNomogram, "CoxNomogram": CoxNomogram}
     try:
         model = classes[mtype](**params)
