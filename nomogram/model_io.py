@@ -55,7 +55,9 @@ key                        content
 ``linear_predictor_range`` smallest and largest training linear predictor
 ``loglik``                 null and fitted log-likelihood
 ``cox``                    Cox models only: ``center``, ``means``, ``max_time``,
-                           ``baseline_survival`` ``{"time": [...], "survival": [...]}`` and
+                           ``baseline_survival`` ``{"time": [...], "survival": [...]}``
+                           (stratified: also ``"stratum"`` per time, and ``strata``
+                           ``{"columns", "levels", "max_time"}``) and
                            ``baseline_hazard_variance`` ``{"V0": [...], "A": [[...]]}``
                            (for ``survest`` standard errors)
 ``nomogram``               the default nomogram as its specification
@@ -670,6 +672,10 @@ def _nomogram_model_dict(model) -> dict:
                 "A": np.asarray(model.baseline_hazard_variance_.iloc[:, 1:], dtype=float).tolist(),
             },
         }
+        if model.is_stratified:
+            out["cox"]["baseline_survival"]["stratum"] = list(model.baseline_survival_["stratum"])
+            out["cox"]["strata"] = {"columns": list(model.strata_columns_), "levels": list(model.strata_levels_),
+                                    "max_time": [float(model.stratum_max_time_[s]) for s in model.strata_levels_]}
     try:
         out["nomogram"] = model.nomogram().to_spec()
     except ValueError:
@@ -757,8 +763,20 @@ def _nomogram_model_from_dict(data: dict, source: str, mtype: str):
         s = np.asarray(bs.get("survival", []), dtype=float)
         if len(t) == 0 or len(t) != len(s):
             fail("'cox.baseline_survival' needs 'time' and 'survival' of equal, non-zero length.")
-        if np.any(np.diff(t) <= 0) or np.any(np.diff(s) > 1e-12) or s.min() < 0 or s.max() > 1:
-            fail("'cox.baseline_survival' must have increasing times and non-increasing survival in [0, 1].")
+        strata = cox.get("strata")
+        stratum = np.asarray(bs.get("stratum", [""] * len(t)), dtype=object)
+        if strata is not None:
+            if not isinstance(strata, dict) or not all(k in strata for k in ("columns", "levels", "max_time")):
+                fail("'cox.strata' needs 'columns', 'levels' and 'max_time'.")
+            levels = [str(v) for v in strata["levels"]]
+            if len(stratum) != len(t) or not set(stratum) <= set(levels) or len(strata["max_time"]) != len(levels):
+                fail("'cox.baseline_survival.stratum' must name a stratum of 'cox.strata.levels' for every time, "
+                     "and 'cox.strata.max_time' hold one time per stratum.")
+        for lab in dict.fromkeys(stratum):
+            ts, ss = t[stratum == lab], s[stratum == lab]
+            if np.any(np.diff(ts) <= 0) or np.any(np.diff(ss) > 1e-12) or ss.min() < 0 or ss.max() > 1:
+                fail("'cox.baseline_survival' must have increasing times and non-increasing survival in [0, 1]"
+                     + ("" if strata is None else f" within each stratum ({lab})") + ".")
         means = np.asarray(cox.get("means", []), dtype=float)
         if len(means) != len(names):
             fail(f"'cox.means' must have {len(names)} values.")
@@ -769,6 +787,13 @@ def _nomogram_model_from_dict(data: dict, source: str, mtype: str):
         model.center_ = center
         model.max_time_ = ModelReader(cox, source, "cox.").number("max_time")
         model.baseline_survival_ = pd.DataFrame({"time": t, "survival": s})
+        if strata is not None:
+            model.baseline_survival_.insert(0, "stratum", list(stratum))
+            model.strata_columns_ = [str(c) for c in strata["columns"]]
+            model.strata_levels_ = levels
+            model.stratum_max_time_ = dict(zip(levels, (float(v) for v in strata["max_time"])))
+            model.feature_names_in_ = np.asarray(list(design.predictors) + model.strata_columns_, dtype=object)
+            model.n_features_in_ = len(model.feature_names_in_)
         bhv = cox.get("baseline_hazard_variance") or {}
         V0 = np.asarray(bhv.get("V0", []), dtype=float)
         A = np.asarray(bhv.get("A", []), dtype=float)

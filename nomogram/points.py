@@ -105,6 +105,9 @@ risk :math:`1 / (1 + e^{-LP})`; ``{"label", "type": "survival", "time": t,
 where LP is already centred (``decision_function``: :math:`X\\beta` minus the
 model's centre, folded into the intercept) and :math:`S_0(t)` is the model's
 baseline survival at its centre; ``null`` (NaN) past the model's follow-up.
+A stratified Cox model (rms ``strat()``) has one survival outcome per stratum
+and time, each with its stratum's :math:`S_0(t)` and ``"stratum"`` (its name,
+``"tgrade=II"``): a patient reads the axes of their own stratum.
 A survival outcome also holds ``"hazard_variance"`` :math:`V_0(t)` and
 ``"hazard_covariance"`` :math:`A(t)` (one per design column), rms
 ``survest``'s pieces of the cumulative hazard's variance.
@@ -925,7 +928,9 @@ class _SurvivalOutcome:
     cumulative hazard; None when the nomogram has no confidence limits.
     """
 
-    def __init__(self, time: float, baseline_survival: float, hazard_variance=None, hazard_covariance=None):
+    def __init__(self, time: float, baseline_survival: float, hazard_variance=None, hazard_covariance=None,
+                 stratum=None):
+        self.stratum = stratum
         self.time = float(time)
         self.baseline_survival = float(baseline_survival)
         self.hazard_variance = None if hazard_variance is None else float(hazard_variance)
@@ -936,6 +941,8 @@ class _SurvivalOutcome:
 
     def to_spec(self) -> dict:
         d = {"type": "survival", "time": self.time, "baseline_survival": _finite_or_none(self.baseline_survival)}
+        if self.stratum is not None:
+            d["stratum"] = self.stratum
         if self.hazard_variance is not None:
             d["hazard_variance"] = _finite_or_none(self.hazard_variance)
             d["hazard_covariance"] = _floats(self.hazard_covariance)
@@ -950,7 +957,7 @@ def _outcome_from_spec(o: dict, caller: str):
         hc = o.get("hazard_covariance")
         return _SurvivalOutcome(o["time"], _nan_float(o["baseline_survival"]),
                                 None if "hazard_variance" not in o else _nan_float(hv),
-                                None if hc is None else _nan_floats(hc))
+                                None if hc is None else _nan_floats(hc), stratum=o.get("stratum"))
     raise ValueError(f"{caller}: outcome '{o.get('label')}' has unknown type {o.get('type')!r}; "
                      "expected 'logistic' or 'survival'.")
 
@@ -999,28 +1006,37 @@ def _outcome_functions(model, is_cox, fun, funlabel, times, outcome_name=None, t
     if times is None:
         return []
     times = list(np.atleast_1d(times))
-    beyond = [t for t in times if float(t) > model.max_time_ + 1e-6]
-    if beyond:
-        raise ValueError(
-            f"nomogram: times {beyond} are past the model's last follow-up time {model.max_time_:g}, "
-            "where survival is undefined (rms survest gives NA). Choose times within follow-up."
-        )
+    strata = list(model.strata_levels_) if getattr(model, "is_stratified", False) else [None]
+    for stratum in strata:
+        end = model.max_time_ if stratum is None else model.stratum_max_time_[stratum]
+        beyond = [t for t in times if float(t) > end + 1e-6]
+        if beyond:
+            where = "the model's last follow-up time" if stratum is None else f"the last follow-up time of {stratum}"
+            raise ValueError(
+                f"nomogram: times {beyond} are past {where} {end:g}, "
+                "where survival is undefined (rms survest gives NA). Choose times within follow-up."
+            )
     if funlabel is not None:
-        labels = [funlabel] * len(times) if isinstance(funlabel, str) else list(funlabel)
+        labels = [funlabel] * (len(times) * len(strata)) if isinstance(funlabel, str) else list(funlabel)
     else:
-        labels = [survival_label(t, time_unit, outcome_name) for t in times]
+        # a stratified model: one axis per stratum and time, "S(1095) tgrade=II" (strata outer, as rms users list them)
+        labels = [survival_label(t, time_unit, outcome_name) + ("" if st is None else f" {st}")
+                  for st in strata for t in times]
     # S0(t) at the centre: survival_at at LP 0 (NaN past follow-up); with the
     # baseline hazard's variance pieces at t (rms survest) for confidence limits
     out = []
     pieces = getattr(model, "baseline_hazard_variance_", None)
-    for lab, t in zip(labels, times):
+    cases = [(st, t) for st in strata for t in times]
+    for lab, (st, t) in zip(labels, cases):
         v0 = a = None
         if pieces is not None:
-            bt = model.baseline_survival_["time"].to_numpy()
-            arr = pieces.to_numpy(dtype=float)
+            rows, _ = model._baseline_rows(st)
+            bt = model.baseline_survival_["time"].to_numpy()[rows]
+            arr = pieces.to_numpy(dtype=float)[rows]
             row = step_function_at(bt, arr.T, np.array([float(t)]), tol=1e-6, before=0.0)[:, 0]
             v0, a = float(row[0]), row[1:].copy()
-        out.append((lab, _SurvivalOutcome(t, model.survival_at(0.0, [t])[0, 0], v0, a)))
+        s0 = model.survival_at(0.0, [t], stratum=st)[0, 0]
+        out.append((lab, _SurvivalOutcome(t, s0, v0, a, stratum=st)))
     return out
 
 
