@@ -21,6 +21,7 @@ from .tables import RegressionTable, TableOne, regression_table, table_one
 from .wald_anova import AnovaResult, anova
 from .effect_summary import EffectsResult, effects
 from .effect_curves import PartialEffects, partial_effects
+from .imputation import MultipleImputationFit, fit_mult_impute, impute_datasets
 from . import metrics
 from .metrics import delong_test, harrell_c, roc_auc_ci, uno_c
 from .exceptions import (
@@ -32,6 +33,9 @@ from .exceptions import (
 )
 
 __all__ = [
+    "MultipleImputationFit",
+    "fit_mult_impute",
+    "impute_datasets",
     "CalibrationResult",
     "ValProbResult",
     "ValidationResult",

@@ -72,8 +72,8 @@ class _RiskSets:
     (one tie ordering: by time, deaths before censorings).
     """
 
-    def __init__(self, X, time, event, weights):
-        sets = RiskSets(time, event)
+    def __init__(self, X, time, event, weights, strata=None):
+        sets = RiskSets(time, event, strata)
         self.sets = sets
         self.order = sets.order
         self.X = X[sets.order]
@@ -162,6 +162,7 @@ def fit_cox(
     init: np.ndarray | None = None,
     eps: float = 1e-12,
     max_iter: int = 50,
+    strata: np.ndarray | None = None,
 ) -> CoxFit:
     """Fit a Cox proportional hazards model by Newton–Raphson.
 
@@ -184,6 +185,10 @@ def fit_cox(
         whose default is 1e-9; rms ``cph`` uses 1e-4). The iterates are those of
         survival's ``coxfit6``, so with the same ``eps`` the estimates are R's.
     max_iter : int, default 50
+    strata : ndarray of int of shape (n,), optional
+        Stratum of each row (survival ``strata()``, rms ``strat()``): the
+        partial likelihood is the sum of the strata's, each with its own risk
+        sets and ties (the design is still centred at its overall means).
 
     Returns
     -------
@@ -203,7 +208,7 @@ def fit_cox(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     means = np.average(X, axis=0, weights=w) if p else np.zeros(0)
     Xc = X - means
-    rs = _RiskSets(Xc, time, event, w)
+    rs = _RiskSets(Xc, time, event, w, strata)
     P = np.zeros((p, p)) if penalty_matrix is None else np.asarray(penalty_matrix, float)
 
     beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
@@ -272,8 +277,15 @@ def baseline_hazard(
     *,
     ties: str = "efron",
     weights: np.ndarray | None = None,
+    strata: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative baseline hazard at ``lp = 0`` at each distinct event time.
+
+    With ``strata`` one cumulative hazard per stratum (survival
+    ``survfit.coxph`` of a stratified fit): the event times are
+    :class:`~nomogram._survival.RiskSets`'s (stratum by stratum;
+    ``RiskSets(time, event, strata).event_strata`` says which) and the sums
+    restart in each stratum.
 
     The increment at event time :math:`t_j` is
     :math:`\\bar w_j \\sum_{l=0}^{d_j-1} 1 / (S_0 - \\tfrac{l}{d_j} D_0)` for Efron
@@ -297,12 +309,12 @@ def baseline_hazard(
     check_option(ties, {"efron", "breslow"}, name="ties", caller="baseline_hazard")
     n = len(time)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    rs = _RiskSets(np.zeros((n, 0)), np.asarray(time, float), np.asarray(event, float), w)
+    rs = _RiskSets(np.zeros((n, 0)), np.asarray(time, float), np.asarray(event, float), w, strata)
     S0, _, _, D0, _, _ = rs.moments(np.asarray(lp, float)[rs.order], need_second=False)
     inc = np.zeros(len(S0))
     for m, frac, mw in rs.tie_terms(ties):
         inc[m] += mw / (S0[m] - frac * D0[m])
-    return rs.event_times, np.cumsum(inc)
+    return rs.event_times, rs.sets.cumsum_by_stratum(inc)
 
 
 def baseline_hazard_variance(
@@ -312,8 +324,11 @@ def baseline_hazard_variance(
     coef: np.ndarray,
     *,
     ties: str = "efron",
+    strata: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Variance pieces of the baseline cumulative hazard at each distinct event time.
+
+    With ``strata``, per stratum as :func:`baseline_hazard`.
 
     With risk-set sums ``N = S_0``, ``E = D_0`` and covariate sums ``S_1``,
     ``D_1`` of the centred design (as survival's ``agsurv`` with ``ctype = 2``
@@ -337,7 +352,7 @@ def baseline_hazard_variance(
     check_option(ties, {"efron", "breslow"}, name="ties", caller="baseline_hazard_variance")
     X = np.asarray(X_centered, dtype=float)
     n = len(time)
-    rs = _RiskSets(X, np.asarray(time, float), np.asarray(event, float), np.ones(n))
+    rs = _RiskSets(X, np.asarray(time, float), np.asarray(event, float), np.ones(n), strata)
     S0, S1, _, D0, D1, _ = rs.moments(rs.X @ np.asarray(coef, float), need_second=False)
     J, p = S1.shape
     dV = np.zeros(J)
@@ -346,4 +361,4 @@ def baseline_hazard_variance(
         den = S0[m] - frac * D0[m]
         dV[m] += mw / den**2
         dA[m] += mw[:, None] * (S1[m] - frac[:, None] * D1[m]) / den[:, None] ** 2
-    return np.cumsum(dV), np.cumsum(dA, axis=0)
+    return rs.sets.cumsum_by_stratum(dV), rs.sets.cumsum_by_stratum(dA.T).T

@@ -2,7 +2,7 @@
 
 A :class:`Design` is learnt once from the training data (knots, levels,
 ``datadist`` limits) and then applied unchanged to any new data. It knows
-three kinds of terms and one optional two-way interaction:
+three kinds of terms and any number of two-way interactions:
 
 * ``linear`` — the value itself, one column named as the variable;
 * ``rcs`` — a restricted cubic spline (:mod:`nomogram._splines`), columns
@@ -11,8 +11,9 @@ three kinds of terms and one optional two-way interaction:
   reference is the first sorted level (R's default factor coding), or the first
   category of a pandas ``Categorical`` column (like an R factor's own levels);
 * interaction ``(a, b)`` — the products of every column of ``a`` with every
-  column of ``b``, named ``age * horTh=yes`` and placed after all main
-  effects, as R orders model terms.
+  column of ``b`` (``a``'s column varying fastest), named ``age * horTh=yes``,
+  ``age' * horTh=yes``, ``age * size``; the interactions follow all main
+  effects in the order given, as R orders model terms (rms ``a * b + a * c``).
 
 The ``datadist`` limits follow rms ``datadist``: numeric variables adjust to
 the median (the lower value if binary, the middle one if three-valued) and
@@ -31,7 +32,7 @@ from .checks import check_dataframe
 from ._datadist import effect_limits, prediction_limits
 from ._splines import rcs_basis, rcs_column_names, rcs_knots
 
-__all__ = ["Term", "Design", "format_level"]
+__all__ = ["Term", "Design", "format_level", "interaction_pairs"]
 
 # rms datadist keeps the distinct values of a numeric variable with at most this many
 _N_UNIQUE = 10
@@ -100,13 +101,34 @@ class Term:
         return xv[:, None]
 
 
+def interaction_pairs(interaction, caller: str = "fit") -> list[tuple[str, str]]:
+    """The model's ``interaction=`` parameter as a list of ``(a, b)`` pairs.
+
+    ``None`` -> ``[]``; one pair ``("age", "horTh")`` -> ``[("age", "horTh")]``;
+    a list of pairs is kept in order. Names are checked against ``X`` later.
+    """
+    if interaction is None:
+        return []
+    items = list(interaction) if isinstance(interaction, (list, tuple)) else None
+    if items is not None and len(items) == 2 and all(isinstance(v, str) for v in items):
+        items = [tuple(items)]
+    pairs = []
+    for item in items or [None]:
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(v, str) for v in item)):
+            raise ValueError(
+                f"{caller}: interaction must be a pair of column names ('age', 'horTh') or a list of "
+                f"pairs [('age', 'horTh'), ('age', 'size')]. Got {interaction!r} instead."
+            )
+        pairs.append((item[0], item[1]))
+    return pairs
+
+
 @dataclass
 class Design:
     """The learnt mapping from predictors to design columns (see module docstring)."""
 
     terms: list[Term]
-    interaction: tuple[str, str] | None = None
-    interaction_columns: list[str] = field(default_factory=list)
+    interactions: list[tuple[str, str]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -116,12 +138,17 @@ class Design:
         *,
         splines: dict[str, int] | None = None,
         categorical: list[str] | None = None,
-        interaction: tuple[str, str] | None = None,
+        interaction=None,
         caller: str = "fit",
     ) -> "Design":
-        """Learn knots, levels and limits from training predictors ``X``."""
+        """Learn knots, levels and limits from training predictors ``X``.
+
+        ``interaction`` is one pair of column names or a list of pairs
+        (:func:`interaction_pairs`).
+        """
         splines = dict(splines or {})
         categorical = list(categorical or [])
+        pairs = interaction_pairs(interaction, caller)
         check_dataframe(X, caller=caller)
         for group, names in (("splines", list(splines)), ("categorical", categorical)):
             unknown = [c for c in names if c not in X.columns]
@@ -155,19 +182,18 @@ class Design:
                 terms.append(_numeric_term(name, col, "rcs", rcs_column_names(name, len(knots)), knots))
             else:
                 terms.append(_numeric_term(name, col, "linear", [name], None))
-        design = cls(terms=terms)
-        if interaction is not None:
-            a, b = interaction
+        seen = set()
+        for a, b in pairs:
             missing = [v for v in (a, b) if v not in X.columns]
             if missing or a == b:
                 raise ValueError(
-                    f"{caller}: interaction must name two different columns of X; got {interaction}."
+                    f"{caller}: an interaction must name two different columns of X; got ({a!r}, {b!r})"
+                    + (f"; X has no column {missing}." if missing else ".")
                 )
-            design.interaction = (a, b)
-            design.interaction_columns = [
-                f"{ca} * {cb}" for cb in design.term(b).columns for ca in design.term(a).columns
-            ]
-        return design
+            if frozenset((a, b)) in seen:
+                raise ValueError(f"{caller}: the interaction of '{a}' and '{b}' is given twice; list it once.")
+            seen.add(frozenset((a, b)))
+        return cls(terms=terms, interactions=pairs)
 
     # ------------------------------------------------------------------ use
     @property
@@ -175,9 +201,28 @@ class Design:
         return [t.name for t in self.terms]
 
     @property
+    def interaction(self) -> tuple[str, str] | None:
+        """The first interaction (or None): the model of nomofuse <= 0.2 had at most one."""
+        return self.interactions[0] if self.interactions else None
+
+    def interaction_name(self, pair) -> str:
+        """rms's name of an interaction term: ``age * horTh``."""
+        return f"{pair[0]} * {pair[1]}"
+
+    def pair_columns(self, pair) -> list[str]:
+        """Design columns of one interaction, named as rms names them (``age' * horTh=yes``)."""
+        a, b = pair
+        return [f"{ca} * {cb}" for cb in self.term(b).columns for ca in self.term(a).columns]
+
+    @property
+    def interaction_columns(self) -> list[str]:
+        """Design columns of every interaction, in model order."""
+        return [c for pair in self.interactions for c in self.pair_columns(pair)]
+
+    @property
     def column_names(self) -> list[str]:
         names = [c for t in self.terms for c in t.columns]
-        return names + list(self.interaction_columns)
+        return names + self.interaction_columns
 
     def term(self, name: str) -> Term:
         for t in self.terms:
@@ -186,24 +231,45 @@ class Design:
         raise KeyError(f"'{name}' is not a predictor of this model; predictors: {self.predictors}.")
 
     def column_slices(self) -> dict[str, slice]:
-        """Positions of each term's columns (and ``"interaction"``) in the design matrix."""
+        """Positions of each term's columns, then of each interaction (keyed ``"a * b"``)."""
         out, start = {}, 0
         for t in self.terms:
             out[t.name] = slice(start, start + len(t.columns))
             start += len(t.columns)
-        if self.interaction:
-            out["interaction"] = slice(start, start + len(self.interaction_columns))
+        for pair in self.interactions:
+            n = len(self.term(pair[0]).columns) * len(self.term(pair[1]).columns)
+            out[self.interaction_name(pair)] = slice(start, start + n)
+            start += n
         return out
+
+    def partners(self, name: str) -> list[str]:
+        """Predictors that interact with ``name`` directly, in model order."""
+        direct = {b if a == name else a for a, b in self.interactions if name in (a, b)}
+        return [p for p in self.predictors if p in direct]
+
+    def related(self, name: str) -> list[str]:
+        """Predictors related to ``name`` directly or through other interactions (rms
+        ``related.predictors``), in model order, without ``name`` itself."""
+        found, todo = set(), [name]
+        while todo:
+            for p in self.partners(todo.pop()):
+                if p not in found and p != name:
+                    found.add(p)
+                    todo.append(p)
+        return [p for p in self.predictors if p in found]
+
+    @staticmethod
+    def product(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """Interaction columns of two bases: every column of ``A`` times every column of ``B``."""
+        return (A[:, :, None] * B[:, None, :]).transpose(0, 2, 1).reshape(len(A), -1)
 
     def transform(self, X: pd.DataFrame, *, caller: str = "predict") -> np.ndarray:
         """Design matrix (no intercept) for new data, with the training knots and levels."""
         check_dataframe(X, columns=self.predictors, caller=caller)
         blocks = {t.name: t.basis(X[t.name], caller) for t in self.terms}
         parts = [blocks[t.name] for t in self.terms]
-        if self.interaction:
-            a, b = self.interaction
-            A, B = blocks[a], blocks[b]
-            parts.append((A[:, :, None] * B[:, None, :]).transpose(0, 2, 1).reshape(len(A), -1))
+        for a, b in self.interactions:
+            parts.append(self.product(blocks[a], blocks[b]))
         return np.hstack(parts) if parts else np.zeros((len(X), 0))
 
     def adjust_frame(self, n: int = 1) -> pd.DataFrame:
@@ -212,17 +278,32 @@ class Design:
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict:
-        return {
-            "terms": [{k: _jsonable(v) for k, v in asdict(t).items()} for t in self.terms],
-            "interaction": list(self.interaction) if self.interaction else None,
-            "interaction_columns": list(self.interaction_columns),
-        }
+        """JSON-able content. One interaction is written as nomofuse <= 0.2 wrote it
+        (``interaction``, ``interaction_columns``); several as ``interactions``, a list
+        of pairs (with ``interaction`` null, so that an older reader refuses the
+        coefficients rather than silently dropping interactions)."""
+        out = {"terms": [{k: _jsonable(v) for k, v in asdict(t).items()} for t in self.terms]}
+        if len(self.interactions) <= 1:
+            out["interaction"] = list(self.interaction) if self.interaction else None
+        else:
+            out["interaction"] = None
+            out["interactions"] = [list(p) for p in self.interactions]
+        out["interaction_columns"] = self.interaction_columns
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "Design":
         terms = [Term(**t) for t in d["terms"]]
-        inter = tuple(d["interaction"]) if d.get("interaction") else None
-        return cls(terms=terms, interaction=inter, interaction_columns=list(d.get("interaction_columns", [])))
+        if d.get("interactions"):
+            pairs = [tuple(p) for p in d["interactions"]]
+        else:
+            pairs = [tuple(d["interaction"])] if d.get("interaction") else []
+        design = cls(terms=terms, interactions=pairs)
+        stored = d.get("interaction_columns")
+        if stored is not None and list(stored) != design.interaction_columns:
+            raise KeyError(f"interaction_columns {list(stored)} do not match the terms' columns "
+                           f"{design.interaction_columns}")
+        return design
 
 
 def _jsonable(v):

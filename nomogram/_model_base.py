@@ -54,6 +54,11 @@ class NomogramModelBase(ModelFileMixin, BaseEstimator):
 
     # -- design ------------------------------------------------------------
     def _learn_design(self, X):
+        # nomogram.imputation fits every completed dataset with one design (knots, levels, limits)
+        template = getattr(self, "_design_template", None)
+        if template is not None:
+            check_columns(X, template.predictors, caller=f"{type(self).__name__}.fit", what="predictor column(s)")
+            return template
         if self.penalty is None or float(self.penalty) < 0:
             raise ValueError(
                 f"The 'penalty' parameter of {type(self).__name__} must be a number >= 0. "
@@ -74,7 +79,7 @@ class NomogramModelBase(ModelFileMixin, BaseEstimator):
             X,
             splines=self.splines,
             categorical=self.categorical,
-            interaction=tuple(self.interaction) if self.interaction else None,
+            interaction=self.interaction,
             caller=f"{type(self).__name__}.fit",
         )
 

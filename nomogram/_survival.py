@@ -327,17 +327,26 @@ class RiskSets:
     time, event : array-like of shape (n,)
         In the original row order; :attr:`order` sorts them by time, deaths
         before censorings at a tied time (module docstring).
+    strata : array-like of int of shape (n,), optional
+        Stratum code of each row (survival's ``strata()``, rms ``strat()``): rows
+        are sorted by stratum first, and the risk set of an event time holds
+        only the rows of its own stratum at risk then. Event times are then
+        (stratum, time) pairs, stratum by stratum, each stratum's in time order.
 
     Attributes
     ----------
     order : ndarray of shape (n,)
-        Row order: ``time[order]`` ascending.
+        Row order: ``time[order]`` ascending (within each stratum).
     time, event : ndarray of shape (n,)
         Sorted.
-    event_times : ndarray of shape (J,)
-        Distinct event times.
-    start : ndarray of shape (J,)
-        First sorted row of each risk set (rows ``start[j]:`` have ``time >= event_times[j]``).
+    strata : ndarray of shape (n,)
+        Sorted stratum codes (all 0 without strata).
+    event_times, event_strata : ndarray of shape (J,)
+        Distinct event times (and their strata; without strata all 0 and the
+        times distinct and ascending).
+    start, stop : ndarray of shape (J,)
+        Sorted rows ``start[j]:stop[j]`` form the risk set of event time ``j``
+        (``stop`` is the end of its stratum; ``n`` without strata).
     death_rows, death_group : ndarray of shape (n_deaths,)
         Sorted rows of the deaths and the event time of each.
     n_deaths : ndarray of shape (J,)
@@ -349,29 +358,58 @@ class RiskSets:
 
     axis = 0
 
-    def __init__(self, time, event):
+    def __init__(self, time, event, strata=None):
         time = np.asarray(time, dtype=float)
         event = np.asarray(event, dtype=float)
-        self.order = np.lexsort((-event, time))
+        codes = np.zeros(len(time), dtype=int) if strata is None else np.asarray(strata).astype(int)
+        self.stratified = strata is not None and len(np.unique(codes)) > 1
+        self.order = np.lexsort((-event, time, codes)) if self.stratified else np.lexsort((-event, time))
         self.time = time[self.order]
         self.event = event[self.order]
+        self.strata = codes[self.order]
         self.n = len(time)
-        self.event_times = np.unique(self.time[self.event > 0])
-        self.start = np.searchsorted(self.time, self.event_times, side="left")
         self.death_rows = np.flatnonzero(self.event > 0)
-        self.death_group = np.searchsorted(self.event_times, self.time[self.death_rows])
+        dt, ds = self.time[self.death_rows], self.strata[self.death_rows]
+        new = np.r_[True, (dt[1:] != dt[:-1]) | (ds[1:] != ds[:-1])] if len(dt) else np.zeros(0, bool)
+        # deaths of one (stratum, time) are contiguous: number them in sorted order
+        self.death_group = np.cumsum(new) - 1
+        self.group_first = np.flatnonzero(new)
+        self.event_times = dt[self.group_first]
+        self.event_strata = ds[self.group_first]
         J = len(self.event_times)
         self.n_deaths = np.bincount(self.death_group, minlength=J).astype(float)
-        # first death of each event time (deaths of one time are contiguous)
-        self.group_first = np.searchsorted(self.death_group, np.arange(J))
+        # rows of each stratum: lo[s]:hi[s] (sorted by stratum)
+        self._levels, lo = np.unique(self.strata, return_index=True)
+        hi = np.r_[lo[1:], self.n]
+        k = np.searchsorted(self._levels, self.event_strata)
+        self._bounds = (lo, hi)
+        self.stop = hi[k] if J else np.zeros(0, int)
+        self.start = np.array([lo[kk] + np.searchsorted(self.time[lo[kk]:hi[kk]], t, side="left")
+                               for kk, t in zip(k, self.event_times)], dtype=int) if self.stratified else \
+            np.searchsorted(self.time, self.event_times, side="left")
+
+    def _stratum_blocks(self):
+        """``(rows, events)``: the sorted rows and the event times of each stratum that has events."""
+        lo, hi = self._bounds
+        for kk, level in enumerate(self._levels):
+            ev = np.flatnonzero(self.event_strata == level)
+            if len(ev):
+                yield slice(lo[kk], hi[kk]), slice(ev[0], ev[-1] + 1)
 
     def at_risk_sum(self, a: np.ndarray, axis: int | None = None) -> np.ndarray:
         """Risk-set sums :math:`\\sum_{T_i \\ge t_j} a_i` at every event time (rows in sorted order)."""
         axis = self.axis if axis is None else axis
         if len(self.start) == 0:
             return np.take(a, np.arange(0), axis=axis)
-        seg = np.add.reduceat(a, self.start, axis=axis)
-        return np.flip(np.cumsum(np.flip(seg, axis=axis), axis=axis), axis=axis)
+        if not self.stratified:
+            seg = np.add.reduceat(a, self.start, axis=axis)
+            return np.flip(np.cumsum(np.flip(seg, axis=axis), axis=axis), axis=axis)
+        parts = []
+        for rows, ev in self._stratum_blocks():
+            block = np.take(a, np.arange(rows.start, rows.stop), axis=axis)
+            seg = np.add.reduceat(block, self.start[ev] - rows.start, axis=axis)
+            parts.append(np.flip(np.cumsum(np.flip(seg, axis=axis), axis=axis), axis=axis))
+        return np.concatenate(parts, axis=axis)
 
     def death_sum(self, a: np.ndarray, axis: int | None = None) -> np.ndarray:
         """Sums :math:`\\sum_{T_i = t_j, \\delta_i = 1} a_i` over the deaths of every event time."""
@@ -380,10 +418,28 @@ class RiskSets:
             return np.take(a, np.arange(0), axis=axis)
         return np.add.reduceat(np.take(a, self.death_rows, axis=axis), self.group_first, axis=axis)
 
+    def cumsum_by_stratum(self, increments: np.ndarray) -> np.ndarray:
+        """Cumulative sums over event times (last axis), restarting in each stratum."""
+        increments = np.asarray(increments, dtype=float)
+        if not self.stratified:
+            return np.cumsum(increments, axis=-1)
+        out = np.empty_like(increments)
+        for _, ev in self._stratum_blocks():
+            out[..., ev] = np.cumsum(increments[..., ev], axis=-1)
+        return out
+
     def cumulative_at_rows(self, increments: np.ndarray) -> np.ndarray:
         """:math:`\\sum_{t_j \\le T_i} \\mathrm{inc}_j` for every sorted row (0 before the first event).
 
-        ``increments`` has the event times on its last axis.
+        ``increments`` has the event times on its last axis; with strata the
+        sum runs over the event times of the row's own stratum.
         """
-        cum = np.cumsum(increments, axis=-1)
-        return step_function_at(self.event_times, cum, self.time, before=0.0)
+        if not self.stratified:
+            cum = np.cumsum(increments, axis=-1)
+            return step_function_at(self.event_times, cum, self.time, before=0.0)
+        increments = np.asarray(increments, dtype=float)
+        out = np.zeros(increments.shape[:-1] + (self.n,))
+        for rows, ev in self._stratum_blocks():
+            cum = np.cumsum(increments[..., ev], axis=-1)
+            out[..., rows] = step_function_at(self.event_times[ev], cum, self.time[rows], before=0.0)
+        return out

@@ -43,6 +43,15 @@ class CoxNomogram(NomogramModelBase):
     time_unit : {"days", "weeks", "months", "years"}, optional
         Unit of the survival times (and of ``times``): axes then read "3-year
         survival" instead of "S(1095)". Stored in the model file.
+    strata : str or list of str, optional
+        Columns of ``X`` that stratify the model (rms ``strat()``): each
+        stratum (combination of their values) has its own baseline hazard and
+        its own risk sets and ties in the partial likelihood; the strata have
+        no coefficients and no nomogram axis. They are named as rms names them
+        (``tgrade=II``; several columns ``menostat=Pre.horTh=no``, the first
+        column varying fastest). ``predict_survival``, ``survest`` and
+        ``survival_at`` then need each patient's stratum, and the nomogram has
+        one survival axis per stratum and time.
 
     Attributes
     ----------
@@ -57,7 +66,13 @@ class CoxNomogram(NomogramModelBase):
     baseline_survival_ : pandas.DataFrame
         Columns ``time`` and ``survival``: the baseline survival at the mean
         covariates at each distinct event time (``fit$surv``), computed from the
-        Efron (or Breslow) cumulative hazard as ``survfit.coxph`` does.
+        Efron (or Breslow) cumulative hazard as ``survfit.coxph`` does. A
+        stratified model has a first column ``stratum`` (one curve per stratum).
+    strata_levels_ : list of str
+        Stratified model: the strata, named as rms names them (else absent).
+    stratum_max_time_ : dict
+        Stratified model: last follow-up time of each stratum (survival is
+        undefined, NaN, past it).
     baseline_hazard_variance_ : pandas.DataFrame
         ``V0`` and ``A[column]`` at each event time: the pieces of the
         standard error of the cumulative hazard used by :meth:`survest`.
@@ -81,7 +96,7 @@ class CoxNomogram(NomogramModelBase):
     _model_format = "nomofuse.nomogram.CoxNomogram"
 
     def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, times=None,
-                 ties="efron", eps=1e-4, max_iter=30, outcome_name=None, time_unit=None):
+                 ties="efron", eps=1e-4, max_iter=30, outcome_name=None, time_unit=None, strata=None):
         super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
         self.times = times
         self.ties = ties
@@ -89,6 +104,63 @@ class CoxNomogram(NomogramModelBase):
         self.max_iter = max_iter
         self.outcome_name = outcome_name
         self.time_unit = time_unit
+        self.strata = strata
+
+    # -- strata ------------------------------------------------------------
+    def _strata_columns(self) -> list[str]:
+        """The ``strata`` parameter as a list of column names (empty without strata)."""
+        if self.strata is None:
+            return []
+        cols = [self.strata] if isinstance(self.strata, str) else list(self.strata)
+        if not cols or not all(isinstance(c, str) for c in cols) or len(set(cols)) != len(cols):
+            raise ValueError(f"The 'strata' parameter of {type(self).__name__} must be a column name or a list "
+                             f"of distinct column names. Got {self.strata!r} instead.")
+        return cols
+
+    @property
+    def is_stratified(self) -> bool:
+        """Whether the fitted model has strata (rms ``strat()``)."""
+        return bool(getattr(self, "strata_levels_", None))
+
+    def stratum_of(self, X: pd.DataFrame, caller: str = "predict") -> np.ndarray:
+        """Each row's stratum label (rms naming, ``tgrade=II``) from the strata columns of ``X``.
+
+        A value not seen in training is an error naming it.
+        """
+        from .checks import check_columns
+        from ._design import format_level
+
+        check_columns(X, self.strata_columns_, caller=caller, what="strata column(s)")
+        labels = [".".join(f"{c}={format_level(v)}" for c, v in zip(self.strata_columns_, row))
+                  for row in zip(*(X[c].tolist() for c in self.strata_columns_))]
+        unknown = sorted({lab for lab in labels if lab not in self.strata_levels_})
+        if unknown:
+            raise ValueError(f"{caller}: stratum {unknown[:5]} was not in the training data; the model's strata "
+                             f"are {self.strata_levels_}. A stratum has its own baseline hazard, so only "
+                             "these can be predicted.")
+        return np.asarray(labels, dtype=object)
+
+    def _learn_strata(self, X: pd.DataFrame, caller: str):
+        """Strata levels (rms order: first column fastest, only those present) and each row's code."""
+        from ._design import _categorical_term, format_level
+
+        cols = self._strata_columns()
+        missing = [c for c in cols if c not in X.columns]
+        if missing:
+            raise ValueError(f"{caller}: strata names column(s) {missing} that X does not have; X has "
+                             f"{list(X.columns)}.")
+        if any(X[c].isna().any() for c in cols):
+            raise ValueError(f"{caller}: a strata column has missing values; every patient needs a stratum.")
+        per_col = [[f"{c}={format_level(v)}" for v in _categorical_term(c, X[c]).levels] for c in cols]
+        combos = [[]]
+        for labels in per_col:
+            combos = [prev + [lab] for lab in labels for prev in combos]
+        self.strata_columns_ = cols
+        self.strata_levels_ = [".".join(c) for c in combos]
+        rows = self.stratum_of(X, caller)
+        present = set(rows)
+        self.strata_levels_ = [lab for lab in self.strata_levels_ if lab in present]
+        return np.array([self.strata_levels_.index(r) for r in rows])
 
     def fit(self, X: pd.DataFrame, y) -> "CoxNomogram":
         """Fit the model.
@@ -105,12 +177,19 @@ class CoxNomogram(NomogramModelBase):
         caller = f"{type(self).__name__}.fit"
         check_option(self.ties, {"efron", "breslow"}, name="ties", caller=type(self).__name__)
         self._check_outcome_text()
+        for attr in ("strata_levels_", "strata_columns_", "stratum_max_time_"):
+            self.__dict__.pop(attr, None)
+        codes = None
+        if self.strata is not None:
+            codes = self._learn_strata(X, caller)
+            X = X.drop(columns=self.strata_columns_)
         design = self._learn_design(X)
         time, event = check_survival_y(y, n=len(X), caller=caller)
         Xd = design.transform(X, caller=caller)
         names = design.column_names
         P = penalty_matrix(design, Xd, self.penalty)
-        fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, eps=self.eps, max_iter=self.max_iter)
+        fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, eps=self.eps, max_iter=self.max_iter,
+                      strata=codes)
         self.design_ = design
         self._set_feature_names(design)
         self.coef_ = pd.Series(fit.coef, index=names)
@@ -121,13 +200,21 @@ class CoxNomogram(NomogramModelBase):
         self.loglik_ = (fit.loglik_null, fit.loglik)
         lp = fit.linear_predictor
         self.linear_predictor_range_ = (float(lp.min()), float(lp.max()))
-        t, H = baseline_hazard(lp, time, event, ties=self.ties)
+        t, H = baseline_hazard(lp, time, event, ties=self.ties, strata=codes)
         self.baseline_survival_ = pd.DataFrame({"time": t, "survival": np.exp(-H)})
-        V0, A = baseline_hazard_variance(Xd - fit.means, time, event, fit.coef, ties=self.ties)
+        V0, A = baseline_hazard_variance(Xd - fit.means, time, event, fit.coef, ties=self.ties, strata=codes)
         self.baseline_hazard_variance_ = pd.DataFrame(
             np.column_stack([V0, A]), columns=["V0"] + [f"A[{c}]" for c in names]
         )
         self.max_time_ = float(time.max())
+        if codes is not None:
+            from ._survival import RiskSets
+
+            ev_strata = RiskSets(time, event, codes).event_strata
+            self.baseline_survival_.insert(0, "stratum", [self.strata_levels_[k] for k in ev_strata])
+            self.stratum_max_time_ = {lab: float(time[codes == k].max()) for k, lab in enumerate(self.strata_levels_)}
+            self.feature_names_in_ = np.asarray(list(design.predictors) + self.strata_columns_, dtype=object)
+            self.n_features_in_ = len(self.feature_names_in_)
         self.n_iter_ = fit.n_iter
         self.stats_ = self._statistics(fit, time, event)
         return self
@@ -164,20 +251,52 @@ class CoxNomogram(NomogramModelBase):
 
     predict = decision_function
 
-    def survival_at(self, lp, times) -> np.ndarray:
+    def _baseline_rows(self, stratum):
+        """Rows of ``baseline_survival_`` (and of the hazard variance pieces) of one stratum, and its last time."""
+        if not self.is_stratified:
+            return np.arange(len(self.baseline_survival_)), self.max_time_
+        if stratum not in self.strata_levels_:
+            raise ValueError(f"stratum {stratum!r} is not a stratum of this model; strata: {self.strata_levels_}.")
+        rows = np.flatnonzero(self.baseline_survival_["stratum"].to_numpy() == stratum)
+        return rows, self.stratum_max_time_[stratum]
+
+    def _strata_argument(self, stratum, n, caller):
+        """One stratum label per linear predictor (None for an unstratified model)."""
+        if not self.is_stratified:
+            if stratum is not None:
+                raise ValueError(f"{caller}: stratum= is only for a stratified model (strata=); this one has none.")
+            return None
+        if stratum is None:
+            raise ValueError(f"{caller}: this model is stratified by {self.strata_columns_}; pass stratum= (one of "
+                             f"{self.strata_levels_}, or one per linear predictor).")
+        labels = np.asarray([stratum] * n if isinstance(stratum, str) else list(stratum), dtype=object)
+        if len(labels) != n:
+            raise ValueError(f"{caller}: stratum= has {len(labels)} labels for {n} linear predictors.")
+        return labels
+
+    def survival_at(self, lp, times, stratum=None) -> np.ndarray:
         """Survival probability ``S0(t) ** exp(lp)`` for centred linear predictors.
 
         ``S0`` is a step function: its value at the last event time <= t
         (1 before the first event); NaN beyond the last follow-up time, as rms
-        ``Survival.cph`` returns.
+        ``Survival.cph`` returns. A stratified model needs ``stratum``: one
+        label (``"tgrade=II"``) or one per linear predictor; ``S0`` and the
+        follow-up are then the stratum's.
         """
         check_is_fitted(self, "coef_")
         lp = np.atleast_1d(np.asarray(lp, dtype=float))
         times = np.atleast_1d(np.asarray(times, dtype=float))
-        bt = self.baseline_survival_["time"].to_numpy()
-        bs = self.baseline_survival_["survival"].to_numpy()
-        s0 = step_function_at(bt, bs, times, end=self.max_time_, tol=1e-6)
-        return s0[None, :] ** np.exp(lp)[:, None]
+        labels = self._strata_argument(stratum, len(lp), "survival_at")
+        out = np.empty((len(lp), len(times)))
+        groups = [(None, np.arange(len(lp)))] if labels is None else \
+            [(lab, np.flatnonzero(labels == lab)) for lab in dict.fromkeys(labels)]
+        for lab, idx in groups:
+            rows, end = self._baseline_rows(lab)
+            bt = self.baseline_survival_["time"].to_numpy()[rows]
+            bs = self.baseline_survival_["survival"].to_numpy()[rows]
+            s0 = step_function_at(bt, bs, times, end=end, tol=1e-6)
+            out[idx] = s0[None, :] ** np.exp(lp[idx])[:, None]
+        return out
 
     def predict_survival(self, X: pd.DataFrame, times=None) -> pd.DataFrame:
         """Predicted survival probabilities, one row per patient and one column per time.
@@ -185,6 +304,7 @@ class CoxNomogram(NomogramModelBase):
         Parameters
         ----------
         X : pandas.DataFrame
+            Predictors (and, for a stratified model, the strata columns).
         times : list of float, optional
             Defaults to the ``times`` given at construction.
 
@@ -200,7 +320,8 @@ class CoxNomogram(NomogramModelBase):
                 "the CoxNomogram."
             )
         times = list(np.atleast_1d(times))
-        S = self.survival_at(self.decision_function(X), times)
+        stratum = self.stratum_of(X, "predict_survival") if self.is_stratified else None
+        S = self.survival_at(self.decision_function(X), times, stratum=stratum)
         return pd.DataFrame(S, index=X.index, columns=times)
 
     def survest(self, X: pd.DataFrame, times=None, *, conf_level: float = 0.95) -> pd.DataFrame:
@@ -238,27 +359,33 @@ class CoxNomogram(NomogramModelBase):
         Xc = self.design_matrix(X) - self.means_.to_numpy()
         beta = self.coef_.to_numpy()
         rho = np.exp(Xc @ beta)
-        bt = self.baseline_survival_["time"].to_numpy()
-        H = -np.log(self.baseline_survival_["survival"].to_numpy())
-        pieces = self.baseline_hazard_variance_.to_numpy()
-        V0, A = pieces[:, 0], pieces[:, 1:]
+        labels = self.stratum_of(X, "survest") if self.is_stratified else np.full(len(X), None, dtype=object)
         V = self.cov_.to_numpy()
         z = norm.ppf(0.5 + conf_level / 2)
-        # step functions of time (0 before the first event); NaN past follow-up below
-        H_t = step_function_at(bt, H, times, tol=1e-6, before=0.0)
-        V0_t = step_function_at(bt, V0, times, tol=1e-6, before=0.0)
-        A_t = step_function_at(bt, A.T, times, tol=1e-6, before=0.0).T
+        out = {k: np.full((len(times), len(rho)), np.nan) for k in ("survival", "std_err", "lower", "upper")}
+        for lab in dict.fromkeys(labels):
+            idx = np.flatnonzero(labels == lab) if lab is not None else np.arange(len(rho))
+            brows, end = self._baseline_rows(lab)
+            bt = self.baseline_survival_["time"].to_numpy()[brows]
+            H = -np.log(self.baseline_survival_["survival"].to_numpy()[brows])
+            pieces = self.baseline_hazard_variance_.to_numpy()[brows]
+            V0, A = pieces[:, 0], pieces[:, 1:]
+            # step functions of time (0 before the first event); NaN past the stratum's follow-up
+            H_t = step_function_at(bt, H, times, tol=1e-6, before=0.0)
+            V0_t = step_function_at(bt, V0, times, tol=1e-6, before=0.0)
+            A_t = step_function_at(bt, A.T, times, tol=1e-6, before=0.0).T
+            for k, (t, h, v0, a) in enumerate(zip(times, H_t, V0_t, A_t)):
+                if t > end + 1e-6:
+                    continue
+                q = h * Xc[idx] - a
+                se = rho[idx] * np.sqrt(v0 + np.einsum("ij,jk,ik->i", q, V, q))
+                s = np.exp(-h * rho[idx])
+                out["survival"][k, idx], out["std_err"][k, idx] = s, se
+                out["lower"][k, idx] = s * np.exp(-z * se)
+                out["upper"][k, idx] = np.minimum(1.0, s * np.exp(z * se))
         rows = []
-        for t, h, v0, a in zip(times, H_t, V0_t, A_t):
-            beyond = t > self.max_time_ + 1e-6
-            q = h * Xc - a
-            se = rho * np.sqrt(v0 + np.einsum("ij,jk,ik->i", q, V, q))
-            s = np.exp(-h * rho)
-            lower = s * np.exp(-z * se)
-            upper = np.minimum(1.0, s * np.exp(z * se))
-            if beyond:
-                s = se = lower = upper = np.full(len(rho), np.nan)
-            rows.append(pd.DataFrame({"survival": s, "std_err": se, "lower": lower, "upper": upper},
+        for k, t in enumerate(times):
+            rows.append(pd.DataFrame({c: v[k] for c, v in out.items()},
                                      index=pd.MultiIndex.from_arrays([X.index, np.full(len(rho), t)],
                                                                      names=[X.index.name, "time"])))
         return pd.concat(rows).sort_index(level=0, sort_remaining=False)

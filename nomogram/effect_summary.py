@@ -229,7 +229,7 @@ def effects(model, ranges=None, *, adjust_to=None, conf_level: float = 0.95) -> 
     table = pd.DataFrame(records, index=pd.Index(index, name="Factor"),
                          columns=["Low", "High", "Diff.", "Effect", "S.E.", f"Lower {cl}", f"Upper {cl}", "Type"])
     table["Type"] = table["Type"].astype(int)
-    inter = set(design.interaction or ())
+    inter = {v for pair in design.interactions for v in pair}
     interacting = tuple(p for p in design.predictors if p in inter)
     return EffectsResult(table=table, predictor=row_pred, contrast=row_contrast, adjust_to=adjust,
                          ratio_label=ratio_label, conf_level=conf_level, interacting=interacting)

@@ -28,8 +28,12 @@ class LogisticNomogram(NomogramModelBase):
         Numeric columns to treat as categorical. Columns of object, category
         or bool dtype are categorical anyway. The first sorted level is the
         reference (R's factor default).
-    interaction : tuple of (str, str), optional
-        Two predictors whose design columns are multiplied (rms ``a * b``).
+    interaction : tuple of (str, str), or list of such tuples, optional
+        Two predictors whose design columns are multiplied (rms ``a * b``), or
+        several such pairs (rms ``a * b + a * c``): ``[("age", "horTh"),
+        ("age", "tsize")]``. The interaction columns follow the main effects in
+        the order given and are named as rms names them (``age * horTh=yes``,
+        ``age' * horTh=yes``, ``age * tsize``).
     penalty : float, default 0
         Ridge penalty in rms units (``lrm(penalty=)``): the penalty on each
         numeric design column is ``penalty * var(column)``.

@@ -46,7 +46,8 @@ key                        content
 ``design``                 one entry per predictor: ``name``, ``kind`` (``linear``,
                            ``rcs``, ``categorical``), design ``columns``, ``knots``,
                            ``levels`` (first = reference), datadist ``adjust``, ``low``,
-                           ``high``, ``values``; ``interaction`` and its columns
+                           ``high``, ``values``; ``interaction`` (one pair) or
+                           ``interactions`` (several pairs) and their columns
 ``coefficients``           ``{"names": [...], "values": [...]}`` in design order
                            (``Intercept`` first for logistic models)
 ``covariance``             matrix, rows and columns in coefficient order
@@ -54,7 +55,9 @@ key                        content
 ``linear_predictor_range`` smallest and largest training linear predictor
 ``loglik``                 null and fitted log-likelihood
 ``cox``                    Cox models only: ``center``, ``means``, ``max_time``,
-                           ``baseline_survival`` ``{"time": [...], "survival": [...]}`` and
+                           ``baseline_survival`` ``{"time": [...], "survival": [...]}``
+                           (stratified: also ``"stratum"`` per time, and ``strata``
+                           ``{"columns", "levels", "max_time"}``) and
                            ``baseline_hazard_variance`` ``{"V0": [...], "A": [[...]]}``
                            (for ``survest`` standard errors)
 ``nomogram``               the default nomogram as its specification
@@ -82,7 +85,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import check_is_fitted
-from ._design import Design
+from ._design import Design, interaction_pairs
 from .exceptions import ModelFileError
 
 __all__ = [
@@ -697,7 +700,8 @@ def _nomogram_model_dict(model) -> dict:
     check_is_fitted(model, "coef_")
     params = model.get_params()
     if params.get("interaction") is not None:
-        params["interaction"] = list(params["interaction"])
+        pairs = interaction_pairs(params["interaction"])
+        params["interaction"] = list(pairs[0]) if len(pairs) == 1 else [list(p) for p in pairs]
     if params.get("times") is not None:
         params["times"] = _floats(params["times"])
     out = {
@@ -726,6 +730,10 @@ def _nomogram_model_dict(model) -> dict:
                 "A": np.asarray(model.baseline_hazard_variance_.iloc[:, 1:], dtype=float).tolist(),
             },
         }
+        if model.is_stratified:
+            out["cox"]["baseline_survival"]["stratum"] = list(model.baseline_survival_["stratum"])
+            out["cox"]["strata"] = {"columns": list(model.strata_columns_), "levels": list(model.strata_levels_),
+                                    "max_time": [float(model.stratum_max_time_[s]) for s in model.strata_levels_]}
     try:
         out["nomogram"] = model.nomogram().to_spec()
     except ValueError:
@@ -763,7 +771,11 @@ def _nomogram_model_from_dict(data: dict, source: str, mtype: str):
             fail(f"required field '{key}' is missing.")
     params = dict(r.get("params", dict))
     if params.get("interaction") is not None:
-        params["interaction"] = tuple(params["interaction"])
+        try:
+            pairs = interaction_pairs(params["interaction"], f"{source}: params")
+        except ValueError as err:
+            fail(str(err))
+        params["interaction"] = pairs[0] if len(pairs) == 1 else pairs
     classes = {"LogisticNomogram": LogisticNomogram, "CoxNomogram": CoxNomogram}
     try:
         model = classes[mtype](**params)
@@ -809,8 +821,20 @@ def _nomogram_model_from_dict(data: dict, source: str, mtype: str):
         s = np.asarray(bs.get("survival", []), dtype=float)
         if len(t) == 0 or len(t) != len(s):
             fail("'cox.baseline_survival' needs 'time' and 'survival' of equal, non-zero length.")
-        if np.any(np.diff(t) <= 0) or np.any(np.diff(s) > 1e-12) or s.min() < 0 or s.max() > 1:
-            fail("'cox.baseline_survival' must have increasing times and non-increasing survival in [0, 1].")
+        strata = cox.get("strata")
+        stratum = np.asarray(bs.get("stratum", [""] * len(t)), dtype=object)
+        if strata is not None:
+            if not isinstance(strata, dict) or not all(k in strata for k in ("columns", "levels", "max_time")):
+                fail("'cox.strata' needs 'columns', 'levels' and 'max_time'.")
+            levels = [str(v) for v in strata["levels"]]
+            if len(stratum) != len(t) or not set(stratum) <= set(levels) or len(strata["max_time"]) != len(levels):
+                fail("'cox.baseline_survival.stratum' must name a stratum of 'cox.strata.levels' for every time, "
+                     "and 'cox.strata.max_time' hold one time per stratum.")
+        for lab in dict.fromkeys(stratum):
+            ts, ss = t[stratum == lab], s[stratum == lab]
+            if np.any(np.diff(ts) <= 0) or np.any(np.diff(ss) > 1e-12) or ss.min() < 0 or ss.max() > 1:
+                fail("'cox.baseline_survival' must have increasing times and non-increasing survival in [0, 1]"
+                     + ("" if strata is None else f" within each stratum ({lab})") + ".")
         means = np.asarray(cox.get("means", []), dtype=float)
         if len(means) != len(names):
             fail(f"'cox.means' must have {len(names)} values.")
@@ -821,6 +845,13 @@ def _nomogram_model_from_dict(data: dict, source: str, mtype: str):
         model.center_ = center
         model.max_time_ = ModelReader(cox, source, "cox.").number("max_time")
         model.baseline_survival_ = pd.DataFrame({"time": t, "survival": s})
+        if strata is not None:
+            model.baseline_survival_.insert(0, "stratum", list(stratum))
+            model.strata_columns_ = [str(c) for c in strata["columns"]]
+            model.strata_levels_ = levels
+            model.stratum_max_time_ = dict(zip(levels, (float(v) for v in strata["max_time"])))
+            model.feature_names_in_ = np.asarray(list(design.predictors) + model.strata_columns_, dtype=object)
+            model.n_features_in_ = len(model.feature_names_in_)
         bhv = cox.get("baseline_hazard_variance") or {}
         V0 = np.asarray(bhv.get("V0", []), dtype=float)
         A = np.asarray(bhv.get("A", []), dtype=float)

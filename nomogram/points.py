@@ -26,9 +26,16 @@ run over ``pretty(c(0, max(maxscale, sc * max(lp.at - Intercept))), 10)``;
 each outcome axis carries ``pretty(f(range(lp.at)), 10)`` placed by inverting
 ``f`` by linear interpolation on 1000 LP values, exactly as rms does.
 
-A predictor in an interaction is drawn once per level of its (categorical)
-partner, e.g. ``age (horTh=yes)``, with the partner's main effect and the
-interaction folded in; the partner gets no axis of its own (rms ``interact=``).
+A predictor in interactions is drawn once per combination of the values of
+the predictors related to it (directly or through other interactions, rms
+``related.predictors``), e.g. ``age (horTh=yes)`` or ``age (horTh=no
+tsize=20)`` (the first related predictor varies fastest, as ``expand.grid``),
+with their main effects and the interactions among them folded in; the related
+predictors get no axis of its own. A related factor (or numeric predictor with
+at most 10 values) is drawn at each of its levels; a continuous one needs
+``interact=`` (rms ``interact=``). With interactions in the model, rms draws the
+continuous predictors first, then the discrete ones, those named in
+``interact=`` last within each group.
 
 Pure-data specification (``Nomogram.to_spec`` / ``Nomogram.from_spec``)
 -----------------------------------------------------------------------
@@ -36,7 +43,8 @@ A nomogram's outcome functions are Python callables, so the object itself
 cannot be saved; :meth:`Nomogram.to_spec` writes everything it computes as
 JSON-able data, from which :meth:`Nomogram.from_spec` (or a program in any
 language, e.g. a web calculator) reproduces :meth:`Nomogram.points` exactly.
-Format ``"nomofuse.nomogram.NomogramSpec"``, version 1::
+Format ``"nomofuse.nomogram.NomogramSpec"``, version 1 (at most one
+interaction) or 2 (several; differences below)::
 
     {"format": "nomofuse.nomogram.NomogramSpec", "version": 1,
      "model_kind": "logistic" | "cox",
@@ -97,9 +105,19 @@ risk :math:`1 / (1 + e^{-LP})`; ``{"label", "type": "survival", "time": t,
 where LP is already centred (``decision_function``: :math:`X\\beta` minus the
 model's centre, folded into the intercept) and :math:`S_0(t)` is the model's
 baseline survival at its centre; ``null`` (NaN) past the model's follow-up.
+A stratified Cox model (rms ``strat()``) has one survival outcome per stratum
+and time, each with its stratum's :math:`S_0(t)` and ``"stratum"`` (its name,
+``"tgrade=II"``): a patient reads the axes of their own stratum.
 A survival outcome also holds ``"hazard_variance"`` :math:`V_0(t)` and
 ``"hazard_covariance"`` :math:`A(t)` (one per design column), rms
 ``survest``'s pieces of the cumulative hazard's variance.
+
+Version 2 (a model with more than one interaction) replaces ``"interaction"``
+by ``"interactions": [I, ...]`` and each points column's ``"partner"`` by
+``"partners": [name, ...]`` (possibly empty): the column's
+:math:`g` is then the sum of the partners' :math:`f` and of every interaction
+``I`` whose two predictors are both the column's predictor or its partners,
+at the patient's values. Readers of version 1 refuse version 2.
 
 Confidence limits (:meth:`Nomogram.confidence_limits`) need
 ``V = {"columns", "covariance", "center"}``: the coefficients' covariance
@@ -141,9 +159,12 @@ from .model_io import ModelFileMixin
 
 __all__ = ["Axis", "Nomogram", "SPEC_FORMAT", "SPEC_VERSION", "TIME_UNITS", "horizon_text", "survival_label"]
 
-#: ``"format"`` and ``"version"`` of :meth:`Nomogram.to_spec` (module docstring).
+#: ``"format"`` and ``"version"`` of :meth:`Nomogram.to_spec` (module docstring). Version 1 is
+#: written for a model with at most one interaction; version 2 (``"interactions"``, ``"partners"``)
+#: for several. Both are read.
 SPEC_FORMAT = "nomofuse.nomogram.NomogramSpec"
 SPEC_VERSION = 1
+SPEC_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -165,7 +186,8 @@ class Axis:
     predictor : str, optional
         The predictor an axis belongs to.
     condition : dict
-        For interaction axes, the partner's level (``{"horTh": "yes"}``).
+        For interaction axes, the related predictors' values
+        (``{"horTh": "yes"}``, ``{"horTh": "no", "tsize": 20}``).
     """
 
     label: str
@@ -237,7 +259,7 @@ class Nomogram(ModelFileMixin):
         self._outcomes = outcome_functions  # list of (label, callable lp -> value)
         self.model_kind = model_kind
         self._term_ranges = term_ranges  # predictor -> (min, max) of X beta
-        self._partners = partners  # axis predictor -> the interaction partner folded into it
+        self._partners = partners  # axis predictor -> the interaction partners folded into it (list)
         self._design = design  # the model's Design and coefficients: all points() needs
         self._coef = coef
         self._model = None
@@ -259,8 +281,9 @@ class Nomogram(ModelFileMixin):
         values : dict of {str: list}, optional
             Explicit axis values for predictors (rms ``nomogram(fit, age=seq(30, 80, 10))``).
         interact : dict of {str: list}, optional
-            Levels of an interaction partner to draw axes for (rms ``interact=``);
-            needed when the partner is continuous.
+            Values of interaction partners to draw axes for (rms ``interact=``);
+            needed for a continuous partner, optional for a factor (default:
+            all its levels).
         lp : bool, default True
             Draw the linear-predictor axis.
         lp_at : list of float, optional
@@ -310,45 +333,44 @@ class Nomogram(ModelFileMixin):
             time_unit = getattr(model, "time_unit", None)
         outcome_name, time_unit = _check_outcome_text(outcome_name, time_unit, "nomogram")
 
-        # --- which predictor gets axes, and which are folded into interaction lines
-        inter = design.interaction
-        partner_of = {}
-        if inter:
-            a, b = inter
-            discrete = {v: design.term(v).kind == "categorical" or design.term(v).values is not None for v in (a, b)}
-            # rms draws the continuous one (the first when both are alike) and folds in the other
-            axis_var, partner = (b, a) if (discrete[a] and not discrete[b]) else (a, b)
-            if partner not in interact:
-                pterm = design.term(partner)
-                if pterm.kind == "categorical":
-                    interact[partner] = list(pterm.levels)
-                elif pterm.values is not None:
-                    interact[partner] = list(pterm.values)
-                else:
-                    raise ValueError(
-                        f"nomogram: '{axis_var}' interacts with continuous '{partner}'; pass "
-                        f"interact={{'{partner}': [values]}} to choose the levels of '{partner}' "
-                        "to draw axes for."
-                    )
-            partner_of[axis_var] = partner
-
+        # --- which predictor gets axes, and which are folded into interaction lines (rms nomogram)
+        partner_of: dict[str, list[str]] = {}
         lines = []  # (predictor, label, axis values, condition dict)
         terms = list(design.terms)
-        if inter:
-            # rms draws continuous predictors first when the model has an interaction
-            terms.sort(key=lambda t: (t.kind == "categorical" or t.values is not None))
+        if design.interactions:
+            # rms: continuous predictors first, then those not named in interact=
+            user_interact = set(interact)
+            terms.sort(key=lambda t: 10 * _is_discrete_term(t) + (t.name in user_interact))
+        done: set[str] = set()
         for term in terms:
             name = term.name
-            if name in partner_of.values():
+            if name in done:
                 continue
             axis_values = _axis_values(term, values.get(name), nint)
-            if name in partner_of:
-                partner = partner_of[name]
-                for lev in interact[partner]:
-                    label = f"{name} ({partner}={format_level(lev)})"
-                    lines.append((name, label, axis_values, {partner: lev}))
-            else:
+            related = design.related(name)
+            if not related:
                 lines.append((name, name, axis_values, {}))
+                continue
+            for p in related:
+                pterm = design.term(p)
+                if p not in interact and _is_discrete_term(pterm):
+                    interact[p] = list(pterm.levels if pterm.kind == "categorical" else pterm.values)
+            missing = [p for p in related if p not in interact]
+            if missing:
+                raise ValueError(
+                    f"nomogram: '{name}' interacts with continuous {missing}; pass interact="
+                    + "{" + ", ".join(f"'{p}': [values]" for p in missing) + "}"
+                    + f" to choose the values of {missing} to draw '{name}' axes for."
+                )
+            done.update(related)
+            partner_of[name] = list(related)
+            # rms expand.grid: the first partner varies fastest
+            combos = [[]]
+            for p in related:
+                combos = [c + [v] for v in interact[p] for c in combos]
+            for combo in combos:
+                label = f"{name} (" + " ".join(f"{p}={format_level(v)}" for p, v in zip(related, combo)) + ")"
+                lines.append((name, label, axis_values, dict(zip(related, combo))))
 
         # --- X beta of each line
         ranges: dict[str, list[float]] = {}
@@ -426,8 +448,7 @@ class Nomogram(ModelFileMixin):
         self._design.transform(X, caller="Nomogram.points")  # validates X
         out = {}
         for name, (lo, _) in self._term_ranges.items():
-            partner = self._partners.get(name)
-            cond = None if partner is None else X[partner]
+            cond = {p: X[p].to_numpy() for p in self._partners.get(name, [])}
             xb = _contribution(self._design, self._coef, name, X[name].to_numpy(), cond, vector_condition=True)
             out[name] = (xb - lo) * self.scale
         df = pd.DataFrame(out, index=X.index)
@@ -647,7 +668,7 @@ class Nomogram(ModelFileMixin):
     _model_format = SPEC_FORMAT
     _model_version = SPEC_VERSION
     # the specification is also a plain data format for other programs, which may omit the checksum
-    _model_unsigned_versions = (SPEC_VERSION,)
+    _model_unsigned_versions = SPEC_VERSIONS
 
     def to_dict(self) -> dict:
         """The model-file content: :meth:`to_spec` (``to_json`` adds the checksum)."""
@@ -703,16 +724,19 @@ class Nomogram(ModelFileMixin):
             if term.adjust is not None:
                 entry["adjust"] = _py(term.adjust) if term.kind == "categorical" else _finite_or_none(term.adjust)
             predictors.append(entry)
-        interaction = None
-        if design.interaction:
-            interaction = {"predictors": list(design.interaction), "columns": list(design.interaction_columns),
-                           "coef": _floats(coef[design.interaction_columns])}
+        several = len(design.interactions) > 1
+        blocks = [{"predictors": list(pair), "columns": design.pair_columns(pair),
+                   "coef": _floats(coef[design.pair_columns(pair)])} for pair in design.interactions]
         columns = []
         for name, (lo, _) in self._term_ranges.items():
-            partner = self._partners.get(name)
-            col = {"predictor": name, "offset": _finite_or_none(lo), "partner": partner}
+            partners = list(self._partners.get(name, []))
+            col = {"predictor": name, "offset": _finite_or_none(lo)}
+            if several:
+                col["partners"] = partners
+            else:
+                col["partner"] = partners[0] if partners else None
             term = design.term(name)
-            if term.kind == "categorical" and partner is None:
+            if term.kind == "categorical" and not partners:
                 pts = (_contribution(design, coef, name, term.levels, {}) - lo) * self.scale
                 col["level_points"] = [[_py(lv), _finite_or_none(p)] for lv, p in zip(term.levels, pts)]
             columns.append(col)
@@ -724,7 +748,7 @@ class Nomogram(ModelFileMixin):
                         "center": None if var["center"] is None else _floats(var["center"])}
         return {
             "format": SPEC_FORMAT,
-            "version": SPEC_VERSION,
+            "version": 2 if several else 1,
             "model_kind": self.model_kind,
             "title": self.title,
             "outcome_name": self.outcome_name,
@@ -734,7 +758,7 @@ class Nomogram(ModelFileMixin):
             "points_per_unit": self.scale,
             "intercept": self.intercept,
             "predictors": predictors,
-            "interaction": interaction,
+            **({"interactions": blocks} if several else {"interaction": blocks[0] if blocks else None}),
             "points": columns,
             "outcomes": outcomes,
             "axes": [_axis_spec(a) for a in self.axes],
@@ -761,10 +785,10 @@ class Nomogram(ModelFileMixin):
                 f"{caller}: spec has format {spec.get('format')!r}, expected {SPEC_FORMAT!r}; "
                 "pass the dict written by Nomogram.to_spec."
             )
-        if spec.get("version") != SPEC_VERSION:
+        if spec.get("version") not in SPEC_VERSIONS:
             raise ValueError(
                 f"{caller}: spec version {spec.get('version')!r} is not supported (this nomogram "
-                f"reads version {SPEC_VERSION}); re-export it with this version of nomofuse."
+                f"reads versions {list(SPEC_VERSIONS)}); re-export it with this version of nomofuse."
             )
         missing = [k for k in ("model_kind", "maxscale", "points_per_unit", "intercept", "predictors",
                                "points", "outcomes", "axes") if k not in spec]
@@ -785,15 +809,23 @@ class Nomogram(ModelFileMixin):
                               adjust=None if adjust is None else (adjust if kind == "categorical" else float(adjust)),
                               low=low, high=high))
             coefs.update(zip(p["columns"], _nan_floats(p["coef"])))
-        design = Design(terms=terms)
-        inter = spec.get("interaction")
-        if inter:
-            design.interaction = tuple(inter["predictors"])
-            design.interaction_columns = list(inter["columns"])
-            coefs.update(zip(inter["columns"], _nan_floats(inter["coef"])))
+        blocks = spec.get("interactions") if spec["version"] >= 2 else (
+            [spec["interaction"]] if spec.get("interaction") else [])
+        design = Design(terms=terms, interactions=[tuple(b["predictors"]) for b in blocks or []])
+        for block in blocks or []:
+            pair = tuple(block["predictors"])
+            if list(block["columns"]) != design.pair_columns(pair):
+                raise ValueError(f"{caller}: interaction {list(pair)} has columns {block['columns']}; the "
+                                 f"predictors' columns make {design.pair_columns(pair)}.")
+            coefs.update(zip(block["columns"], _nan_floats(block["coef"])))
         coef = pd.Series(coefs, dtype=float)
         ranges = {q["predictor"]: (_nan_float(q["offset"]), np.nan) for q in spec["points"]}
-        partners = {q["predictor"]: q["partner"] for q in spec["points"] if q.get("partner") is not None}
+        partners = {}
+        for q in spec["points"]:
+            found = q.get("partners") if spec["version"] >= 2 else (
+                [q["partner"]] if q.get("partner") is not None else [])
+            if found:
+                partners[q["predictor"]] = list(found)
         outcomes = [(o["label"], _outcome_from_spec(o, caller)) for o in spec["outcomes"]]
         axes = [Axis.from_dict({**a, "points": _nan_floats(a["points"])}) for a in spec["axes"]]
         variance = spec.get("variance")
@@ -819,25 +851,26 @@ def _axis_values(term, given, nint):
 
 
 def _contribution(design, coef, name, x, cond, vector_condition=False) -> np.ndarray:
-    """X beta of predictor ``name`` at values ``x`` (plus its interaction at ``cond``)."""
-    term = design.term(name)
+    """X beta of predictor ``name`` at values ``x``, plus its interaction partners at ``cond``.
+
+    ``cond`` maps each partner folded into the axis to its value (one value, or
+    one per ``x`` with ``vector_condition``); the result adds the partners' main
+    effects and every interaction among ``name`` and its partners (rms
+    ``nomogram``: the terms of the axis predictor, the related predictors and the
+    interactions containing them).
+    """
     x = pd.Series(list(x))
-    xb = term.basis(x, caller="nomogram") @ coef[term.columns].to_numpy()
-    has_condition = (cond is not None) if vector_condition else bool(cond)
-    if has_condition:
-        a, b = design.interaction
-        partner = b if name == a else a
-        pterm = design.term(partner)
-        if vector_condition:
-            pvals = pd.Series(list(cond))
-        else:
-            pvals = pd.Series([cond[partner]] * len(x))
-        pbasis = pterm.basis(pvals, caller="nomogram")
-        xb = xb + pbasis @ coef[pterm.columns].to_numpy()
-        A = term.basis(x, caller="nomogram") if name == a else pbasis
-        B = pbasis if name == a else term.basis(x, caller="nomogram")
-        prod = (A[:, :, None] * B[:, None, :]).transpose(0, 2, 1).reshape(len(x), -1)
-        xb = xb + prod @ coef[design.interaction_columns].to_numpy()
+    n = len(x)
+    bases = {name: design.term(name).basis(x, caller="nomogram")}
+    for p, v in (cond or {}).items():
+        pvals = pd.Series(list(v)) if vector_condition else pd.Series([v] * n)
+        bases[p] = design.term(p).basis(pvals, caller="nomogram")
+    xb = np.zeros(n)
+    for v, B in bases.items():
+        xb = xb + B @ coef[design.term(v).columns].to_numpy()
+    for pair in design.interactions:
+        if pair[0] in bases and pair[1] in bases:
+            xb = xb + design.product(bases[pair[0]], bases[pair[1]]) @ coef[design.pair_columns(pair)].to_numpy()
     return np.asarray(xb, dtype=float)
 
 
@@ -895,7 +928,9 @@ class _SurvivalOutcome:
     cumulative hazard; None when the nomogram has no confidence limits.
     """
 
-    def __init__(self, time: float, baseline_survival: float, hazard_variance=None, hazard_covariance=None):
+    def __init__(self, time: float, baseline_survival: float, hazard_variance=None, hazard_covariance=None,
+                 stratum=None):
+        self.stratum = stratum
         self.time = float(time)
         self.baseline_survival = float(baseline_survival)
         self.hazard_variance = None if hazard_variance is None else float(hazard_variance)
@@ -906,6 +941,8 @@ class _SurvivalOutcome:
 
     def to_spec(self) -> dict:
         d = {"type": "survival", "time": self.time, "baseline_survival": _finite_or_none(self.baseline_survival)}
+        if self.stratum is not None:
+            d["stratum"] = self.stratum
         if self.hazard_variance is not None:
             d["hazard_variance"] = _finite_or_none(self.hazard_variance)
             d["hazard_covariance"] = _floats(self.hazard_covariance)
@@ -920,7 +957,7 @@ def _outcome_from_spec(o: dict, caller: str):
         hc = o.get("hazard_covariance")
         return _SurvivalOutcome(o["time"], _nan_float(o["baseline_survival"]),
                                 None if "hazard_variance" not in o else _nan_float(hv),
-                                None if hc is None else _nan_floats(hc))
+                                None if hc is None else _nan_floats(hc), stratum=o.get("stratum"))
     raise ValueError(f"{caller}: outcome '{o.get('label')}' has unknown type {o.get('type')!r}; "
                      "expected 'logistic' or 'survival'.")
 
@@ -969,28 +1006,37 @@ def _outcome_functions(model, is_cox, fun, funlabel, times, outcome_name=None, t
     if times is None:
         return []
     times = list(np.atleast_1d(times))
-    beyond = [t for t in times if float(t) > model.max_time_ + 1e-6]
-    if beyond:
-        raise ValueError(
-            f"nomogram: times {beyond} are past the model's last follow-up time {model.max_time_:g}, "
-            "where survival is undefined (rms survest gives NA). Choose times within follow-up."
-        )
+    strata = list(model.strata_levels_) if getattr(model, "is_stratified", False) else [None]
+    for stratum in strata:
+        end = model.max_time_ if stratum is None else model.stratum_max_time_[stratum]
+        beyond = [t for t in times if float(t) > end + 1e-6]
+        if beyond:
+            where = "the model's last follow-up time" if stratum is None else f"the last follow-up time of {stratum}"
+            raise ValueError(
+                f"nomogram: times {beyond} are past {where} {end:g}, "
+                "where survival is undefined (rms survest gives NA). Choose times within follow-up."
+            )
     if funlabel is not None:
-        labels = [funlabel] * len(times) if isinstance(funlabel, str) else list(funlabel)
+        labels = [funlabel] * (len(times) * len(strata)) if isinstance(funlabel, str) else list(funlabel)
     else:
-        labels = [survival_label(t, time_unit, outcome_name) for t in times]
+        # a stratified model: one axis per stratum and time, "S(1095) tgrade=II" (strata outer, as rms users list them)
+        labels = [survival_label(t, time_unit, outcome_name) + ("" if st is None else f" {st}")
+                  for st in strata for t in times]
     # S0(t) at the centre: survival_at at LP 0 (NaN past follow-up); with the
     # baseline hazard's variance pieces at t (rms survest) for confidence limits
     out = []
     pieces = getattr(model, "baseline_hazard_variance_", None)
-    for lab, t in zip(labels, times):
+    cases = [(st, t) for st in strata for t in times]
+    for lab, (st, t) in zip(labels, cases):
         v0 = a = None
         if pieces is not None:
-            bt = model.baseline_survival_["time"].to_numpy()
-            arr = pieces.to_numpy(dtype=float)
+            rows, _ = model._baseline_rows(st)
+            bt = model.baseline_survival_["time"].to_numpy()[rows]
+            arr = pieces.to_numpy(dtype=float)[rows]
             row = step_function_at(bt, arr.T, np.array([float(t)]), tol=1e-6, before=0.0)[:, 0]
             v0, a = float(row[0]), row[1:].copy()
-        out.append((lab, _SurvivalOutcome(t, model.survival_at(0.0, [t])[0, 0], v0, a)))
+        s0 = model.survival_at(0.0, [t], stratum=st)[0, 0]
+        out.append((lab, _SurvivalOutcome(t, s0, v0, a, stratum=st)))
     return out
 
 

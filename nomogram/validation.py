@@ -297,6 +297,15 @@ def _model_kind(model, caller: str) -> str:
         return "logistic"
     if isinstance(model, CoxNomogram):
         check_is_fitted(model, "coef_")
+        if model.is_stratified:
+            # rms validate.cph/calibrate.cph refit with the strata; nomofuse's batched Cox refits do not
+            # stratify the risk sets yet, so a stratified model is refused rather than validated as unstratified
+            raise ValueError(
+                f"{caller}: the model is stratified (strata={model.strata_columns_}); {caller} of a stratified "
+                "Cox model is not supported yet (its resampled refits would ignore the strata). Validate the "
+                "model with the strata columns as categorical predictors instead, or use R rms "
+                f"{caller}(cph(... + strat(...)))."
+            )
         return "cox"
     raise TypeError(
         f"{caller} expects a fitted LogisticNomogram or CoxNomogram; got {type(model).__name__}."

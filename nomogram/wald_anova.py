@@ -44,16 +44,16 @@ def _model_terms(design) -> list[_Term]:
         cols = list(range(sl.start, sl.stop))
         nl = [t.kind == "rcs" and k > 0 for k in range(len(cols))]
         terms.append(_Term(t.name, cols, nl, t.kind))
-    if design.interaction:
-        a, b = design.interaction
+    for pair in design.interactions:
+        a, b = pair
         ia, ib = design.predictors.index(a), design.predictors.index(b)
         na, nb = len(terms[ia].columns), len(terms[ib].columns)
-        sl = slices["interaction"]
+        sl = slices[design.interaction_name(pair)]
         cols = list(range(sl.start, sl.stop))
         # column k multiplies column k % na of a with column k // na of b (Design.transform)
         fa = [terms[ia].nonlinear[k % na] for k in range(na * nb)]
         fb = [terms[ib].nonlinear[k // na] for k in range(na * nb)]
-        terms.append(_Term(f"{a} * {b}", cols, [x or y for x, y in zip(fa, fb)], "interaction",
+        terms.append(_Term(design.interaction_name(pair), cols, [x or y for x, y in zip(fa, fb)], "interaction",
                            factors=[ia, ib], factor_nonlinear={ia: fa, ib: fb}))
     return terms
 

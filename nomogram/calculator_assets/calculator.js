@@ -63,33 +63,47 @@
     return m;
   }
 
+  // the interactions of a spec: version 1 has one ("interaction"), version 2 a list ("interactions")
+  function interactionsOf(spec) {
+    if (spec.interactions) return spec.interactions;
+    return spec.interaction ? [spec.interaction] : [];
+  }
+
+  // the predictors folded into a points column: version 1 "partner" (or null), version 2 "partners"
+  function partnersOf(col) {
+    if (col.partners) return col.partners;
+    return col.partner ? [col.partner] : [];
+  }
+
+  // products of the two bases of an interaction, in its column order (first predictor fastest)
+  function interactionRow(inter, ba, bb) {
+    var out = [];
+    for (var k = 0; k < inter.columns.length; k++) out.push(ba[k % ba.length] * bb[Math.floor(k / ba.length)]);
+    return out;
+  }
+
   // points of every column, total points, LP and outcomes (nomogram/points.py module docstring)
   function evaluate(spec, values) {
     var preds = predictorsByName(spec);
     var sc = spec.points_per_unit;
     var res = {points: {}, total: 0.0};
     spec.points.forEach(function (col) {
-      var name = col.predictor, partner = col.partner;
-      if (partner === null && col.level_points) {
+      var name = col.predictor, partners = partnersOf(col);
+      if (partners.length === 0 && col.level_points) {
         var lp = null;
         col.level_points.forEach(function (pair) { if (String(pair[0]) === String(values[name])) lp = pair[1]; });
         res.points[name] = lp;
         return;
       }
-      var b = basis(preds[name], values[name]);
-      var xb = dot(b, preds[name].coef);
-      if (partner !== null) {
-        var pb = basis(preds[partner], values[partner]);
-        xb += dot(pb, preds[partner].coef);
-        var inter = spec.interaction;
-        var first = inter.predictors[0];
-        var ba = name === first ? b : pb, bb = name === first ? pb : b;
-        var s = 0.0;
-        for (var k = 0; k < inter.coef.length; k++) {
-          s += inter.coef[k] * ba[k % ba.length] * bb[Math.floor(k / ba.length)];
-        }
-        xb += s;
-      }
+      var bases = {};
+      bases[name] = basis(preds[name], values[name]);
+      partners.forEach(function (p) { bases[p] = basis(preds[p], values[p]); });
+      var xb = 0.0;
+      Object.keys(bases).forEach(function (v) { xb += dot(bases[v], preds[v].coef); });
+      interactionsOf(spec).forEach(function (inter) {
+        var a = inter.predictors[0], b = inter.predictors[1];
+        if (bases[a] && bases[b]) xb += dot(interactionRow(inter, bases[a], bases[b]), inter.coef);
+      });
       res.points[name] = (xb - col.offset) * sc;
     });
     spec.points.forEach(function (col) { res.total += res.points[col.predictor]; });
@@ -110,12 +124,13 @@
       var b = basis(p, values[p.name]);
       p.columns.forEach(function (c, i) { cols[c] = b[i]; });
     });
-    if (spec.interaction) {
-      var inter = spec.interaction, preds = predictorsByName(spec);
+    var preds = predictorsByName(spec);
+    interactionsOf(spec).forEach(function (inter) {
       var ba = basis(preds[inter.predictors[0]], values[inter.predictors[0]]);
       var bb = basis(preds[inter.predictors[1]], values[inter.predictors[1]]);
-      inter.columns.forEach(function (c, k) { cols[c] = ba[k % ba.length] * bb[Math.floor(k / ba.length)]; });
-    }
+      var row = interactionRow(inter, ba, bb);
+      inter.columns.forEach(function (c, k) { cols[c] = row[k]; });
+    });
     var v = spec.variance;
     return v.columns.map(function (c, i) {
       var x = c === "Intercept" ? 1.0 : cols[c];
@@ -230,7 +245,8 @@
     table.appendChild(head);
     spec.points.forEach(function (col) {
       var tr = el("tr");
-      var name = col.partner ? col.predictor + " (with " + col.partner + ")" : col.predictor;
+      var partners = partnersOf(col);
+      var name = partners.length ? col.predictor + " (with " + partners.join(", ") + ")" : col.predictor;
       tr.appendChild(el("th", {scope: "row"}, name));
       var td = el("td");
       td.appendChild(outputSpan("points_" + col.predictor));
@@ -365,7 +381,7 @@
       var nodes = document.querySelectorAll('[data-output="points_' + col.predictor + '"]');
       for (var i = 0; i < nodes.length; i++) {
         var out = read.flagged.indexOf(col.predictor) >= 0 ||
-                  (col.partner !== null && read.flagged.indexOf(col.partner) >= 0);
+                  partnersOf(col).some(function (p) { return read.flagged.indexOf(p) >= 0; });
         nodes[i].setAttribute("data-extrapolated", out ? "true" : "false");
       }
     });

@@ -1,7 +1,7 @@
 """The web calculator in a real browser: headless Chromium (Debian's ``chromium``) driven by Playwright.
 
 For each model — logistic with splines, factors and an interaction; Cox with two
-times; a group of three cancer types — the page is written by ``nomofuse export``'s
+interactions and two times; a group of three cancer types — the page is written by ``nomofuse export``'s
 library function from a model file read back with ``load_model``, opened from
 disk with every network request intercepted (and refused), and 50 random
 patients are entered through the DOM contract (``name`` = predictor). Every
@@ -209,7 +209,9 @@ def logistic_page(browser, gbsg2, tmp_path_factory):
 @pytest.fixture(scope="module")
 def cox_page(browser, gbsg2, tmp_path_factory):
     X = gbsg2[["age", "tsize", "pnodes", "tgrade", "horTh"]]
+    # two interactions: a version-2 nomogram specification ("interactions", "partners")
     model = CoxNomogram(splines={"age": 4}, times=[1095, 1825], time_unit="days",
+                        interaction=[("age", "horTh"), ("tsize", "tgrade")],
                         outcome_name="recurrence-free survival").fit(X, gbsg2[["time", "cens"]])
     folder = tmp_path_factory.mktemp("cox")
     model = load_model(model.to_json(folder / "model.json"))

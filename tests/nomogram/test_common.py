@@ -218,7 +218,16 @@ def _results(models):
         "RocAucResult": (metrics.roc_auc_ci(Y, p), (1, None), False),
         "TimeDependentAucResult": (metrics.time_dependent_auc(SURV, lp, [365.0, 730.0], n_boot=0), (2, None), False),
         "FeatureStability": (nomogram.features.feature_icc([F, reader2]), (2, None), False),
+        "MultipleImputationFit": (nomogram.fit_mult_impute(nomogram.LogisticNomogram(), _with_missing(X), Y, m=2,
+                                                           random_state=0), (None, 7), False),
     }
+
+
+def _with_missing(X):
+    out = X.copy()
+    out["size"] = out["size"].astype(float)
+    out.loc[out.index[::7], "size"] = np.nan
+    return out
 
 
 RESULT_NAMES = ["CalibrationResult", "CalibrationResult(cox)", "ValProbResult", "ValidationResult",
@@ -227,7 +236,7 @@ RESULT_NAMES = ["CalibrationResult", "CalibrationResult(cox)", "ValProbResult", 
                 "EffectsResult(cox)", "PartialEffects", "PartialEffects(cox)", "ConcordanceResult",
                 "ConcordanceComparison", "CutoffResult", "DelongTestResult", "MulticlassResult",
                 "ReclassificationResult", "SurvivalNriResult", "SurvivalIdiResult", "RocCurve",
-                "RocAucResult", "TimeDependentAucResult", "FeatureStability"]
+                "RocAucResult", "TimeDependentAucResult", "FeatureStability", "MultipleImputationFit"]
 
 
 @pytest.fixture(scope="module")

@@ -49,20 +49,21 @@ def evaluate_spec(spec: dict, patient: dict) -> dict:
     preds = {p["name"]: p for p in spec["predictors"]}
     sc = spec["points_per_unit"]
     out = {}
+    # version 1: one "interaction" and one "partner" per column; version 2: lists
+    inters = spec["interactions"] if spec["version"] >= 2 else [i for i in [spec["interaction"]] if i]
     for col in spec["points"]:
-        name, partner = col["predictor"], col["partner"]
-        if partner is None and "level_points" in col:
+        name = col["predictor"]
+        partners = col["partners"] if spec["version"] >= 2 else [p for p in [col["partner"]] if p is not None]
+        if not partners and "level_points" in col:
             out[name] = next(p for lev, p in col["level_points"] if lev == patient[name])
             continue
-        b = _basis(preds[name], patient[name])
-        xb = _dot(b, preds[name]["coef"])
-        if partner is not None:
-            pb = _basis(preds[partner], patient[partner])
-            xb += _dot(pb, preds[partner]["coef"])
-            inter = spec["interaction"]
+        bases = {v: _basis(preds[v], patient[v]) for v in [name] + partners}
+        xb = sum(_dot(b, preds[v]["coef"]) for v, b in bases.items())
+        for inter in inters:
             first, second = inter["predictors"]
-            ba, bb = (b, pb) if name == first else (pb, b)
-            xb += sum(c * ba[k % len(ba)] * bb[k // len(ba)] for k, c in enumerate(inter["coef"]))
+            if first in bases and second in bases:
+                ba, bb = bases[first], bases[second]
+                xb += sum(c * ba[k % len(ba)] * bb[k // len(ba)] for k, c in enumerate(inter["coef"]))
         out[name] = (xb - col["offset"]) * sc
     total = sum(out.values())
     lp = spec["intercept"] + total / sc
@@ -100,7 +101,8 @@ def _random_patients(model, X, n=40, seed=0):
 def _check_spec_reproduces_points(nom, X):
     text = json.dumps(nom.to_spec(), allow_nan=False)  # strictly JSON: no NaN/inf tokens
     spec = json.loads(text)
-    assert spec["format"] == SPEC_FORMAT and spec["version"] == SPEC_VERSION
+    several = len(nom._design.interactions) > 1
+    assert spec["format"] == SPEC_FORMAT and spec["version"] == (2 if several else SPEC_VERSION)
     want = nom.points(X)
     again = Nomogram.from_spec(spec)
     pd.testing.assert_index_equal(again.points(X).columns, want.columns)
@@ -168,8 +170,8 @@ def test_spec_errors_name_the_problem():
     spec = model.nomogram().to_spec()
     with pytest.raises(ValueError, match="format"):
         Nomogram.from_spec({**spec, "format": "nomofuse.nomogram.LogisticNomogram"})
-    with pytest.raises(ValueError, match="version 2 is not supported"):
-        Nomogram.from_spec({**spec, "version": 2})
+    with pytest.raises(ValueError, match="version 3 is not supported"):
+        Nomogram.from_spec({**spec, "version": 3})
     with pytest.raises(ValueError, match="lacks"):
         Nomogram.from_spec({k: v for k, v in spec.items() if k != "points"})
     again = Nomogram.from_spec(spec)
@@ -191,3 +193,13 @@ def test_nomogram_from_spec_draws():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.mark.parametrize("name", ["LI1", "LI2", "CI1"])
+def test_version_2_spec_of_several_interactions_reproduces_points(name):
+    from tests.nomogram.models.test_several_interactions import SPECS, _fit
+
+    model, X = _fit(name)
+    nom = model.nomogram(**SPECS[name][3])
+    assert nom.to_spec()["version"] == 2
+    _check_spec_reproduces_points(nom, _random_patients(model, X))
