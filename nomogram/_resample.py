@@ -714,7 +714,7 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
 
 
 # --------------------------------------------------------------------------- indexes
-def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method: str = "fenwick") -> np.ndarray:
+def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
     """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
 
     rms ``dxy.cens(x, S, type="hazard")`` via survival's ``survConcordance.fit``:
@@ -723,42 +723,10 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method:
     "tied in time" and not used. Concordant: the higher ``x`` has the event
     first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
     (copies of a row are tied in time with each other, so never used as a pair).
-    ``method``: ``"fenwick"`` (default: O(n log n) per resample with a Fenwick
-    tree, :func:`nomogram._pair_counts.concordance_totals_batch`), ``"pairs"``
-    (all (resample, death, patient) triples at once; memory O(B n_deaths n)) or
-    ``"expand"`` (one count per resample on the copied rows); the three agree
-    exactly and the last two are kept as cross-checks.
+    O(n log n) per resample with a Fenwick tree
+    (:func:`nomogram._pair_counts.concordance_totals_batch`).
     """
-    if method == "fenwick":
-        from ._pair_counts import concordance_totals_batch
+    from ._pair_counts import concordance_totals_batch
 
-        conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
-        return (conc - disc) / (conc + disc + tied)
-    x = np.atleast_2d(x)
-    B, n = x.shape
-    w = np.broadcast_to(w, x.shape)
-    dr = rs.death_rows
-    t = rs.time
-    ev = rs.event
-    out = np.empty(B)
-    if method == "expand":
-        # O(n log^2 n) per resample on the expanded rows (weights are counts)
-        from ._indexes import harrell_c_survival
-
-        for b in range(B):
-            rows = np.repeat(np.arange(n), np.rint(w[b]).astype(np.int64))
-            out[b] = 2.0 * harrell_c_survival(t[rows], ev[rows], x[b, rows]) - 1.0
-        return out
-    # usable partners of the death in row i: later times, or censored at the same time
-    later = (t[None, :] > t[dr][:, None]) | ((t[None, :] == t[dr][:, None]) & (ev[None, :] == 0))
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, dr.size * n))
-    for s in range(0, B, chunk):
-        e = min(B, s + chunk)
-        xd = x[s:e, dr][:, :, None]                     # (b, E, 1)
-        xo = x[s:e, None, :]                            # (b, 1, n)
-        wp = w[s:e, None, :] * later[None]              # partner weights
-        conc = np.sum(wp * (xo < xd), axis=2) + 0.5 * np.sum(wp * (xo == xd), axis=2)
-        tot = np.sum(wp, axis=2)
-        wd = w[s:e, dr]
-        out[s:e] = 2.0 * np.sum(wd * conc, axis=1) / np.sum(wd * tot, axis=1) - 1.0
-    return out
+    conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
+    return (conc - disc) / (conc + disc + tied)
