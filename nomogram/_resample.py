@@ -115,9 +115,8 @@ def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> Resa
             index.append(np.flatnonzero(train[i - 1] > 0))
         return ResamplePlan(method, train, test, index)
     idx = rng.integers(0, n, size=(B, n))
-    train = np.zeros((B, n))
-    for b in range(B):
-        train[b] = np.bincount(idx[b], minlength=n)
+    # the copies of each row in each sample: one count over (sample, row) pairs
+    train = np.bincount((idx + (np.arange(B) * n)[:, None]).ravel(), minlength=B * n).reshape(B, n).astype(float)
     index = list(idx)
     if method == "boot":
         return ResamplePlan(method, train, np.ones((B, n)), index)
