@@ -52,10 +52,15 @@ def llogit_rows(eta, y, indptr, index, weight, rows, v, r, need_info):
         if need_info:
             v[j, :] = 0.0
             r[j, :] = 0.0
+        last = np.nan
+        p = 0.5
         for t in range(indptr[b], indptr[b + 1]):
             i = index[t]
             w = weight[t]
-            p = _prob(eta[j, i])
+            e = eta[j, i]
+            if e != last:  # the first pass (slopes 0) has one linear predictor for all
+                p = _prob(e)
+                last = e
             q = 1.0 - p
             event = y[i] > 0.0
             s += w * np.log(p if event else q)
@@ -90,12 +95,17 @@ def recal_rows(x, y, W, rows, beta, need_info):
         v0 = 0.0
         v1 = 0.0
         v2 = 0.0
+        last = np.nan
+        p = 0.5
         for i in range(n):
             w = W[b, i]
             if w == 0.0:
                 continue
             xi = x[b, i]
-            p = _prob(a0 + a1 * xi)
+            e = a0 + a1 * xi
+            if e != last:  # the first pass (slope 0) has one linear predictor for all
+                p = _prob(e)
+                last = e
             q = 1.0 - p
             event = y[i] > 0.0
             s += w * np.log(p if event else q)
