@@ -27,7 +27,9 @@ from .exceptions import (
     ConvergenceError,
     ModelFileError,
     NotFittedError,
+    ExtrapolationWarning,
     SeparationError,
+    SeparationWarning,
     StatisticalWarning,
 )
 
@@ -49,6 +51,8 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "SeparationError",
+    "SeparationWarning",
+    "ExtrapolationWarning",
     "StatisticalWarning",
     "load_model",
     "register_model_format",

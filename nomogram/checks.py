@@ -29,6 +29,8 @@ __all__ = [
     "check_training_range",
     "check_separation",
     "check_times",
+    "check_discrimination",
+    "check_group_sizes",
     "MAX_FACTOR_LEVELS",
     "check_probabilities",
     "check_scores",
@@ -622,15 +624,73 @@ def check_probabilities(p, *, name: str = "probabilities", caller: str = "") -> 
     return arr
 
 
-def check_scores(score, *, n: int, name: str = "score", caller: str = "") -> np.ndarray:
-    """Return a finite 1-D float array of length ``n``."""
+def check_scores(score, *, n: int, name: str = "score", caller: str = "", warn_constant: bool = True) -> np.ndarray:
+    """Return a finite 1-D float array of length ``n``.
+
+    A constant score (one value for every patient) cannot rank anyone: its
+    AUC or C index is 0.5 by construction. It gives a
+    :class:`~nomogram.exceptions.StatisticalWarning` (``warn_constant=False``
+    where a constant is legitimate).
+    """
     arr = np.asarray(score, dtype=float).reshape(-1)
     where = f"{caller}: " if caller else ""
     if len(arr) != n:
         raise ValueError(f"{where}'{name}' has {len(arr)} values but y has {n}.")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{where}'{name}' has {int((~np.isfinite(arr)).sum())} missing or infinite value(s).")
+        bad = ~np.isfinite(arr)
+        raise ValueError(f"{where}'{name}' has {int(bad.sum())} missing or infinite value(s) (first at row "
+                         f"{int(np.flatnonzero(bad)[0])}).")
+    if warn_constant and len(arr) > 1 and np.ptp(arr) == 0:
+        from .exceptions import StatisticalWarning
+
+        warnings.warn(
+            f"{where}'{name}' is constant ({arr[0]:.4g} for all {len(arr)} patients): it cannot rank patients, so "
+            "its AUC / C index is 0.5 by construction. Check that you passed the model's predictions.",
+            StatisticalWarning, stacklevel=3,
+        )
     return arr
+
+
+def check_discrimination(value: float, *, score: np.ndarray, what: str = "AUC", caller: str = "",
+                         survival: bool = False, direction_param: bool = False) -> None:
+    """Warn when a concordance (AUC, C index) is below 0.5: the score is probably inverted.
+
+    nomofuse's convention is a higher score for a higher risk. A survival
+    concordance below 0.5 from scores that all lie in [0, 1] looks like
+    survival probabilities ``S(t)`` passed where risks are expected; the
+    warning says to pass ``1 - S(t)`` (or the linear predictor).
+    """
+    if not np.isfinite(value) or value >= 0.5:
+        return
+    from .exceptions import StatisticalWarning
+
+    where = f"{caller}: " if caller else ""
+    score = np.asarray(score, dtype=float)
+    if survival and score.min() >= 0 and score.max() <= 1:
+        msg = (f"{where}{what} = {value:.3f} < 0.5 and every score lies in [0, 1]: these look like survival "
+               "probabilities S(t), which are lower for higher risk. A score must be higher for higher risk: pass "
+               "1 - S(t) (the risk) or the linear predictor.")
+    else:
+        alt = ", or direction='>'" if direction_param else ""
+        msg = (f"{where}{what} = {value:.3f} < 0.5: the score ranks patients the wrong way round (a higher score "
+               f"should mean a higher risk); it may be inverted. If lower scores mean higher risk, pass -score{alt}.")
+    warnings.warn(msg, StatisticalWarning, stacklevel=3)
+
+
+def check_group_sizes(counts: dict, *, need: int = 2, caller: str = "", what: str = "a confidence interval",
+                      fix: str = "collect more patients, or report the estimate without an interval") -> None:
+    """Raise ``ValueError`` when a group has fewer than ``need`` members (``{"cases": 1, "controls": 40}``).
+
+    A variance (DeLong, bootstrap, Greenwood) needs at least two members in
+    every group; with one the interval is degenerate or undefined.
+    """
+    small = {k: int(v) for k, v in counts.items() if v < need}
+    if small:
+        where = f"{caller}: " if caller else ""
+        wanted = " and ".join(f"{need} {k}" for k in counts)
+        got = " and ".join(f"{int(v)} {k}" for k, v in counts.items())
+        raise ValueError(f"{where}{what} needs at least {wanted}; got {got}. "
+                         f"{fix[0].upper()}{fix[1:]}.")
 
 
 def check_thresholds(thresholds, *, caller: str = "") -> np.ndarray:
