@@ -211,3 +211,28 @@ def test_prediction_outside_the_training_data_is_flagged(gbsg2):
     assert np.isnan(S[5000]).all() and np.isfinite(S[365]).all()
     with pytest.raises(ValueError, match="times must be finite"):
         c.survest(X.head(2), times=[-1])
+
+
+# --------------------------------------------------------------------------- siblings
+def test_siblings_use_the_same_checkers(gbsg2):
+    from nomogram import decision_curve, regression_table
+    from nomogram.features import Signature
+
+    df = gbsg2.assign(recurred=np.where(gbsg2["cens"] == 1, "Yes", "no"))
+    with pytest.raises(ValueError, match=r"levels \['Yes', 'no'\].*event_level='Yes'"):
+        regression_table(df, "recurred", ["age", "tgrade"])
+    t = regression_table(df, "recurred", ["age", "tgrade"], event_level="Yes")
+    ref = regression_table(df, "cens", ["age", "tgrade"])
+    pd.testing.assert_frame_equal(t.table, ref.table)
+    with pytest.raises(ValueError, match=r"'pid' is text with 686 distinct values"):
+        regression_table(df.assign(pid=[f"P{i}" for i in range(len(df))]), "cens", ["age", "pid"])
+    with pytest.raises(ValueError, match="ambiguous"):
+        decision_curve(df["recurred"], pd.DataFrame({"m": gbsg2["age"] / 100}))
+    risk = pd.DataFrame({"m": gbsg2["pnodes"] / 52}, index=gbsg2.index)
+    shuffled = gbsg2["cens"].sample(frac=1, random_state=1)
+    pd.testing.assert_frame_equal(decision_curve(shuffled, risk).summary(),
+                                  decision_curve(gbsg2["cens"], risk).summary())
+    other = gbsg2["cens"].set_axis(np.arange(len(gbsg2)) + 5000)
+    X = gbsg2[["age", "tsize", "pnodes", "progrec", "estrec"]].astype(float)
+    with pytest.raises(ValueError, match="y's index does not match X's"):
+        Signature().fit(X, other)
