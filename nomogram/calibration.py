@@ -639,7 +639,7 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_level: float = 0
     Lemeshow S (1980). Commun Stat A10:1043-1069. Van Calster B et al. (2016). A calibration
     hierarchy for risk models was defined. J Clin Epidemiol 74:167-176.
     """
-    yv = check_binary_y(y, caller="val_prob")
+    yv = check_binary_y(y, caller="val_prob", index=p.index if isinstance(p, pd.Series) else None)
     pv = check_probabilities(p, name="p", caller="val_prob")
     if len(pv) != len(yv):
         raise ValueError(f"val_prob: p has {len(pv)} values but y has {len(yv)}.")

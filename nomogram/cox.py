@@ -209,6 +209,7 @@ class CoxNomogram(NomogramModelBase):
         -------
         pandas.DataFrame of shape (n, len(times)), columns are the times.
         """
+        check_is_fitted(self, "coef_")
         if times is None:
             times = self.times
         if times is None:

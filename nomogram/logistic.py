@@ -185,7 +185,12 @@ class LogisticNomogram(NomogramModelBase):
         return c[0] + Xd @ c[1:]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Probabilities of no event and event, shape (n, 2)."""
+        """Probabilities of no event and event, shape (n, 2).
+
+        Predictor values outside the training range give an
+        :class:`~nomogram.exceptions.ExtrapolationWarning` naming the column,
+        values and rows; infinite values are refused.
+        """
         p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
