@@ -28,7 +28,9 @@ from .exceptions import (
     ConvergenceError,
     ModelFileError,
     NotFittedError,
+    ExtrapolationWarning,
     SeparationError,
+    SeparationWarning,
     StatisticalWarning,
 )
 
@@ -53,6 +55,8 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "SeparationError",
+    "SeparationWarning",
+    "ExtrapolationWarning",
     "StatisticalWarning",
     "load_model",
     "register_model_format",

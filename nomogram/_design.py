@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .checks import check_dataframe
+from .checks import check_dataframe, check_numeric_values, check_predictor_types
 from ._datadist import effect_limits, prediction_limits
 from ._splines import rcs_basis, rcs_column_names, rcs_knots
 
@@ -89,13 +89,7 @@ class Term:
             rows = np.flatnonzero(idx > 0)
             out[rows, idx[rows] - 1] = 1.0
             return out
-        try:
-            xv = np.asarray(x, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise ValueError(
-                f"{caller}: column '{self.name}' must be numeric (the model treats it as "
-                f"{self.kind}); got values such as {list(pd.unique(np.asarray(x)))[:3]}."
-            ) from err
+        xv = check_numeric_values(x, name=self.name, caller=caller)
         if self.kind == "rcs":
             return rcs_basis(xv, self.knots)
         return xv[:, None]
@@ -160,10 +154,11 @@ class Design:
         both = set(splines) & set(categorical)
         if both:
             raise ValueError(f"{caller}: {sorted(both)} cannot be both a spline and categorical.")
+        kinds = check_predictor_types(X, categorical=categorical, caller=caller)
         terms = []
         for name in X.columns:
             col = X[name]
-            is_cat = name in categorical or not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+            is_cat = kinds[name] == "categorical"
             if name in splines and is_cat:
                 raise ValueError(
                     f"{caller}: column '{name}' is not numeric (dtype {col.dtype}) and cannot "

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator
 
-from .checks import check_columns, check_dataframe, check_is_fitted
+from .checks import check_columns, check_dataframe, check_is_fitted, check_training_range
 from ._design import Design
 from ._summary_table import SummaryTable
 from .model_io import ModelFileMixin
@@ -93,13 +93,19 @@ class NomogramModelBase(ModelFileMixin, BaseEstimator):
 
         ``X`` must hold every column of ``feature_names_in_`` (found by name,
         in any order; other columns are ignored); a missing one is an error
-        naming it.
+        naming it, and so are infinite values. A numeric value outside the
+        training range (rms ``datadist`` limits) gives an
+        :class:`~nomogram.exceptions.ExtrapolationWarning` naming the column,
+        the values and the rows.
         """
         check_is_fitted(self, "coef_")
         caller = f"{type(self).__name__}.predict"
         check_dataframe(X, caller=caller, allow_missing=True)
         check_columns(X, self.design_.predictors, caller=caller, what="predictor column(s)")
-        return self.design_.transform(X, caller=caller)
+        Xd = self.design_.transform(X, caller=caller)
+        check_training_range(X, {t.name: (t.low, t.high) for t in self.design_.terms if t.kind != "categorical"},
+                             caller=caller)
+        return Xd
 
     @property
     def _slopes(self) -> np.ndarray:

@@ -275,7 +275,7 @@ def _aggregate(orig, tr, te, method, w632):
 
 
 def _calibrate_logistic(model, X, y, plan, predy):
-    yv = check_binary_y(y, n=len(X), caller="calibrate")
+    yv = check_binary_y(y, index=X.index, caller="calibrate", event_level=getattr(model, "event_level", None))
     n = len(yv)
     if n < 11 and predy is None:
         raise ValueError("calibrate needs n > 10 patients unless predy= is given.")
@@ -463,7 +463,7 @@ def _cox_optimism_columns(index_orig, tr, te, plan, ok):
 
 
 def _calibrate_cox(model, X, y, plan, u, m, cuts):
-    time, event = check_survival_y(y, n=len(X), caller="calibrate")
+    time, event = check_survival_y(y, index=X.index, caller="calibrate", event_level=getattr(model, "event_level", None))
     n = len(time)
     lp = model.decision_function(X)
     predicted = model.survival_at(lp, [u])[:, 0]
@@ -511,6 +511,15 @@ def _cox_failures(model, fits):
     return rfit.failure_table(fits.status, fits.column, list(model.coef_.index))
 
 
+def _calibration_lp(fit, g: pd.DataFrame) -> np.ndarray:
+    """Centred linear predictor of the calibration spline fit on ``g``.
+
+    Its grid reaches past the (resampled) predictions it was fitted on by
+    design, as rms's ``calibrate.cph`` does: no extrapolation warning here.
+    """
+    return fit.design_.transform(g, caller="calibrate") @ fit.coef_.to_numpy() - fit.center_
+
+
 def _spline_observed(S_pred, time, event, rows, u, grid):
     """Observed survival at ``u`` on ``grid`` from a Cox model on rcs(log(-log S_pred), 3).
 
@@ -523,13 +532,13 @@ def _spline_observed(S_pred, time, event, rows, u, grid):
     try:
         fit = CoxNomogram(splines={"cll": 3}).fit(pd.DataFrame({"cll": cll}), (time[rows], event[rows]))
         g = pd.DataFrame({"cll": np.log(-np.log(np.clip(grid, 1e-12, 1 - 1e-12)))})
-        return fit.survival_at(fit.decision_function(g), [u])[:, 0], fit
+        return fit.survival_at(_calibration_lp(fit, g), [u])[:, 0], fit
     except (ValueError, np.linalg.LinAlgError):
         return np.full(len(grid), np.nan), None
 
 
 def _calibrate_cox_spline(model, X, y, plan, u, pred):
-    time, event = check_survival_y(y, n=len(X), caller="calibrate")
+    time, event = check_survival_y(y, index=X.index, caller="calibrate", event_level=getattr(model, "event_level", None))
     n = len(time)
     predicted = model.survival_at(model.decision_function(X), [u])[:, 0]
     if np.isnan(predicted).any():
@@ -546,7 +555,7 @@ def _calibrate_cox_spline(model, X, y, plan, u, pred):
     errors = pd.Series(dtype=float)
     if calfit is not None:
         cll = np.log(-np.log(np.clip(predicted, 1e-12, 1 - 1e-12)))
-        obs_i = calfit.survival_at(calfit.decision_function(pd.DataFrame({"cll": cll})), [u])[:, 0]
+        obs_i = calfit.survival_at(_calibration_lp(calfit, pd.DataFrame({"cll": cll})), [u])[:, 0]
         d = np.abs(obs_i - predicted)
         errors = pd.Series({"n": float(n), "ICI": float(d.mean()), "E50": float(np.median(d)),
                             "E90": float(np.quantile(d, 0.9))})
@@ -630,7 +639,7 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_level: float = 0
     Lemeshow S (1980). Commun Stat A10:1043-1069. Van Calster B et al. (2016). A calibration
     hierarchy for risk models was defined. J Clin Epidemiol 74:167-176.
     """
-    yv = check_binary_y(y, caller="val_prob")
+    yv = check_binary_y(y, caller="val_prob", index=p.index if isinstance(p, pd.Series) else None)
     pv = check_probabilities(p, name="p", caller="val_prob")
     if len(pv) != len(yv):
         raise ValueError(f"val_prob: p has {len(pv)} values but y has {len(yv)}.")

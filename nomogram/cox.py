@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import check_is_fitted, check_option, check_survival_y
+from .checks import check_is_fitted, check_option, check_separation, check_survival_y, check_times
+from .exceptions import ExtrapolationWarning
 from ._cph_fit import baseline_hazard, baseline_hazard_variance, fit_cox
 from ._indexes import gini_mean_difference, harrell_c_survival, nagelkerke_r2
 from ._model_base import NomogramModelBase, penalty_matrix
@@ -36,6 +39,10 @@ class CoxNomogram(NomogramModelBase):
         converged maximum (rms ``cph(eps=1e-10)``); the two differ by far less
         than a standard error.
     max_iter : int, default 30
+    event_level : scalar, optional
+        The value of a text event column that means the event
+        (``event_level="dead"``). Without it the event must be 0/1, boolean or
+        text ``'0'/'1'``, ``'False'/'True'``.
     outcome_name : str, optional
         What the survival is of, as charts and calculators say it
         (``"recurrence-free survival"``): survival axes read "3-year
@@ -96,12 +103,14 @@ class CoxNomogram(NomogramModelBase):
     _model_format = "nomofuse.nomogram.CoxNomogram"
 
     def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, times=None,
-                 ties="efron", eps=1e-4, max_iter=30, outcome_name=None, time_unit=None, strata=None):
+                 ties="efron", eps=1e-4, max_iter=30, event_level=None, outcome_name=None, time_unit=None,
+                 strata=None):
         super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
         self.times = times
         self.ties = ties
         self.eps = eps
         self.max_iter = max_iter
+        self.event_level = event_level
         self.outcome_name = outcome_name
         self.time_unit = time_unit
         self.strata = strata
@@ -169,6 +178,9 @@ class CoxNomogram(NomogramModelBase):
         ----------
         X : pandas.DataFrame of shape (n, k)
         y : DataFrame [time, event], scikit-survival structured array, or tuple (time, event)
+            A DataFrame is matched to ``X`` by index label (the same labels in
+            another order are re-ordered; different labels are refused). The
+            event is 0/1, boolean, or text with ``event_level`` naming the event.
 
         Returns
         -------
@@ -184,12 +196,14 @@ class CoxNomogram(NomogramModelBase):
             codes = self._learn_strata(X, caller)
             X = X.drop(columns=self.strata_columns_)
         design = self._learn_design(X)
-        time, event = check_survival_y(y, n=len(X), caller=caller)
+        time, event = check_survival_y(y, index=X.index, caller=caller, event_level=self.event_level)
         Xd = design.transform(X, caller=caller)
         names = design.column_names
         P = penalty_matrix(design, Xd, self.penalty)
         fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, eps=self.eps, max_iter=self.max_iter,
                       strata=codes)
+        check_separation(design, Xd, event, fit.coef, np.sqrt(np.diag(fit.cov)), X=X, kind="cox", caller=caller,
+                         penalized=bool(self.penalty))
         self.design_ = design
         self._set_feature_names(design)
         self.coef_ = pd.Series(fit.coef, index=names)
@@ -279,13 +293,15 @@ class CoxNomogram(NomogramModelBase):
 
         ``S0`` is a step function: its value at the last event time <= t
         (1 before the first event); NaN beyond the last follow-up time, as rms
-        ``Survival.cph`` returns. A stratified model needs ``stratum``: one
-        label (``"tgrade=II"``) or one per linear predictor; ``S0`` and the
-        follow-up are then the stratum's.
+        ``Survival.cph`` returns (with an
+        :class:`~nomogram.exceptions.ExtrapolationWarning`); negative times are
+        refused. A stratified model needs ``stratum``: one label
+        (``"tgrade=II"``) or one per linear predictor; ``S0`` and the follow-up
+        are then the stratum's.
         """
         check_is_fitted(self, "coef_")
         lp = np.atleast_1d(np.asarray(lp, dtype=float))
-        times = np.atleast_1d(np.asarray(times, dtype=float))
+        times = check_times(times, max_time=self.max_time_, caller=f"{type(self).__name__}.survival_at")
         labels = self._strata_argument(stratum, len(lp), "survival_at")
         out = np.empty((len(lp), len(times)))
         groups = [(None, np.arange(len(lp)))] if labels is None else \
@@ -306,12 +322,16 @@ class CoxNomogram(NomogramModelBase):
         X : pandas.DataFrame
             Predictors (and, for a stratified model, the strata columns).
         times : list of float, optional
-            Defaults to the ``times`` given at construction.
+            Defaults to the ``times`` given at construction. Negative times are
+            refused; times beyond the last follow-up time give NaN with an
+            :class:`~nomogram.exceptions.ExtrapolationWarning`, and so do
+            predictor values outside the training range.
 
         Returns
         -------
         pandas.DataFrame of shape (n, len(times)), columns are the times.
         """
+        check_is_fitted(self, "coef_")
         if times is None:
             times = self.times
         if times is None:
@@ -319,10 +339,14 @@ class CoxNomogram(NomogramModelBase):
                 "predict_survival needs times: pass times=[...] or set times= when creating "
                 "the CoxNomogram."
             )
-        times = list(np.atleast_1d(times))
+        columns = list(np.atleast_1d(times))
+        times = check_times(times, max_time=self.max_time_, caller=f"{type(self).__name__}.predict_survival")
         stratum = self.stratum_of(X, "predict_survival") if self.is_stratified else None
-        S = self.survival_at(self.decision_function(X), times, stratum=stratum)
-        return pd.DataFrame(S, index=X.index, columns=times)
+        lp = self.decision_function(X)
+        with warnings.catch_warnings():  # times were warned about once above, under this method's name
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            S = self.survival_at(lp, times, stratum=stratum)
+        return pd.DataFrame(S, index=X.index, columns=columns)
 
     def survest(self, X: pd.DataFrame, times=None, *, conf_level: float = 0.95) -> pd.DataFrame:
         """Survival with standard errors and confidence limits, as rms ``survest``.
@@ -355,7 +379,7 @@ class CoxNomogram(NomogramModelBase):
             times = self.times
         if times is None:
             raise ValueError("survest needs times: pass times=[...] or set times= on the CoxNomogram.")
-        times = np.atleast_1d(np.asarray(times, dtype=float))
+        times = check_times(times, max_time=self.max_time_, caller=f"{type(self).__name__}.survest")
         Xc = self.design_matrix(X) - self.means_.to_numpy()
         beta = self.coef_.to_numpy()
         rho = np.exp(Xc @ beta)

@@ -393,13 +393,15 @@ def decision_curve(
                 f"{caller}: y looks like a survival outcome; pass horizon=<time> for a "
                 "survival decision curve."
             )
-        y_bin = check_binary_y(y, caller=caller)
+        index = predictions.index if isinstance(predictions, (pd.Series, pd.DataFrame)) else None
+        y_bin = check_binary_y(y, caller=caller, index=index)
         t_arr = e_arr = None
         n = len(y_bin)
     else:
         if prevalence is not None:
             raise ValueError(f"{caller}: prevalence= applies to binary (case-control) outcomes only.")
-        t_arr, e_arr = check_survival_y(y, caller=caller)
+        index = predictions.index if isinstance(predictions, (pd.Series, pd.DataFrame)) else None
+        t_arr, e_arr = check_survival_y(y, caller=caller, index=index)
         y_bin = None
         n = len(t_arr)
         if not np.isfinite(time) or time <= 0:

@@ -13,6 +13,8 @@ __all__ = [
     "SeparationError",
     "ModelFileError",
     "StatisticalWarning",
+    "SeparationWarning",
+    "ExtrapolationWarning",
     "MissingDependencyError",
 ]
 
@@ -39,6 +41,21 @@ class ModelFileError(ValueError):
 
 class StatisticalWarning(RuntimeWarning):
     """A result is computed but should be read with care (small n, few events...)."""
+
+
+class SeparationWarning(StatisticalWarning, UserWarning):
+    """A coefficient diverges (separation, or Cox monotone likelihood): its estimate and SE are meaningless.
+
+    Raised after a fit that stopped on rms's rule while a coefficient was still
+    growing: a factor level whose patients are all events or all non-events
+    (logistic), a level without events (Cox), or a coefficient far larger than
+    its data support. The message names the variable and level and the
+    remedies (``penalty=``, merging levels).
+    """
+
+
+class ExtrapolationWarning(StatisticalWarning, UserWarning):
+    """A prediction is asked outside the training data (a value beyond the range the model saw)."""
 
 
 class MissingDependencyError(ImportError):

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from .checks import check_binary_y, check_is_fitted
+from .checks import check_binary_y, check_is_fitted, check_separation
 from ._indexes import binned_c_index, brier_score, gini_mean_difference, nagelkerke_r2
 from ._lrm_fit import fit_logistic
 from ._model_base import NomogramModelBase, penalty_matrix
@@ -44,6 +44,12 @@ class LogisticNomogram(NomogramModelBase):
         convergence (relative change below 1e-11); the two differ by far less
         than a standard error (about 1e-6 relative at worst in our checks).
     max_iter : int, default 30
+    event_level : scalar, optional
+        The value of ``y`` that means the event when ``y`` is text
+        (``event_level="yes"``); the other value is the non-event. Without it
+        ``y`` must be 0/1, boolean, two numbers (the larger is the event, as in
+        ``lrm``) or text ``'0'/'1'``, ``'False'/'True'``: other text is refused,
+        since sorted order would silently pick the event.
     outcome_name : str, optional
         The event, as charts and calculators say it (``"recurrence or death"``):
         the risk axis reads "Risk of recurrence or death". Stored in the model
@@ -90,10 +96,11 @@ class LogisticNomogram(NomogramModelBase):
     _model_format = "nomofuse.nomogram.LogisticNomogram"
 
     def __init__(self, splines=None, categorical=None, interaction=None, penalty=0.0, eps=0.025, max_iter=30,
-                 outcome_name=None):
+                 event_level=None, outcome_name=None):
         super().__init__(splines=splines, categorical=categorical, interaction=interaction, penalty=penalty)
         self.eps = eps
         self.max_iter = max_iter
+        self.event_level = event_level
         self.outcome_name = outcome_name
 
     def fit(self, X: pd.DataFrame, y) -> "LogisticNomogram":
@@ -102,9 +109,16 @@ class LogisticNomogram(NomogramModelBase):
         Parameters
         ----------
         X : pandas.DataFrame of shape (n, k)
-            Predictors, one row per patient; every column is used.
+            Predictors, one row per patient; every column is used. Numbers are
+            numeric predictors; text, bool and pandas ``Categorical`` columns are
+            factors. Text that is mostly numbers, text with more than 20 levels
+            (an ID) and dates are refused unless listed in ``categorical``
+            (:func:`nomogram.checks.check_predictor_types`).
         y : array-like of shape (n,)
-            Binary outcome (0/1, bool, or two values; the larger is the event).
+            Binary outcome: 0/1, bool, two numbers (the larger is the event), or
+            text with ``event_level`` naming the event. A pandas Series is
+            matched to ``X`` by index label (the same labels in another order
+            are re-ordered; different labels are refused); an array by position.
 
         Returns
         -------
@@ -112,12 +126,14 @@ class LogisticNomogram(NomogramModelBase):
         """
         self._check_outcome_text()
         design = self._learn_design(X)
-        yv = check_binary_y(y, n=len(X), caller=f"{type(self).__name__}.fit")
+        yv = check_binary_y(y, index=X.index, caller=f"{type(self).__name__}.fit", event_level=self.event_level)
         Xd = design.transform(X, caller=f"{type(self).__name__}.fit")
         names = design.column_names
         P = penalty_matrix(design, Xd, self.penalty)
         fit = fit_logistic(Xd, yv, penalty_matrix=P, rms_dlike=self.eps, max_iter=self.max_iter, names=names)
         index = ["Intercept"] + names
+        check_separation(design, Xd, yv, fit.coef[1:], np.sqrt(np.diag(fit.cov))[1:], X=X, kind="logistic",
+                         caller=f"{type(self).__name__}.fit", penalized=bool(self.penalty))
         self.design_ = design
         self._set_feature_names(design)
         self.coef_ = pd.Series(fit.coef, index=index)
@@ -173,7 +189,12 @@ class LogisticNomogram(NomogramModelBase):
         return c[0] + Xd @ c[1:]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Probabilities of no event and event, shape (n, 2)."""
+        """Probabilities of no event and event, shape (n, 2).
+
+        Predictor values outside the training range give an
+        :class:`~nomogram.exceptions.ExtrapolationWarning` naming the column,
+        values and rows; infinite values are refused.
+        """
         p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 

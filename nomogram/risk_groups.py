@@ -11,6 +11,8 @@ the log-rank test (``survdiff``), the Cox hazard ratio between groups
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -244,6 +246,10 @@ def time_dependent_roc(y, score, horizon: float) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- hazard ratio
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
 @survival_outcome
 def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) -> pd.DataFrame:
     """Cox hazard ratio of each group against a reference group (Efron ties).
@@ -264,7 +270,10 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
     -------
     pandas.DataFrame
         Index: group; columns ``n, events, hr, hr_lower, hr_upper, p_value`` (the
-        reference row has HR 1 and NaN limits).
+        reference row has HR 1 and NaN limits). A group without events has no
+        finite hazard ratio: its row (every row, if it is the reference) is NaN,
+        with a :class:`~nomogram.exceptions.SeparationWarning` and the reason in
+        ``attrs["note"]``.
     """
     time, event = check_survival_y(y, caller="hazard_ratio_table")
     group = np.asarray(group)
@@ -279,9 +288,15 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
     fit = fit_cox(X, time, event, ties="efron")
     se = np.sqrt(np.diag(fit.cov))
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    # a group without events has no finite hazard ratio (monotone likelihood): coxph's stopping
+    # rule returns exp(+-20) with a CI of [0, inf]; report it as not estimable instead
+    no_events = [lv for lv in levels if event[group == lv].sum() == 0]
     rows = [{"group": reference, "hr": 1.0, "hr_lower": np.nan, "hr_upper": np.nan, "p_value": np.nan}]
     for j, lv in enumerate(others):
         b = fit.coef[j]
+        if lv in no_events or reference in no_events:
+            rows.append({"group": lv, "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan, "p_value": np.nan})
+            continue
         rows.append(
             {
                 "group": lv,
@@ -291,9 +306,17 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
                 "p_value": float(2 * stats.norm.sf(abs(b / se[j]))),
             }
         )
+    if no_events:
+        from .exceptions import SeparationWarning
+
+        note = (f"group(s) {[_plain(v) for v in no_events]} have no event: their hazard ratio against "
+                f"{_plain(reference)!r} is not estimable (monotone likelihood) and is reported as NaN. Merge "
+                "groups, choose another cut-off, or compare the Kaplan-Meier curves and the log-rank test.")
+        warnings.warn(f"hazard_ratio_table: {note}", SeparationWarning, stacklevel=3)
     out = pd.DataFrame(rows).set_index("group")
     out.insert(0, "events", [float(event[group == g].sum()) for g in out.index])
     out.insert(0, "n", [int((group == g).sum()) for g in out.index])
+    out.attrs["note"] = note if no_events else ""
     out.attrs["coef"] = fit.coef
     out.attrs["se"] = se
     return out
@@ -354,7 +377,7 @@ class RiskGroups:
             for lab, mask in zip(labels, (~high, high))
         }
         self.logrank: LogRankResult = logrank_test((time, event), high.astype(int))
-        self.hazard_ratio = hazard_ratio_table((time, event), high.astype(int), reference=0,
+        self.hazard_ratio = hazard_ratio_table((time, event), self.group, reference=labels[0],
                                                conf_level=conf_level)
         self.hazard_ratio.index = pd.Index([labels[0], labels[1]], name="group")
         self.landmark_times = np.asarray(landmark_times, float)

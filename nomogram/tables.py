@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .checks import check_binary_y, check_dataframe, check_option, check_survival_y
+from .checks import check_binary_y, check_dataframe, check_option, check_predictor_types, check_survival_y
 from ._cph_fit import fit_cox
 from ._lrm_fit import fit_logistic
 
@@ -538,10 +538,13 @@ def _normality_reason(sw: dict, samples, colnames, alpha) -> str:
 
 
 # --------------------------------------------------------------------------- OR / HR tables
-def _design(df: pd.DataFrame, var: str, categorical: set) -> tuple[np.ndarray, list[str]]:
-    """Numeric column as is; categorical as treatment dummies (reference = first level)."""
+def _design(df: pd.DataFrame, var: str, kinds: dict) -> tuple[np.ndarray, list[str]]:
+    """Numeric column as is; categorical as treatment dummies (reference = first level).
+
+    ``kinds`` is :func:`nomogram.checks.check_predictor_types` of the variables.
+    """
     col = df[var]
-    if var in categorical or not pd.api.types.is_numeric_dtype(col):
+    if kinds[var] == "categorical":
         if isinstance(col.dtype, pd.CategoricalDtype):
             levels = [lv for lv in col.cat.categories if (col == lv).any()]
         else:
@@ -624,6 +627,7 @@ def regression_table(
     multivariable: Sequence[str] | None = None,
     conf_level: float = 0.95,
     title: str | None = None,
+    event_level=None,
 ) -> RegressionTable:
     """Univariable and multivariable odds ratios (logistic) or hazard ratios (Cox).
 
@@ -649,12 +653,18 @@ def regression_table(
     variables : sequence of str
     model : {"logistic", "cox"}, default "logistic"
     categorical : sequence of str, optional
-        Numeric columns to treat as categorical (non-numeric columns always are).
+        Numeric columns to treat as categorical (text, bool and pandas
+        Categorical columns always are). Text that is mostly numbers, text with
+        more than 20 levels and dates are refused unless listed here
+        (:func:`nomogram.checks.check_predictor_types`).
     screen_p : float, default 0.05
     multivariable : sequence of str, optional
         Variables of the multivariable model; overrides the screen.
     conf_level : float, default 0.95
     title : str, optional
+    event_level : scalar, optional
+        The value of a text outcome (or event) column that means the event;
+        text other than ``'0'/'1'``, ``'False'/'True'`` is refused without it.
 
     Returns
     -------
@@ -680,14 +690,16 @@ def regression_table(
         ycols = [outcome]
     check_dataframe(df, columns=ycols + variables, caller=caller)
     if model == "cox":
-        time, event = check_survival_y((df[ycols[0]].to_numpy(), df[ycols[1]].to_numpy()), caller=caller)
+        time, event = check_survival_y((df[ycols[0]].to_numpy(), df[ycols[1]].to_numpy()), caller=caller,
+                                       event_level=event_level)
     else:
-        y = check_binary_y(df[outcome].to_numpy(), caller=caller)
+        y = check_binary_y(df[outcome].to_numpy(), caller=caller, event_level=event_level)
     categorical = set(categorical or [])
+    kinds = check_predictor_types(df[variables], categorical=categorical, caller=caller)
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     measure = "OR" if model == "logistic" else "HR"
 
-    designs = {v: _design(df, v, categorical) for v in variables}
+    designs = {v: _design(df, v, kinds) for v in variables}
 
     def fit(vars_):
         X = np.column_stack([designs[v][0] for v in vars_])

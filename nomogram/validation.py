@@ -341,7 +341,7 @@ def emax_from_calibration(intercept: float, slope: float, lim=(0.0, 1.0)) -> flo
 
 
 def _logistic_indexes(model, X, y, plan):
-    yv = check_binary_y(y, n=len(X), caller="validate")
+    yv = check_binary_y(y, index=X.index, caller="validate", event_level=getattr(model, "event_level", None))
     Xd = model.design_matrix(X)
     n = len(yv)
     Z = np.column_stack([np.ones(n), Xd])
@@ -495,7 +495,7 @@ def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0):
 
 
 def _cox_indexes(model, X, y, plan):
-    time, event = check_survival_y(y, n=len(X), caller="validate")
+    time, event = check_survival_y(y, index=X.index, caller="validate", event_level=getattr(model, "event_level", None))
     n = len(time)
     coef = model.coef_.to_numpy()
     rs, Xs, fits = _cox_refits(model, X, time, event, plan, rule="coxphFit")

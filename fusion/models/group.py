@@ -181,11 +181,12 @@ class NomogramGroup(ModelFileMixin, BaseEstimator):
             return LogisticNomogram(splines=splines, categorical=categorical, **kw)
         return CoxNomogram(splines=splines, categorical=categorical, times=self.times, **kw)
 
-    def _outcome(self, y, n, caller):
+    def _outcome(self, y, index, caller):
+        """The outcome in X's row order (a pandas y is matched to X by index label)."""
         if self.model == "logistic":
-            return check_binary_y(y, n=n, caller=caller)
-        time, event = check_survival_y(y, n=n, caller=caller)
-        return pd.DataFrame({"time": time, "event": event})
+            return check_binary_y(y, index=index, caller=caller)
+        time, event = check_survival_y(y, index=index, caller=caller)
+        return pd.DataFrame({"time": time, "event": event}, index=index)
 
     def _limiting_events(self, yv) -> int:
         if self.model == "logistic":
@@ -227,7 +228,7 @@ class NomogramGroup(ModelFileMixin, BaseEstimator):
         if missing:
             raise ValueError(f"{caller}: factor column(s) {missing} are not in X; X has {list(X.columns)[:12]}.")
         check_dataframe(X, columns=[self.by, *sorted(needed, key=str)], caller=caller)
-        yv = self._outcome(y, len(X), caller)
+        yv = self._outcome(y, X.index, caller)
         types = _type_keys(X[self.by])
         unknown_given = sorted(set(given) - set(types))
         if unknown_given:
@@ -596,7 +597,8 @@ def _type_keys(values: pd.Series) -> pd.Series:
 
 
 def _take(yv, rows):
-    return yv[rows] if isinstance(yv, np.ndarray) else yv.iloc[rows].reset_index(drop=True)
+    """Rows of the outcome; a DataFrame keeps X's labels, so it stays matched to ``X.iloc[rows]``."""
+    return yv[rows] if isinstance(yv, np.ndarray) else yv.iloc[rows]
 
 
 def _small_message(r, min_epd) -> str:

@@ -237,7 +237,7 @@ class ModalityLabel(ModelFileMixin, TransformerMixin, BaseEstimator):
             if self.outcome == "survival":
                 params.setdefault("univariate_test", "cox")
             sig = Signature(outcome=self.outcome, **params)
-            y_arg = yy if self.outcome == "binary" else pd.DataFrame({"time": yy[0], "event": yy[1]})
+            y_arg = yy if self.outcome == "binary" else pd.DataFrame({"time": yy[0], "event": yy[1]}, index=P.index)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", StatisticalWarning)  # 1-SE fallback: in selection_report_

@@ -314,6 +314,8 @@ def model_table(cfg: StudyConfig, data: pd.DataFrame, labels: pd.DataFrame) -> p
 
 def _group(cfg: StudyConfig, spec, X_train, y_train):
     """Build and fit the NomogramGroup of one model."""
+    if isinstance(y_train, pd.DataFrame):  # the training outcome is positional: give it the patients' ids
+        y_train = y_train.set_axis(X_train.index)
 
     f = cfg.clinical_factors
     labels = list(spec.labels)

@@ -585,10 +585,10 @@ class Signature(ModelFileMixin, TransformerMixin, BaseEstimator):
             )
         n = len(X)
         if self.outcome == "binary":
-            yy = check_binary_y(y, n=n, caller=f"{type(self).__name__}.fit")
+            yy = check_binary_y(y, index=X.index, caller=f"{type(self).__name__}.fit")
             n_events = int(min(yy.sum(), n - yy.sum()))
         else:
-            time, event = check_survival_y(y, n=n, caller=f"{type(self).__name__}.fit")
+            time, event = check_survival_y(y, index=X.index, caller=f"{type(self).__name__}.fit")
             yy = (time, event)
             n_events = int(event.sum())
         report = [("input", X.shape[1], "feature columns in X")]

@@ -15,13 +15,15 @@ x_j`, "tied.x" when equal (counted 1/2).
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_option, check_scores, check_survival_y
+from ..checks import check_discrimination, check_option, check_scores, check_survival_y
 from .._survival import censoring_survival
 from ._roc import _check_conf_level, _check_n_boot
 
@@ -128,6 +130,12 @@ def _concordance(y, score, kind, tau, conf_level, caller):
             )
     ew = _event_weights(time, event, kind, tau)
     c, dfbeta, total = _c_and_dfbeta(time, event, x, ew)
+    check_discrimination(float(c), score=x, what="C", caller=caller, survival=True)
+    if event.sum() < 2:
+        from ..exceptions import StatisticalWarning
+
+        warnings.warn(f"{caller}: C and its standard error rest on a single event; the interval is not "
+                      "reliable. Report C without it, or use more patients.", StatisticalWarning, stacklevel=3)
     se = float(np.sqrt(np.sum(dfbeta**2)))
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     counts = dict(zip(["concordant", "discordant", "tied.x", "tied.y", "tied.xy"], total.tolist()))

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_binary_y, check_option, check_scores
+from ..checks import check_binary_y, check_discrimination, check_group_sizes, check_option, check_scores
 
 __all__ = [
     "RocCurve",
@@ -256,6 +256,7 @@ def roc_curve(y, score, *, direction="<") -> RocCurve:
     cases, controls, direction = _cases_controls(y, score, direction, "roc_curve")
     t, se, sp = _curve_points(cases, controls, direction)
     theta, _, _ = delong_placements(cases, controls, direction)
+    check_discrimination(theta, score=np.concatenate([cases, controls]), caller="roc_curve", direction_param=True)
     return RocCurve(t, se, sp, theta, direction, len(cases), len(controls))
 
 
@@ -397,14 +398,11 @@ def roc_auc_ci(
     conf_level = _check_conf_level(conf_level, caller)
     cases, controls, direction = _cases_controls(y, score, direction, caller)
     m, n = len(cases), len(controls)
+    check_group_sizes({"cases": m, "controls": n}, caller=caller, what=f"the {method} interval of the AUC")
     theta, v10, v01 = delong_placements(cases, controls, direction)
+    check_discrimination(theta, score=np.concatenate([cases, controls]), caller=caller, direction_param=True)
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     if method == "delong":
-        if m < 2 or n < 2:
-            raise ValueError(
-                f"{caller}: the DeLong interval needs at least 2 cases and 2 controls; got "
-                f"{m} case(s) and {n} control(s). Use method='bootstrap' or more data."
-            )
         se = float(np.sqrt(_delong_var(v10, v01, theta)))
         lo, hi = theta - z * se, theta + z * se
         return RocAucResult(
@@ -463,6 +461,8 @@ def sensitivity_ci(
     conf_level = _check_conf_level(conf_level, caller)
     n_boot = _check_n_boot(n_boot, caller)
     cases, controls, direction = _cases_controls(y, score, direction, caller)
+    check_group_sizes({"cases": len(cases), "controls": len(controls)}, caller=caller,
+                      what="the bootstrap band of sensitivity")
     sp_grid = np.arange(11) * 0.1 if specificities is None else np.asarray(specificities, float)
     if ((sp_grid < 0) | (sp_grid > 1)).any():
         raise ValueError(f"{caller}: specificities must lie in [0, 1]; got {sp_grid.tolist()}.")
