@@ -78,6 +78,7 @@ __all__ = [
     "ONE_CLASS",
     "FEW_EVENTS",
     "TEST_FIT_FAILED",
+    "STRATUM_ABSENT",
     "FAILURE_CAUSES",
     "Refits",
     "lrm_fit_batch",
@@ -88,7 +89,7 @@ __all__ = [
     "failure_message",
 ]
 
-OK, SINGULAR, NOT_CONVERGED, ONE_CLASS, FEW_EVENTS, TEST_FIT_FAILED = range(6)
+OK, SINGULAR, NOT_CONVERGED, ONE_CLASS, FEW_EVENTS, TEST_FIT_FAILED, STRATUM_ABSENT = range(7)
 
 #: failure code -> (cause as the failure table names it, what it means)
 FAILURE_CAUSES = {
@@ -100,6 +101,9 @@ FAILURE_CAUSES = {
     FEW_EVENTS: ("fewer than 5 events", "rms calibrate.cph does not fit a training sample with fewer than 5 events"),
     TEST_FIT_FAILED: ("test-sample fit failed", "the recalibration of the refit on the test sample failed "
                                                 "(rms stops with an error there)"),
+    STRATUM_ABSENT: ("stratum absent", "a stratum of the stratified Cox model has no patient in the training "
+                                       "sample, so the refit has no baseline survival for it (rms 6.5 then stops "
+                                       "with an error in validate.cph and misassigns the strata in calibrate.cph)"),
 }
 
 # largest number of float64 temporaries of size (chunk, n, k) held at once
