@@ -643,7 +643,7 @@ def cox_newton_batch(
 
 def cox_baseline_survival_at(rs: CoxRiskSetsBatch, lp: np.ndarray, W: np.ndarray, u: float,
                              ties: str = "efron", *, past_tol: float | None = 0.0):
-    """Each resample's baseline survival at ``u`` in every stratum, as ``survfit.cph`` of its refit.
+    r"""Each resample's baseline survival at ``u`` in every stratum, as ``survfit.cph`` of its refit.
 
     The curve of stratum ``k`` is survival's ``survfit.coxph`` at the weighted
     mean linear predictor of the sample (rms's ``center``): the Efron (or

@@ -205,7 +205,7 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
     the predicted survival at ``horizon`` instead: with
     :math:`S_k(u)` the survival of stratum ``k`` (``survfit.cph`` of the fit,
     at its mean linear predictor), patient ``i`` of stratum ``k`` has
-    :math:`S_k(u)^{\exp(x_i\hat\beta)}` (rms ``survest(fit,
+    :math:`S_k(u)^{\\exp(x_i\\hat\\beta)}` (rms ``survest(fit,
     linear.predictors = X beta)``, the linear predictor not centred) and
     ``Dxy`` is Harrell's rank correlation of this survival with the survival
     time over all usable pairs (``dxy.cens(type = "time")``, strata ignored).
