@@ -52,6 +52,16 @@ in R). ``calibrate.cph`` refits through ``cph()``, which fails only on a
 singular coefficient (a non-converged fit is kept at its last accepted
 estimate) and, before fitting, on a training sample with fewer than 5 events.
 
+Stratified Cox models (rms ``strat()``) are refitted with their strata
+(each stratum's risk sets and ties, survival's ``strata()``): ``validate.cph``
+then refits through ``cph(y ~ x + strat(strata), surv = TRUE)`` (failed only
+when singular, as ``calibrate.cph``), and its test-sample slope is stratified
+too. A training sample without a patient of some stratum has no baseline
+survival for it; rms 6.5 then stops with an error (``validate.cph``:
+``survest`` indexes the refit's strata by the original codes) or misassigns
+the strata (``calibrate.cph``); here that resample is left out and counted
+as **stratum absent**.
+
 The recalibration fits on the test sample (logistic intercept and slope,
 Cox slope) use the same fitters with rms's arguments; rms stops with an error
 when they fail, here the resample is counted as failed instead.

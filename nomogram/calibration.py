@@ -166,6 +166,15 @@ def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot"
     and recomputes the grouped index on the training and on the test sample
     with the original cut points; ``KM.corrected = KM - mean.optimism``.
 
+    **Stratified Cox models** (``CoxNomogram(strata=...)``, rms ``strat()``):
+    as rms ``calibrate.cph`` with strata, the predicted survival of a patient
+    is its stratum's survival at ``u``, :math:`S_k(u)^{\\exp(x_i\\hat\\beta - c)}`,
+    and each resample's refit is stratified (``cph(... + strat(g))``), its
+    stratum curves read at ``u`` (``surv.summary``). A patient whose stratum's
+    follow-up in the training sample ends before ``u`` has no prediction
+    there and is left out of the groups (rms ``groupkm``); a training sample
+    without a patient of some stratum is left out (cause ``stratum absent``).
+
     **Cox models, smooth curve** (``cmethod="spline"``): instead of rms's
     HARE hazard regression (``cmethod="hare"``, polspline), the smooth
     calibration curve of Austin, Harrell & van Klaveren (2020): a Cox model of
@@ -189,7 +198,9 @@ def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot"
     random_state : int, numpy Generator or None
     horizon : float
         Cox only: time at which survival is calibrated (required), in the
-        unit of the survival times; ``u=`` (rms's name) is an alias.
+        unit of the survival times; ``u=`` (rms's name) is an alias. (rms
+        reads the fit's ``surv.summary`` at ``time.inc``: fit ``cph`` with
+        ``time.inc = u`` to compare.)
     m : int, default 150
         Cox only: patients per group.
     cuts : array-like, optional
