@@ -92,6 +92,7 @@ __all__ = [
     "FAILURE_CAUSES",
     "Refits",
     "lrm_fit_batch",
+    "lrm_recalibration_batch",
     "coxph_fit_batch",
     "coxph_scale",
     "coxfit6_batch",
@@ -170,7 +171,13 @@ class _Gram:
         self.Z = Z
         self.k = Z.shape[-1]
         self.iu = np.triu_indices(self.k)
-        self.Q = None if Z.ndim == 3 else Z[:, self.iu[0]] * Z[:, self.iu[1]]
+        self.Q = None
+        if Z.ndim == 2:  # column products z_i z_j (i <= j) in the order of triu_indices
+            self.Q = np.empty((Z.shape[0], len(self.iu[0])))
+            at = 0
+            for i in range(self.k):
+                np.multiply(Z[:, i:i + 1], Z[:, i:], out=self.Q[:, at:at + self.k - i])
+                at += self.k - i
 
     def __call__(self, v: np.ndarray, rows=None) -> np.ndarray:
         if self.Q is None:
@@ -258,7 +265,8 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
     ----------
     Z : ndarray of shape (n, k) or (B, n, k)
         Design *with* the intercept column (of ones) first; one design per
-        resample when 3-D, as for the test-sample recalibration ``[1, lp_b]``.
+        resample when 3-D (see :func:`lrm_recalibration_batch` for the
+        recalibration design ``[1, lp_b]``, which it fits without forming it).
     y : ndarray of shape (n,)
         0/1 outcome.
     W : ndarray of shape (B, n)
@@ -276,25 +284,110 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
     B = W.shape[0]
     n, k = Z.shape[-2], Z.shape[-1]
     P = np.zeros((k, k)) if penalty is None else np.asarray(penalty, float)
-    beta = np.zeros((B, k))
-    dev = np.full(B, np.nan)
-    dev0 = np.full(B, np.nan)
-    status = np.zeros(B, dtype=np.int64)
-    column = np.full(B, -1)
-    n_iter = np.zeros(B, dtype=np.int64)
+    y = np.ascontiguousarray(y, dtype=float)
     gram = _Gram(Z) if Z.ndim == 2 else None
     chunk = max(1, _CHUNK_ELEMENTS // max(1, n * (k if Z.ndim == 3 else 1)))
+    parts = []
     for s in range(0, B, chunk):
         e = min(B, s + chunk)
-        Zc = Z[s:e] if Z.ndim == 3 else Z
-        out = _lrm_fit_chunk(Zc, y, W[s:e], P, maxit, eps, tol, gram or _Gram(Zc))
-        beta[s:e], dev[s:e], dev0[s:e], status[s:e], column[s:e], n_iter[s:e] = out
-    return Refits(beta, dev, dev0, status, column, n_iter)
+        if Z.ndim == 2:
+            terms = _DesignTerms(Z, y, np.ascontiguousarray(W[s:e], dtype=float), P, gram)
+        else:
+            terms = _StackedTerms(Z[s:e], y, W[s:e], P)
+        parts.append(_lrm_fit_chunk(terms, y, W[s:e], k, maxit, eps, tol))
+    return _concat_refits(parts, B, k)
 
 
-def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol, gram):
+def lrm_recalibration_batch(x: np.ndarray, y: np.ndarray, W: np.ndarray, *, maxit: int = 12,
+                            eps: float = 0.025, tol: float = 1e-13) -> Refits:
+    """``lrm.fit(x_b, y)`` (intercept and slope of ``x_b``) on weights ``W_b`` for each row ``b``.
+
+    The test-sample recalibration of ``validate``: the same fitter and rules
+    as :func:`lrm_fit_batch` with the design ``[1, x_b]`` (``x`` (B, n), ``W``
+    (B, n)), whose terms are six sums per resample
+    (:func:`nomogram._lrm_kernels.recal_rows`); no (B, n, 2) design is formed.
+    """
+    x = np.ascontiguousarray(x, dtype=float)
+    W = np.ascontiguousarray(W, dtype=float)
+    y = np.ascontiguousarray(y, dtype=float)
+    return Refits(*_lrm_fit_chunk(_RecalTerms(x, y, W), y, W, 2, maxit, eps, tol))
+
+
+def _concat_refits(parts, B, k) -> Refits:
+    if len(parts) == 1:
+        return Refits(*parts[0])
+    return Refits(*(np.concatenate([p[i] for p in parts]) for i in range(6)))
+
+
+class _DesignTerms:
+    """``lrmfit``'s ``LLOGIT`` terms for a shared design ``Z`` (n, k): one compiled pass per call.
+
+    ``terms(beta, rows, need_info)`` -> (-2 log L penalised, score, information)
+    for the resamples ``rows`` of ``W`` at ``beta`` (len(rows), k). Each
+    resample's patients are kept as a list (CSR: the patients with a non-zero
+    weight), so a patient left out of a bootstrap sample costs nothing.
+    """
+
+    def __init__(self, Z, y, W, P, gram):
+        self.Z, self.y, self.P, self.gram = Z, y, P, gram
+        from ._lrm_kernels import nonzero_rows
+
+        self.indptr, self.index, self.weight = nonzero_rows(W)
+        self._buf = None
+
+    def __call__(self, beta, rows, need_info=True):
+        from ._lrm_kernels import llogit_rows
+
+        rows = np.asarray(rows, dtype=np.int64)
+        m = len(rows)
+        if self._buf is None:  # three (resamples, patients) buffers, reused by every pass
+            self._buf = np.empty((3, len(self.indptr) - 1, self.Z.shape[0]))
+        eta, v, r = self._buf[0, :m], self._buf[1, :m], self._buf[2, :m]
+        np.matmul(beta, self.Z.T, out=eta)
+        ll = llogit_rows(eta, self.y, self.indptr, self.index, self.weight, rows, v, r, need_info)
+        dev = -2.0 * (ll - 0.5 * np.einsum("bi,ij,bj->b", beta, self.P, beta))
+        if not need_info:
+            return dev, None, None
+        grad = r @ self.Z - beta @ self.P
+        return dev, grad, self.gram(v) + self.P
+
+    def column_sd(self, rows):
+        return np.broadcast_to(np.std(self.Z, axis=0)[1:], (len(rows), self.Z.shape[1] - 1))
+
+
+class _StackedTerms:
+    """``LLOGIT`` terms for one design per resample, ``Z`` (B, n, k) (numpy; small problems)."""
+
+    def __init__(self, Z, y, W, P):
+        self.Z, self.y, self.W, self.P = Z, y, W, P
+        self.gram = _Gram(Z)
+
+    def __call__(self, beta, rows, need_info=True):
+        return _llogit(self.Z, self.y, self.W[rows], self.P, beta, self.gram if need_info else None, rows)
+
+    def column_sd(self, rows):
+        return np.std(self.Z[rows], axis=-2)[..., 1:]
+
+
+class _RecalTerms:
+    """``LLOGIT`` terms for the design ``[1, x_b]`` (:func:`lrm_recalibration_batch`)."""
+
+    def __init__(self, x, y, W):
+        self.x, self.y, self.W = x, y, W
+
+    def __call__(self, beta, rows, need_info=True):
+        from ._lrm_kernels import recal_rows
+
+        rows = np.asarray(rows, dtype=np.int64)
+        ll, g, H = recal_rows(self.x, self.y, self.W, rows, np.ascontiguousarray(beta, dtype=float), need_info)
+        return -2.0 * ll, (g if need_info else None), (H if need_info else None)
+
+    def column_sd(self, rows):
+        return np.std(self.x[rows], axis=1)[:, None]
+
+
+def _lrm_fit_chunk(terms, y, W, k, maxit, eps, tol):
     B = W.shape[0]
-    k = Z.shape[-1]
     sumw = W.sum(axis=1)
     sw1 = W @ y
     sw0 = sumw - sw1
@@ -317,7 +410,7 @@ def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol, gram):
             break
         n_iter[a] = it
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            d, u, V = _llogit(Z, y, W[a], P, beta[a], gram, a)
+            d, u, V = terms(beta[a], a)
         stop = (np.max(np.abs(u), axis=1) < 1e-9) & (np.abs(d - oldl[a]) < 0.1 * eps)
         worse = ~stop & (d > oldl[a])
         if it == 1:  # lrmfit gives up when the start is already worse (only with non-finite values)
@@ -353,12 +446,10 @@ def _lrm_fit_chunk(Z, y, W, P, maxit, eps, tol, gram):
     dev = np.full(B, np.nan)
     if fitted.size:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            dev[fitted] = _llogit(Z, y, W[fitted], P, beta[fitted], rows=fitted)[0]
+            dev[fitted] = terms(beta[fitted], fitted, need_info=False)[0]
     nc = np.flatnonzero(status == NOT_CONVERGED)
     if nc.size and k > 1:
-        Zs = Z if Z.ndim == 2 else Z[nc]
-        sd = np.std(Zs, axis=-2)[..., 1:]
-        column[nc] = np.argmax(np.abs(beta[nc, 1:]) * sd, axis=-1) + 1
+        column[nc] = np.argmax(np.abs(beta[nc, 1:]) * terms.column_sd(nc), axis=-1) + 1
     # column numbers without the intercept
     column = np.where(column >= 0, column - 1, -1)
     return beta, dev, dev0, status, column, n_iter

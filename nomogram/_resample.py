@@ -49,6 +49,8 @@ __all__ = [
     "recalibrate_logistic_batch",
     "CoxRiskSetsBatch",
     "cox_newton_batch",
+    "cox_baseline_survival_at",
+    "efron_tie_sums",
     "weighted_cox_dxy",
 ]
 
@@ -114,9 +116,8 @@ def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> Resa
             index.append(np.flatnonzero(train[i - 1] > 0))
         return ResamplePlan(method, train, test, index)
     idx = rng.integers(0, n, size=(B, n))
-    train = np.zeros((B, n))
-    for b in range(B):
-        train[b] = np.bincount(idx[b], minlength=n)
+    # the copies of each row in each sample: one count over (sample, row) pairs
+    train = np.bincount((idx + (np.arange(B) * n)[:, None]).ravel(), minlength=B * n).reshape(B, n).astype(float)
     index = list(idx)
     if method == "boot":
         return ResamplePlan(method, train, np.ones((B, n)), index)
@@ -457,6 +458,56 @@ class CoxRiskSetsBatch(RiskSets):
         return XsT, Q
 
 
+def efron_tie_sums(d: np.ndarray, S0: np.ndarray, D0: np.ndarray, ties: str, need_info: bool = True):
+    """Scalar sums over the terms of the tied-death correction, per (resample, event time).
+
+    ``d`` (B, J) copied deaths (unit weight each), ``S0``/``D0`` the risk-set
+    and death sums of :math:`w e^{\\eta}`. Each term has
+    :math:`\\mathrm{den} = S_0 - f D_0` with :math:`f = l/d`, ``l = 0 .. d-1``
+    (Efron) or :math:`f = 0` counted ``d`` times (Breslow). Its mean covariate
+    is :math:`a = (S_1 - f D_1)/\\mathrm{den}` and its second moment
+    :math:`(S_2 - f D_2)/\\mathrm{den}`, so every likelihood sum needs only
+
+    * ``log_den``: :math:`\\sum_{j,l} \\log \\mathrm{den}` per resample (B,),
+    * ``c``, ``e``: :math:`\\sum_l 1/\\mathrm{den}`, :math:`\\sum_l f/\\mathrm{den}` (B, J),
+    * ``g0``, ``g1``, ``g2``: :math:`\\sum_l f^k/\\mathrm{den}^2`, k = 0, 1, 2 (B, J)
+      (None unless ``need_info``), with which
+      :math:`\\sum_l a a' = g_0 S_1 S_1' - g_1 (S_1 D_1' + D_1 S_1') + g_2 D_1 D_1'`.
+
+    All terms of all resamples at once: O(B J + total copied deaths).
+    """
+    B, J = d.shape
+    bi, ji = np.nonzero(d > 0.5)
+    nd = np.rint(d[bi, ji]).astype(np.int64)
+    if ties == "breslow":
+        k = np.ones_like(nd)                            # one term, counted d times
+        mult = nd.astype(float)
+    else:
+        k = nd
+        mult = np.ones(len(nd))
+    rep = np.repeat(np.arange(bi.size), k)
+    flat_bj = bi[rep] * J + ji[rep]
+    if ties == "breslow":
+        frac = np.zeros(rep.size)
+    else:
+        l = np.arange(rep.size) - np.repeat(np.cumsum(k) - k, k)
+        frac = l / d[bi, ji][rep]
+    den = S0.ravel()[flat_bj] - frac * D0.ravel()[flat_bj]
+    wt = mult[rep]
+
+    def per_time(weights):
+        return np.bincount(flat_bj, weights=weights, minlength=B * J).reshape(B, J)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_den = np.bincount(bi[rep], weights=wt * np.log(den), minlength=B)
+        inv = wt / den
+        c, e = per_time(inv), per_time(inv * frac)
+        if not need_info:
+            return log_den, c, e, None, None, None
+        inv2 = inv / den
+        return log_den, c, e, per_time(inv2), per_time(inv2 * frac), per_time(inv2 * frac * frac)
+
+
 def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: np.ndarray,
                      ties: str, need_info: bool = True):
     r"""Log partial likelihood, gradient and information for each resample.
@@ -480,9 +531,11 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
         \qquad c_j = \sum_l \frac{1}{\mathrm{den}_{jl}},\quad e_j = \sum_l \frac{f_{jl}}{\mathrm{den}_{jl}},
 
     one weighted Gram matrix per resample (all of them one matrix product with
-    the products :math:`x_k x_l` of each row, :meth:`CoxRiskSetsBatch.design_products`),
-    and :math:`\sum a a'` is one matrix product: O(B n p^2) time and
-    O(B n p + n p^2) memory.
+    the products :math:`x_k x_l` of each row, :meth:`CoxRiskSetsBatch.design_products`).
+    With :math:`a = (S_1 - f D_1)/\mathrm{den}`, the gradient and
+    :math:`\sum a a'` need only the scalar sums :math:`c_j, e_j` and
+    :math:`\sum_l f^k/\mathrm{den}^2` (k = 0, 1, 2) of each event time:
+    O(B n p^2) time and O(B n p + n p^2) memory, no array per tie term.
     """
     B = W.shape[0]
     p = Xs.shape[1]
@@ -505,41 +558,16 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     rx *= rs.event
     D1 = np.swapaxes(np.add.reduceat(rx, rs.start, axis=2), 1, 2)
     del rx
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if ties == "breslow":
-            mult = d                                    # l = 0 term counted d times
-            S0s = np.where(d > 0, S0, 1.0)
-            ll -= np.sum(np.where(d > 0, d * np.log(S0s), 0.0), axis=1)
-        else:
-            mult = (d > 0.5).astype(float)              # l = 0: every event time once
-            S0s = np.where(mult > 0, S0, 1.0)
-            ll -= np.sum(mult * np.log(S0s), axis=1)
-        a = S1 / S0s[..., None]
-        grad -= np.einsum("bj,bjk->bk", mult, a)
-        c = mult / S0s
-        e = np.zeros_like(c)
-        outer = np.matmul(np.swapaxes(a * mult[..., None], 1, 2), a) if need_info else None
-    A = None
-    if ties != "breslow":
-        # l >= 1: one term per (resample, time, l) with l below its copied deaths, all at once
-        bi, ji = np.nonzero(d > 1.5)
-        if bi.size:
-            k = np.rint(d[bi, ji]).astype(np.int64) - 1         # terms l = 1 .. d - 1
-            rep = np.repeat(np.arange(bi.size), k)
-            l = np.arange(rep.size) - np.repeat(np.cumsum(k) - k, k) + 1
-            b_, j_ = bi[rep], ji[rep]                          # sorted by resample (np.nonzero order)
-            frac = l / d[b_, j_]
-            den = S0[b_, j_] - frac * D0[b_, j_]
-            ll -= np.bincount(b_, weights=np.log(den), minlength=B)
-            A = (S1[b_, j_] - frac[:, None] * D1[b_, j_]) / den[:, None]
-            rows, starts = np.unique(b_, return_index=True)
-            grad[rows] -= np.add.reduceat(A, starts, axis=0)
-            if need_info:
-                J = c.shape[1]
-                c += np.bincount(b_ * J + j_, weights=1.0 / den, minlength=B * J).reshape(B, J)
-                e += np.bincount(b_ * J + j_, weights=frac / den, minlength=B * J).reshape(B, J)
+    ll_ties, c, e, g0, g1, g2 = efron_tie_sums(d, S0, D0, ties, need_info)
+    ll -= ll_ties
+    grad -= np.einsum("bj,bjk->bk", c, S1) - np.einsum("bj,bjk->bk", e, D1)
     if not need_info:
         return ll, grad, np.zeros((B, p, p))
+    # sum over terms of a a' = S1 S1' g0 - (S1 D1' + D1 S1') g1 + D1 D1' g2, per resample
+    S1t = np.swapaxes(S1, 1, 2)
+    cross = np.matmul(S1t * g1[:, None, :], D1)
+    outer = np.matmul(S1t * g0[:, None, :], S1) - cross - np.swapaxes(cross, 1, 2)
+    outer += np.matmul(np.swapaxes(D1, 1, 2) * g2[:, None, :], D1)
     # per-row weight of x x': r_i (sum of c over event times <= T_i of its stratum, minus e at its own
     # time if a death)
     v = rs.cumulative_at_rows(c)
@@ -551,9 +579,6 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     info[:, iu0, iu1] = flat
     info[:, iu1, iu0] = flat
     info -= outer
-    if A is not None:
-        for b, s0_, e0_ in zip(rows, starts, np.r_[starts[1:], len(A)]):
-            info[b] -= A[s0_:e0_].T @ A[s0_:e0_]
     return ll, grad, info
 
 
@@ -683,7 +708,9 @@ def cox_baseline_survival_at(rs: CoxRiskSetsBatch, lp: np.ndarray, W: np.ndarray
     K = int(rs.strata.max()) + 1 if rs.n else 1
     center = np.sum(W * lp, axis=1) / W.sum(axis=1)
     r = W * np.exp(lp - center[:, None])
-    inc = _hazard_increments(rs.at_risk_sum(r), rs.death_sum(W * rs.event), rs.death_sum(r * rs.event), ties)
+    # the hazard increment of an event time is the sum over its tie terms of 1 / den
+    inc = efron_tie_sums(rs.death_sum(W * rs.event), rs.at_risk_sum(r), rs.death_sum(r * rs.event), ties,
+                         need_info=False)[1]
     onehot = np.zeros((len(rs.event_strata), K))
     onehot[np.arange(len(rs.event_strata)), rs.event_strata] = 1.0
     surv = np.exp(-(inc * (rs.event_times <= u + 1e-6)) @ onehot)
@@ -696,18 +723,6 @@ def cox_baseline_survival_at(rs: CoxRiskSetsBatch, lp: np.ndarray, W: np.ndarray
         reached_zero = np.exp(-(inc @ onehot)) == 0
         surv[(u > last + past_tol) & ~reached_zero] = np.nan
     return surv, center
-
-
-def _hazard_increments(S0, d, D0, ties):
-    """Efron (or Breslow) hazard increment of every event time, (B, J), deaths ``d`` counted as copies."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if ties == "breslow":
-            return np.where(d > 0.5, d / S0, 0.0)
-        inc = np.zeros_like(S0)
-        for l in range(int(np.round(d.max())) if d.size else 0):
-            m = d - l > 0.5
-            inc += np.where(m, 1.0 / (S0 - np.where(d > 0, l / d, 0) * D0), 0.0)
-    return inc
 
 
 def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: str = "efron",
@@ -744,21 +759,10 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
         D0 = rs.death_sum(r * rs.event)
         D1 = rs.death_sum(r * x * rs.event)
         D2 = rs.death_sum(r * x * x * rs.event)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if ties == "breslow":
-                ll -= np.sum(np.where(d > 0, d * np.log(S0), 0.0), axis=1)
-                a = S1 / S0
-                g -= np.sum(np.where(d > 0, d * a, 0.0), axis=1)
-                h += np.sum(np.where(d > 0, d * (S2 / S0 - a * a), 0.0), axis=1)
-            else:
-                for l in range(int(np.round(d.max())) if d.size else 0):
-                    m = d - l > 0.5
-                    frac = np.where(d > 0, l / d, 0.0)
-                    den = np.where(m, S0 - frac * D0, 1.0)
-                    a = (S1 - frac * D1) / den
-                    ll -= np.sum(np.where(m, np.log(den), 0.0), axis=1)
-                    g -= np.sum(np.where(m, a, 0.0), axis=1)
-                    h += np.sum(np.where(m, (S2 - frac * D2) / den - a * a, 0.0), axis=1)
+        log_den, c, e, g0, g1, g2 = efron_tie_sums(d, S0, D0, ties)
+        ll -= log_den
+        g -= np.sum(c * S1 - e * D1, axis=1)
+        h += np.sum(c * S2 - e * D2 - (g0 * S1 * S1 - 2.0 * g1 * S1 * D1 + g2 * D1 * D1), axis=1)
         return ll, g[:, None], h[:, None, None]
 
     rows = np.arange(B)
@@ -770,7 +774,7 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
 
 
 # --------------------------------------------------------------------------- indexes
-def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method: str = "fenwick") -> np.ndarray:
+def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
     """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
 
     rms ``dxy.cens(x, S, type="hazard")`` via survival's ``survConcordance.fit``:
@@ -779,42 +783,10 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, method:
     "tied in time" and not used. Concordant: the higher ``x`` has the event
     first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
     (copies of a row are tied in time with each other, so never used as a pair).
-    ``method``: ``"fenwick"`` (default: O(n log n) per resample with a Fenwick
-    tree, :func:`nomogram._pair_counts.concordance_totals_batch`), ``"pairs"``
-    (all (resample, death, patient) triples at once; memory O(B n_deaths n)) or
-    ``"expand"`` (one count per resample on the copied rows); the three agree
-    exactly and the last two are kept as cross-checks.
+    O(n log n) per resample with a Fenwick tree
+    (:func:`nomogram._pair_counts.concordance_totals_batch`).
     """
-    if method == "fenwick":
-        from ._pair_counts import concordance_totals_batch
+    from ._pair_counts import concordance_totals_batch
 
-        conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
-        return (conc - disc) / (conc + disc + tied)
-    x = np.atleast_2d(x)
-    B, n = x.shape
-    w = np.broadcast_to(w, x.shape)
-    dr = rs.death_rows
-    t = rs.time
-    ev = rs.event
-    out = np.empty(B)
-    if method == "expand":
-        # O(n log^2 n) per resample on the expanded rows (weights are counts)
-        from ._indexes import harrell_c_survival
-
-        for b in range(B):
-            rows = np.repeat(np.arange(n), np.rint(w[b]).astype(np.int64))
-            out[b] = 2.0 * harrell_c_survival(t[rows], ev[rows], x[b, rows]) - 1.0
-        return out
-    # usable partners of the death in row i: later times, or censored at the same time
-    later = (t[None, :] > t[dr][:, None]) | ((t[None, :] == t[dr][:, None]) & (ev[None, :] == 0))
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, dr.size * n))
-    for s in range(0, B, chunk):
-        e = min(B, s + chunk)
-        xd = x[s:e, dr][:, :, None]                     # (b, E, 1)
-        xo = x[s:e, None, :]                            # (b, 1, n)
-        wp = w[s:e, None, :] * later[None]              # partner weights
-        conc = np.sum(wp * (xo < xd), axis=2) + 0.5 * np.sum(wp * (xo == xd), axis=2)
-        tot = np.sum(wp, axis=2)
-        wd = w[s:e, dr]
-        out[s:e] = 2.0 * np.sum(wd * conc, axis=1) / np.sum(wd * tot, axis=1) - 1.0
-    return out
+    conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
+    return (conc - disc) / (conc + disc + tied)

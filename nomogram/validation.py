@@ -29,7 +29,7 @@ from .checks import (
     renamed_parameter,
 )
 from .exceptions import StatisticalWarning
-from ._indexes import gini_md_sorted, nagelkerke_r2, somers_dxy_sorted, weighted_gini_md, weighted_somers_dxy
+from ._indexes import nagelkerke_r2, weighted_gini_md, weighted_somers_dxy
 
 __all__ = ["validate", "ValidationResult", "LOGISTIC_INDEXES", "COX_INDEXES"]
 
@@ -352,6 +352,11 @@ def _model_kind(model, caller: str) -> str:
     )
 
 
+def _take_rows(A: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``A[rows]``, without a copy when ``rows`` is every row in order (no resample failed)."""
+    return A if len(rows) == len(A) else A[rows]
+
+
 def _embed_penalty(model, k: int, intercept: bool) -> np.ndarray | None:
     P = getattr(model, "penalty_matrix_", None)
     if P is None:
@@ -412,44 +417,41 @@ def _logistic_indexes(model, X, y, plan):
     fits = rfit.lrm_fit_batch(Z, yv, plan.train, penalty=P, maxit=12, eps=0.025, tol=1e-12)
     status, column = fits.status.copy(), fits.column.copy()
     kept = np.flatnonzero(fits.ok)
-    W = plan.train[kept]
-    T = plan.test[kept]
+    W = _take_rows(plan.train, kept)
+    T = _take_rows(plan.test, kept)
     beta = fits.beta[kept]
     lpb = beta @ Z.T                                            # (b, n) on every original row
     # test: lrm.fit(lp, y, tol=1e-13) on the test patients (recalibration intercept and slope)
-    recal = rfit.lrm_fit_batch(np.stack([np.ones_like(lpb), lpb], axis=-1), yv, T, maxit=12, eps=0.025,
-                               tol=1e-13)
+    recal = rfit.lrm_recalibration_batch(lpb, yv, T, maxit=12, eps=0.025, tol=1e-13)
     bad = recal.status == rfit.SINGULAR                         # rms stops with an error here
     status[kept[bad]] = rfit.TEST_FIT_FAILED
     column[kept[bad]] = -1
     keep = ~bad
-    kept, W, T, beta, lpb = kept[keep], W[keep], T[keep], beta[keep], lpb[keep]
+    if not keep.all():
+        kept, W, T, beta, lpb = kept[keep], W[keep], T[keep], beta[keep], lpb[keep]
     cal, dev_cal, dev0_cal = recal.beta[keep], recal.loglik[keep], recal.loglik0[keep]
     # a test sample with one outcome class has no recalibration (NaN, not counted in n)
     cal[recal.status[keep] == rfit.ONE_CLASS] = np.nan
 
-    # per-patient log-likelihood terms of the refit's linear predictor (L01 of the test sample)
-    terms = yv * lpb
-    terms -= np.logaddexp(0.0, lpb)
-    L01 = -2.0 * np.einsum("ij,ij->i", T, terms)
-    del terms
-    # one sort serves every rank-based index: expit and positive rescaling keep the order
+    # one sort per resample serves every rank-based index (expit and positive rescaling keep the
+    # order); the indexes of the training and the test sample come from one compiled pass
+    from ._sorted_indexes import lrm_validate_rows
+
     order = np.argsort(lpb, axis=1)
-    xs = np.take_along_axis(lpb, order, axis=1)
-    ys = yv[order]
-    Ws = np.take_along_axis(W, order, axis=1)
-    Ts = np.take_along_axis(T, order, axis=1)
-    ps = expit(xs)
+    a, s = cal[:, 0], cal[:, 1]
+    ix = lrm_validate_rows(np.ascontiguousarray(lpb), order, yv, np.ascontiguousarray(W),
+                           np.ascontiguousarray(T), np.ascontiguousarray(a), np.ascontiguousarray(s))
+    del order
+    L01 = -2.0 * ix[:, 8]
 
     # --- training indexes (the refit on its own sample): lrm.fit's stats
     N = W.sum(axis=1)
     dev, dev0 = fits.loglik[kept], fits.loglik0[kept]
     lrb = dev0 - dev                                            # penalised LR of the refit
     Db = (lrb - 1) / N
-    sq = (ys - ps) ** 2
     train = pd.DataFrame(
         {
-            "Dxy": somers_dxy_sorted(xs, ys, Ws),
+            "Dxy": ix[:, 0],
             "R2": nagelkerke_r2(lrb, -dev0 / 2.0, N),
             "Intercept": 0.0,
             "Slope": 1.0,
@@ -457,9 +459,9 @@ def _logistic_indexes(model, X, y, plan):
             "D": Db,
             "U": -2.0 / N,
             "Q": Db + 2.0 / N,
-            "B": np.einsum("ij,ij->i", Ws, sq) / N,
-            "g": gini_md_sorted(xs, Ws),
-            "gp": gini_md_sorted(ps, Ws),
+            "B": ix[:, 6] / N,
+            "g": ix[:, 2],
+            "gp": ix[:, 4],
         }
     )
 
@@ -469,17 +471,10 @@ def _logistic_indexes(model, X, y, plan):
     lrt[np.isnan(cal[:, 0])] = np.nan
     Dt = (lrt - 1) / NT
     Ut = (L01 - dev_cal - 2) / NT
-    a, s = cal[:, 0], cal[:, 1]
-    # Gini's mean difference is scale-equivariant, GMD(s x) = |s| GMD(x); expit(a + s x)
-    # is increasing in x when s > 0 and decreasing when s < 0 (then read the row backwards)
-    pcal = expit(a[:, None] + s[:, None] * xs)
-    neg = s < 0
-    pcal[neg] = pcal[neg, ::-1]
-    Tp = Ts.copy() if neg.any() else Ts
-    Tp[neg] = Ts[neg, ::-1]
+    # Gini's mean difference is scale-equivariant: GMD(s x) = |s| GMD(x)
     test = pd.DataFrame(
         {
-            "Dxy": somers_dxy_sorted(xs, ys, Ts),
+            "Dxy": ix[:, 1],
             "R2": nagelkerke_r2(lrt, -dev0_cal / 2.0, NT),
             "Intercept": a,
             "Slope": s,
@@ -487,9 +482,9 @@ def _logistic_indexes(model, X, y, plan):
             "D": Dt,
             "U": Ut,
             "Q": Dt - Ut,
-            "B": np.einsum("ij,ij->i", Ts, sq) / NT,
-            "g": np.abs(s) * gini_md_sorted(xs, Ts),
-            "gp": gini_md_sorted(pcal, Tp),
+            "B": ix[:, 7] / NT,
+            "g": np.abs(s) * ix[:, 3],
+            "gp": ix[:, 5],
         }
     )
     return orig, train, test, status, column

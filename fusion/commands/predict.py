@@ -94,6 +94,8 @@ def run(args) -> int:
     except (OSError, ValueError, TypeError) as err:
         if not args.quiet:
             print(file=sys.stderr)
+        if getattr(err, "exit_code", None):  # e.g. another run writes --out: its own documented status
+            raise
         print(f"nomofuse predict: {err}", file=sys.stderr)
         return 1
     if not args.quiet:

@@ -424,6 +424,10 @@ def score_csv(model, path, out, *, id_column=None, cutoff=None, range_margin=0.0
     t0 = time.perf_counter()
     n_rows = n_bad = n_flag = n_err = n_flag_lines = 0
     by_model: dict = {}
+    from fusion.cohort.lock import OutputLock
+
+    lock = OutputLock(out, command="score_csv (nomofuse predict / screen)")
+    lock.acquire()  # another process scoring into the same file: refused, never two writers
     try:
         reader = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=int(chunksize),
                              encoding="utf-8", skipinitialspace=False)
@@ -452,6 +456,7 @@ def score_csv(model, path, out, *, id_column=None, cutoff=None, range_margin=0.0
         for t in (tmp_out, tmp_err):
             if t.exists():
                 t.unlink()
+        lock.release()
     by_model = {k: by_model[k] for k in sorted(by_model)}
     return ScoringSummary(n_rows, n_rows - n_bad, n_bad, n_flag, n_err, n_flag_lines, by_model, out, err_path,
                           time.perf_counter() - t0)

@@ -184,6 +184,12 @@ def _study_rule(cfg: dict, problems: Problems, path: tuple) -> None:
                              f"'clinical_factors.{key}[{i}]' is {name!r}, which is not among "
                              f"clinical_factors.candidates {candidates}; add it there or remove it."
                              + suggestion(name, candidates))
+    known = set(candidates) | set(cfg.get("labels") or {})
+    for name in (factors.get("display_names") or {}):
+        if name not in known:
+            problems.add(("clinical_factors", "display_names", name),
+                         f"'clinical_factors.display_names' names {name!r}, which is neither a "
+                         f"candidate factor nor a label (known: {sorted(known)})." + suggestion(name, sorted(known)))
     for name in (factors.get("splines") or {}):
         if name not in candidates:
             problems.add(("clinical_factors", "splines", name),
@@ -442,6 +448,12 @@ SCHEMA = Section(
                                  else "a mapping from factor to a knot number between 3 and 7"),
                 "shared": Field("list", "factors in every cancer type's model (homogeneous)",
                                 item="text", default=list),
+                "display_names": Field("mapping", "how charts name a factor or a label, e.g. {alp: "
+                                       "'ALP (U/L)', imaging_label: 'Imaging label'} (default: the "
+                                       "column name, underscores as spaces)", default=dict,
+                                       check=lambda v: None if all(isinstance(t, str) and t.strip()
+                                                                   for t in v.values())
+                                       else "a mapping from factor or label name to a non-empty text"),
                 "specific": Field("text", "per-cancer factors (heterogeneous): 'select' (chosen per "
                                   "type by the selection rule), 'none', or a mapping cancer type -> "
                                   "list of factors", default="select", also=("mapping",)),

@@ -233,8 +233,10 @@ def _nomogram_figure(cfg, group, key, stem) -> list[Path]:
         nom = group.nomogram(key, **kw)
     except TypeError:
         nom = group.nomogram(key)
-    disp = nom.plot()
-    disp.ax_.set_title(f"Nomogram of the {key} model", fontsize=11, pad=28)
+    names = {a.predictor: a.predictor.replace("_", " ") for a in nom.axes if a.predictor}
+    names.update(cfg.clinical_factors.display_names or {})
+    what = f"survival ({name})" if cfg.survival else f"risk of {name}"
+    disp = nom.plot(labels=names, title=f"{key.capitalize()}: nomogram of the {what}")
     return _savefig(disp.figure_, stem, dpi=100)
 
 

@@ -419,7 +419,23 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
     Returns
     -------
     StudyRun
+
+    Raises
+    ------
+    OutputLockedError
+        Another run is writing the same folder (it holds ``out/run.json.lock``).
     """
+    from fusion.cohort.lock import OutputLock
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out / "run.json", command=f"nomofuse run (study {getattr(config, 'source', config)})"):
+        return _run_study(config, out, jobs=jobs, progress=progress, force=force, echo=echo, quiet=quiet,
+                          notes=notes)
+
+
+def _run_study(config, out, *, jobs, progress, force, echo, quiet, notes) -> StudyRun:
+    """:func:`run_study` while holding the folder's lock."""
     t_start = time.perf_counter()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     cfg = config if isinstance(config, StudyConfig) else load_study(config)

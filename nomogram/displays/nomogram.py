@@ -251,7 +251,8 @@ class NomogramDisplay:
              label_wrap: int = 24, linewidth: float | None = None, color: str = "black",
              patient_color: str = "#b2182b", fontfamily: str | None = None, compact: bool = False,
              conf_int=None, conf_lp: str = "representative", col_conf=("black", "0.6"),
-             label_lines: int | None = None, min_span: float | None = None) -> "NomogramDisplay":
+             label_lines: int | None = None, min_span: float | None = None,
+             labels: dict | None = None) -> "NomogramDisplay":
         """Draw the nomogram.
 
         Parameters
@@ -287,6 +288,10 @@ class NomogramDisplay:
         points_label : str, default "Points"
         label_wrap : int, default 24
             Variable names longer than this many characters are wrapped at spaces.
+        labels : dict of {str: str}, optional
+            Text drawn for an axis instead of its name, e.g. ``{"alp": "ALP (U/L)"}``
+            (as rms draws Hmisc labels). A predictor's key also renames its
+            interaction axes (``"age (sex=m)"`` becomes ``"Age, years (sex=m)"``).
         linewidth : float, optional
             Width of axis lines and ticks in points; default ``0.8 * fontsize / 9``.
         color : color, default "black"
@@ -382,7 +387,7 @@ class NomogramDisplay:
 
         measure = _measurer(ax, renderer, text_kw)
 
-        names = {r.label: _wrap(r.label, label_wrap) for r in rows}
+        names = {r.label: _wrap(_display_name(r.label, labels), label_wrap) for r in rows}
         name_w = max(measure(s, fontsize)[0] for s in names.values())
         tags = {}
         for r in rows:
@@ -996,3 +1001,13 @@ def _as_key(v):
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return str(v) if not isinstance(v, (int, float)) else v
+
+
+def _display_name(label: str, labels: dict | None) -> str:
+    """The text drawn for axis ``label`` given the ``labels`` mapping of :meth:`NomogramDisplay.plot`."""
+    if not labels:
+        return label
+    if label in labels:
+        return str(labels[label])
+    name, sep, rest = label.partition(" (")
+    return f"{labels[name]} ({rest}" if sep and name in labels else label

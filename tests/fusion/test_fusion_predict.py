@@ -138,3 +138,40 @@ def test_interaction_partner_has_no_points_of_its_own():
     assert errors.empty and scores["points_sex"].isna().all()
     assert np.allclose(scores["total_points"], scores["points_age"])
     assert np.allclose(scores["probability"], m.predict_proba(X.head(6))[:, 1], rtol=0, atol=1e-14)
+
+
+def _hold_lock(out):
+    """A live process holding ``out``'s lock (another run writing the same file)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time\nfrom fusion.cohort.lock import OutputLock\n"
+            "with OutputLock(sys.argv[1], command='the other run'):\n"
+            "    print('held', flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_writer_of_the_same_scores_is_refused_and_the_first_output_kept(tmp_path, group_and_patients,
+                                                                                 capsys):
+    from fusion.exceptions import OutputLockedError
+
+    g, patients = group_and_patients
+    patients.to_csv(tmp_path / "p.csv", index=False)
+    out = tmp_path / "scores.csv"
+    score_csv(g, tmp_path / "p.csv", out)
+    before = out.read_bytes()
+    g.to_json(tmp_path / "group.json")
+    proc = _hold_lock(out)
+    try:
+        with pytest.raises(OutputLockedError, match="the other run"):
+            score_csv(g, tmp_path / "p.csv", out)
+        code = main(["predict", str(tmp_path / "group.json"), str(tmp_path / "p.csv"), "--out", str(out), "--quiet"])
+        assert code == 75
+        assert "the other run" in capsys.readouterr().err
+    finally:
+        proc.kill()
+        proc.wait()
+    assert out.read_bytes() == before
+    assert score_csv(g, tmp_path / "p.csv", out).n_rows == 40  # the dead holder's lock is taken over

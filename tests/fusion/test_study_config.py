@@ -166,3 +166,15 @@ def test_schema_reference_lists_every_section():
                 "splits.external.column", "clinical_factors.selection.method", "labels.<name>.method",
                 "models.<name>.labels", "validation.decision_curve.by", "validation.risk_groups.cutoff"):
         assert f"`{key}`" in ref, key
+
+
+def test_display_names_must_name_a_factor_or_a_label():
+    ok = MINIMAL.replace("  categorical: [sex]", "  categorical: [sex]\n  display_names: {age: 'Age, years'}")
+    assert parse_study(ok, source="study.yaml", check_files=False).clinical_factors.display_names == \
+        {"age": "Age, years"}
+    unknown = MINIMAL.replace("  categorical: [sex]", "  categorical: [sex]\n  display_names: {ages: 'Age'}")
+    joined = "\n".join(problems_of(unknown))
+    assert "'clinical_factors.display_names' names 'ages', which is neither a candidate factor nor a label" in joined
+    assert "Did you mean 'age'?" in joined
+    empty = MINIMAL.replace("  categorical: [sex]", "  categorical: [sex]\n  display_names: {sex: ''}")
+    assert "non-empty text" in "\n".join(problems_of(empty))

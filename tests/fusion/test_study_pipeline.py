@@ -244,3 +244,27 @@ def test_survival_study_without_cancer_types(tmp_path):
     assert {"low", "high"} <= set(rg["group"]) and "logrank_p" in rg.columns
     assert (out / "figures" / "km_train.png").is_file()
     assert "Kaplan" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    from fusion.exceptions import OutputLockedError
+    from fusion.study.pipeline import run_study
+
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "run.json").write_text("{}")  # a finished run's record, which must survive
+    code = ("import sys, time\nfrom fusion.cohort.lock import OutputLock\n"
+            "with OutputLock(sys.argv[1], command='nomofuse run (the first)'):\n"
+            "    print('held', flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(out / "run.json")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(OutputLockedError, match="the first"):
+            run_study(tmp_path / "study.yaml", out, quiet=True, progress=False)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert (out / "run.json").read_text() == "{}"

@@ -138,3 +138,23 @@ def test_km_at_by_group_equals_one_curve_per_group(t, extend):
         want_se = steps.at(t, np.sqrt(steps.var_cumhaz()), extend=ext, tol=1e-6, before=0.0)[0]
         np.testing.assert_allclose(surv[g], want, rtol=1e-14, atol=0)
         np.testing.assert_allclose(se[g], want_se, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("t", [6.0, 15.0, 24.0, 40.0])
+@pytest.mark.parametrize("extend", [False, True])
+def test_km_at_nested_equals_one_curve_per_subset(t, extend):
+    from nomogram._nested_km import km_at_nested
+
+    time, event = _data(n=300, seed=8)
+    score = np.random.default_rng(9).integers(0, 25, len(time))
+    order = np.argsort(-score, kind="stable")
+    sizes = np.r_[0, 1, 2, np.arange(5, 301, 9), 300]
+    got = km_at_nested(time, event, order, sizes, t, extend=extend)
+    for m, g in zip(sizes, got):
+        w = np.zeros(len(time))
+        w[order[:m]] = 1.0
+        want = km_survival_at(time, event, t, weights=w[None], extend=extend)[0, 0]
+        if np.isnan(want):
+            assert np.isnan(g)
+        else:
+            assert g == want            # the same factors multiplied in the same order

@@ -439,3 +439,16 @@ def test_module_does_not_import_matplotlib():
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_labels_rename_axes_and_their_interaction_axes(gbsg2):
+    X = gbsg2[["age", "horTh", "pnodes"]]
+    model = LogisticNomogram(interaction=("age", "horTh")).fit(X, gbsg2["cens"])
+    nom = model.nomogram()
+    plain = {t.get_text() for t in nom.plot().ax_.texts}
+    drawn = {t.get_text() for t in nom.plot(labels={"age": "Age, years", "pnodes": "Positive nodes"}).ax_.texts}
+    assert "pnodes" in plain and "Positive nodes" in drawn and "pnodes" not in drawn
+    interaction_axes = [a.label for a in nom.axes if a.predictor == "age"]
+    assert len(interaction_axes) == 2 and all(lab.startswith("age (") for lab in interaction_axes)
+    assert {lab.replace("age (", "Age, years (") for lab in interaction_axes} <= drawn
+    assert not any(lab in drawn for lab in interaction_axes)

@@ -1,0 +1,77 @@
+"""The compiled passes of the logistic refits and of validate's indexes equal their numpy forms."""
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from nomogram import _refit as rfit
+from nomogram._indexes import weighted_gini_md, weighted_somers_dxy
+
+from .conftest import LOGISTIC_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def problem(gbsg2, logistic_model):
+    X = logistic_model.design_matrix(gbsg2[LOGISTIC_COLUMNS])
+    y = gbsg2["cens"].to_numpy(float)
+    n = len(y)
+    Z = np.column_stack([np.ones(n), X])
+    rng = np.random.default_rng(11)
+    W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(25)]).astype(float)
+    return Z, y, W
+
+
+def test_design_terms_equal_numpy_llogit(problem):
+    """One compiled pass (patients of the resample only) = the numpy terms of lrmfit's LLOGIT."""
+    Z, y, W = problem
+    k = Z.shape[1]
+    P = np.zeros((k, k))
+    rng = np.random.default_rng(2)
+    beta = rng.normal(0, 0.3, (len(W), k))
+    beta[:, 0] = 40.0 * (rng.uniform(size=len(W)) > 0.8)     # some rows clipped at 30
+    rows = np.arange(len(W))[::2]
+    fast = rfit._DesignTerms(Z, y, W, P, rfit._Gram(Z))(beta[rows], rows)
+    slow = rfit._llogit(Z, y, W[rows], P, beta[rows], rfit._Gram(Z))
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+    dev_only = rfit._DesignTerms(Z, y, W, P, rfit._Gram(Z))(beta[rows], rows, need_info=False)[0]
+    np.testing.assert_allclose(dev_only, slow[0], rtol=1e-12)
+
+
+def test_recalibration_batch_equals_stacked_design(problem):
+    """lrm_recalibration_batch([1, x_b]) makes the same fits as lrm_fit_batch on the formed design."""
+    Z, y, W = problem
+    fits = rfit.lrm_fit_batch(Z, y, W, maxit=12, eps=0.025, tol=1e-12)
+    x = fits.beta @ Z.T
+    T = np.ones_like(x)
+    T[3, ::3] = 0.0                                         # a test sample that leaves patients out
+    fast = rfit.lrm_recalibration_batch(x, y, T, maxit=12, eps=0.025, tol=1e-13)
+    slow = rfit.lrm_fit_batch(np.stack([np.ones_like(x), x], axis=-1), y, T, maxit=12, eps=0.025, tol=1e-13)
+    np.testing.assert_array_equal(fast.status, slow.status)
+    np.testing.assert_array_equal(fast.n_iter, slow.n_iter)
+    np.testing.assert_allclose(fast.beta, slow.beta, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fast.loglik, slow.loglik, rtol=1e-12)
+    np.testing.assert_allclose(fast.loglik0, slow.loglik0, rtol=1e-12)
+
+
+def test_validate_rows_equal_the_weighted_indexes(problem):
+    from nomogram._sorted_indexes import lrm_validate_rows
+
+    Z, y, W = problem
+    rng = np.random.default_rng(4)
+    lp = np.round(rng.normal(0, 1, (len(W), Z.shape[0])), 1)     # many ties
+    T = (rng.uniform(size=W.shape) > 0.3).astype(float)
+    a, s = rng.normal(0, 0.2, len(W)), rng.normal(1, 0.5, len(W))
+    s[:3] = -np.abs(s[:3])                                   # decreasing recalibration
+    out = lrm_validate_rows(lp, np.argsort(lp, axis=1), y, W, T, a, s)
+    p = expit(lp)
+    pc = expit(a[:, None] + s[:, None] * lp)
+    terms = (y * lp - np.logaddexp(0.0, lp))
+    ref = np.column_stack([
+        weighted_somers_dxy(lp, y, W), weighted_somers_dxy(lp, y, T),
+        weighted_gini_md(lp, W), weighted_gini_md(lp, T), weighted_gini_md(p, W),
+        [weighted_gini_md(pc[b][None], T[b][None])[0] for b in range(len(W))],
+        np.einsum("bn,bn->b", W, (y - p) ** 2), np.einsum("bn,bn->b", T, (y - p) ** 2),
+        np.einsum("bn,bn->b", T, terms),
+    ])
+    np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-12)
