@@ -52,6 +52,16 @@ in R). ``calibrate.cph`` refits through ``cph()``, which fails only on a
 singular coefficient (a non-converged fit is kept at its last accepted
 estimate) and, before fitting, on a training sample with fewer than 5 events.
 
+Stratified Cox models (rms ``strat()``) are refitted with their strata
+(each stratum's risk sets and ties, survival's ``strata()``): ``validate.cph``
+then refits through ``cph(y ~ x + strat(strata), surv = TRUE)`` (failed only
+when singular, as ``calibrate.cph``), and its test-sample slope is stratified
+too. A training sample without a patient of some stratum has no baseline
+survival for it; rms 6.5 then stops with an error (``validate.cph``:
+``survest`` indexes the refit's strata by the original codes) or misassigns
+the strata (``calibrate.cph``); here that resample is left out and counted
+as **stratum absent**.
+
 The recalibration fits on the test sample (logistic intercept and slope,
 Cox slope) use the same fitters with rms's arguments; rms stops with an error
 when they fail, here the resample is counted as failed instead.
@@ -78,6 +88,7 @@ __all__ = [
     "ONE_CLASS",
     "FEW_EVENTS",
     "TEST_FIT_FAILED",
+    "STRATUM_ABSENT",
     "FAILURE_CAUSES",
     "Refits",
     "lrm_fit_batch",
@@ -89,7 +100,7 @@ __all__ = [
     "failure_message",
 ]
 
-OK, SINGULAR, NOT_CONVERGED, ONE_CLASS, FEW_EVENTS, TEST_FIT_FAILED = range(6)
+OK, SINGULAR, NOT_CONVERGED, ONE_CLASS, FEW_EVENTS, TEST_FIT_FAILED, STRATUM_ABSENT = range(7)
 
 #: failure code -> (cause as the failure table names it, what it means)
 FAILURE_CAUSES = {
@@ -101,6 +112,9 @@ FAILURE_CAUSES = {
     FEW_EVENTS: ("fewer than 5 events", "rms calibrate.cph does not fit a training sample with fewer than 5 events"),
     TEST_FIT_FAILED: ("test-sample fit failed", "the recalibration of the refit on the test sample failed "
                                                 "(rms stops with an error there)"),
+    STRATUM_ABSENT: ("stratum absent", "a stratum of the stratified Cox model has no patient in the training "
+                                       "sample, so the refit has no baseline survival for it (rms 6.5 then stops "
+                                       "with an error in validate.cph and misassigns the strata in calibrate.cph)"),
 }
 
 # largest number of float64 temporaries of size (chunk, n, k) held at once

@@ -49,6 +49,7 @@ __all__ = [
     "recalibrate_logistic_batch",
     "CoxRiskSetsBatch",
     "cox_newton_batch",
+    "cox_baseline_survival_at",
     "efron_tie_sums",
     "weighted_cox_dxy",
 ]
@@ -511,7 +512,9 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
                      ties: str, need_info: bool = True):
     r"""Log partial likelihood, gradient and information for each resample.
 
-    ``Xs`` (n, p) and ``W`` (B, n) are in time order. A row with frequency ``c``
+    ``Xs`` (n, p) and ``W`` (B, n) are in time order (:attr:`RiskSets.order`;
+    with strata, stratum by stratum: each event time's risk set and ties are
+    then its stratum's, survival's ``strata()``). A row with frequency ``c``
     counts as ``c`` copies: at an event time with ``d`` copied deaths (d = sum
     of the counts of the deaths there) Efron's correction runs over
     ``l = 0..d-1`` with unit weights.
@@ -545,16 +548,16 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     if len(rs.start) == 0:                              # no event: the likelihood is 0
         return ll, grad, np.zeros((B, p, p))
     # segments between consecutive event times start with that time's deaths; a
-    # segment's deaths are exactly the deaths of its event time
+    # segment's deaths are exactly the deaths of its event time (with strata too: the
+    # rows between a stratum's last event time and the next stratum's first are censored)
     S0 = rs.at_risk_sum(r)                              # (B, J)
     d = np.add.reduceat(dW, rs.start, axis=1)           # copied deaths per event time
     D0 = np.add.reduceat(r * rs.event, rs.start, axis=1)
     rx = r[:, None, :] * XsT                            # (B, p, n)
-    seg = np.add.reduceat(rx, rs.start, axis=2)
-    S1 = np.swapaxes(np.flip(np.cumsum(np.flip(seg, 2), 2), 2), 1, 2)    # (B, J, p)
+    S1 = np.swapaxes(rs.at_risk_sum(rx, axis=2), 1, 2)  # (B, J, p); within its stratum with strata
     rx *= rs.event
     D1 = np.swapaxes(np.add.reduceat(rx, rs.start, axis=2), 1, 2)
-    del rx, seg
+    del rx
     ll_ties, c, e, g0, g1, g2 = efron_tie_sums(d, S0, D0, ties, need_info)
     ll -= ll_ties
     grad -= np.einsum("bj,bjk->bk", c, S1) - np.einsum("bj,bjk->bk", e, D1)
@@ -565,10 +568,9 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     cross = np.matmul(S1t * g1[:, None, :], D1)
     outer = np.matmul(S1t * g0[:, None, :], S1) - cross - np.swapaxes(cross, 1, 2)
     outer += np.matmul(np.swapaxes(D1, 1, 2) * g2[:, None, :], D1)
-    # per-row weight of x x': r_i (sum of c over event times <= T_i, minus e at its own time if a death)
-    cum = np.cumsum(c, axis=1)
-    pos = np.searchsorted(rs.event_times, rs.time, side="right") - 1
-    v = np.where(pos >= 0, cum[:, np.maximum(pos, 0)], 0.0)
+    # per-row weight of x x': r_i (sum of c over event times <= T_i of its stratum, minus e at its own
+    # time if a death)
+    v = rs.cumulative_at_rows(c)
     v[:, rs.death_rows] -= e[:, rs.death_group]
     v *= r
     iu0, iu1 = np.triu_indices(p)
@@ -662,6 +664,65 @@ def cox_newton_batch(
         ll[s:e] = l
         converged[s:e] = conv & np.all(np.isfinite(b), axis=1)
     return beta, ll, ll0, converged
+
+
+def cox_baseline_survival_at(rs: CoxRiskSetsBatch, lp: np.ndarray, W: np.ndarray, u: float,
+                             ties: str = "efron", *, past_tol: float | None = 0.0):
+    r"""Each resample's baseline survival at ``u`` in every stratum, as ``survfit.cph`` of its refit.
+
+    The curve of stratum ``k`` is survival's ``survfit.coxph`` at the weighted
+    mean linear predictor of the sample (rms's ``center``): the Efron (or
+    Breslow) cumulative hazard :math:`H_k(u)` over the event times
+    :math:`t_j \le u + 10^{-6}` of stratum ``k``, with frequency weights as
+    copies (a row drawn ``c`` times is ``c`` tied deaths), and
+    :math:`S_k(u) = e^{-H_k(u)}`; a stratum without an event in the sample has
+    :math:`S_k = 1`. Patient ``i`` of stratum ``k`` then has survival
+    :math:`S_k(u)^{\exp(x_i\beta - \mathrm{center})}`.
+
+    Parameters
+    ----------
+    rs : CoxRiskSetsBatch
+        Risk sets (with the strata of the model, if any).
+    lp : ndarray of shape (B, n)
+        Linear predictors of each resample's fit, rows in ``rs`` order (any centring).
+    W : ndarray of shape (B, n)
+        Frequency weights in ``rs`` order.
+    u : float
+    ties : {"efron", "breslow"}
+    past_tol : float or None, default 0
+        Past follow-up rule: ``S_k(u)`` is NaN where ``u`` is later than the last
+        follow-up time of stratum ``k`` in the sample by more than ``past_tol``
+        and the curve has not reached 0 (rms ``survest.cph``: 0; the
+        ``surv.summary`` of ``cph`` that ``calibrate.cph`` reads: 1e-6); None
+        carries the last value forward.
+
+    Returns
+    -------
+    surv : ndarray of shape (B, K)
+        ``K`` = number of strata (1 without strata); NaN for a stratum absent
+        from a sample.
+    center : ndarray of shape (B,)
+        The weighted mean of ``lp`` the curves are taken at.
+    """
+    B = W.shape[0]
+    K = int(rs.strata.max()) + 1 if rs.n else 1
+    center = np.sum(W * lp, axis=1) / W.sum(axis=1)
+    r = W * np.exp(lp - center[:, None])
+    # the hazard increment of an event time is the sum over its tie terms of 1 / den
+    inc = efron_tie_sums(rs.death_sum(W * rs.event), rs.at_risk_sum(r), rs.death_sum(r * rs.event), ties,
+                         need_info=False)[1]
+    onehot = np.zeros((len(rs.event_strata), K))
+    onehot[np.arange(len(rs.event_strata)), rs.event_strata] = 1.0
+    surv = np.exp(-(inc * (rs.event_times <= u + 1e-6)) @ onehot)
+    # last follow-up time of each stratum in each sample (-inf: stratum absent)
+    lo, _ = rs._bounds
+    last = np.full((B, K), -np.inf)
+    last[:, rs._levels] = np.maximum.reduceat(np.where(W > 0, rs.time[None, :], -np.inf), lo, axis=1)
+    surv[~np.isfinite(last)] = np.nan
+    if past_tol is not None:
+        reached_zero = np.exp(-(inc @ onehot)) == 0
+        surv[(u > last + past_tol) & ~reached_zero] = np.nan
+    return surv, center
 
 
 def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: str = "efron",

@@ -166,6 +166,15 @@ def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot"
     and recomputes the grouped index on the training and on the test sample
     with the original cut points; ``KM.corrected = KM - mean.optimism``.
 
+    **Stratified Cox models** (``CoxNomogram(strata=...)``, rms ``strat()``):
+    as rms ``calibrate.cph`` with strata, the predicted survival of a patient
+    is its stratum's survival at ``u``, :math:`S_k(u)^{\\exp(x_i\\hat\\beta - c)}`,
+    and each resample's refit is stratified (``cph(... + strat(g))``), its
+    stratum curves read at ``u`` (``surv.summary``). A patient whose stratum's
+    follow-up in the training sample ends before ``u`` has no prediction
+    there and is left out of the groups (rms ``groupkm``); a training sample
+    without a patient of some stratum is left out (cause ``stratum absent``).
+
     **Cox models, smooth curve** (``cmethod="spline"``): instead of rms's
     HARE hazard regression (``cmethod="hare"``, polspline), the smooth
     calibration curve of Austin, Harrell & van Klaveren (2020): a Cox model of
@@ -189,7 +198,9 @@ def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot"
     random_state : int, numpy Generator or None
     horizon : float
         Cox only: time at which survival is calibrated (required), in the
-        unit of the survival times; ``u=`` (rms's name) is an alias.
+        unit of the survival times; ``u=`` (rms's name) is an alias. (rms
+        reads the fit's ``surv.summary`` at ``time.inc``: fit ``cph`` with
+        ``time.inc = u`` to compare.)
     m : int, default 150
         Cox only: patients per group.
     cuts : array-like, optional
@@ -381,64 +392,51 @@ def _groupkm(pred, time, event, w, codes, ngroups, u):
     return pd.DataFrame(out, columns=["x", "n", "events", "KM", "std.err"])
 
 
-def _baseline_survival_at(rs, lp_sorted, W, u, ties):
-    """Baseline survival at ``u`` (at the weighted mean linear predictor) for each resample.
+def _cox_refits_survival_at(model, X, time, event, plan, u):
+    """Refit a Cox model on every resample; each fit's predicted survival at ``u`` of every patient.
 
-    Efron (or Breslow) cumulative hazard with frequency weights as copies, like
-    ``survfit.cph`` after fitting on a bootstrap sample with copied rows.
-    """
-    center = np.sum(W * lp_sorted, axis=1) / W.sum(axis=1)
-    r = W * np.exp(lp_sorted - center[:, None])
-    S0 = rs.at_risk_sum(r)
-    d = rs.death_sum(W * rs.event)
-    D0 = rs.death_sum(r * rs.event)
-    use = (rs.event_times <= u + 1e-6)[None, :] & (d > 0.5)
-    H = np.zeros(W.shape[0])
-    if ties == "breslow":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            H = np.sum(np.where(use, d / S0, 0.0), axis=1)
-    else:
-        for l in range(int(np.round(d.max()))):
-            m = use & (d - l > 0.5)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                H += np.sum(np.where(m, 1.0 / (S0 - np.where(d > 0, l / d, 0) * D0), 0.0), axis=1)
-    return np.exp(-H), center
-
-
-def _cox_refits_baseline_at(model, X, time, event, plan, u):
-    """Refit a Cox model on every resample; each fit's baseline survival at ``u``.
-
-    The refits are rms ``calibrate.cph``'s: ``cph()`` on the training sample
-    (survival's ``coxph.fit`` iteration, ``iter.max = 10``, ``eps = 1e-4``;
-    :func:`nomogram.validation._cox_refits` with ``rule="cph"``), not fitted
-    when the training sample has fewer than 5 events, failed only when a
-    coefficient is singular (a non-converged fit is kept at its last accepted
-    estimate, as ``cph`` keeps it).
+    The refits are rms ``calibrate.cph``'s: ``cph(surv=TRUE, time.inc=u)`` on
+    the training sample (survival's ``coxph.fit`` iteration, ``iter.max = 10``,
+    ``eps = 1e-4``; :func:`nomogram.validation._cox_refits` with
+    ``rule="cph"``; with the model's strata, ``strat()``), not fitted when the
+    training sample has fewer than 5 events, failed only when a coefficient is
+    singular (a non-converged fit is kept at its last accepted estimate, as
+    ``cph`` keeps it). The survival of patient ``i`` (of stratum ``k``) under
+    fit ``r`` is ``S_k(u) ** exp(x_i beta_r - center_r)``, with ``S_k(u)`` the
+    fit's ``surv.summary`` at ``u`` (:func:`nomogram._resample.cox_baseline_survival_at`):
+    NaN where ``u`` is past stratum ``k``'s follow-up in the training sample.
 
     Returns
     -------
     ok : ndarray of int
         Resamples kept.
-    s0, center : ndarray of shape (len(ok),)
-        Baseline survival at ``u`` and the weighted mean linear predictor it
-        is taken at (:func:`_baseline_survival_at`); patient ``i``'s survival
-        under fit ``r`` is ``s0[r] ** exp(lp[r, i] - center[r])``.
-    lp : ndarray of shape (len(ok), n)
-        Linear predictors of every patient under each kept fit, in the
-        original row order.
+    S : ndarray of shape (len(ok), n)
+        Predicted survival at ``u`` of every patient under each kept fit, in
+        the original row order.
     fits : nomogram._refit.Refits
         Every refit, with its status.
     """
-    rs, Xs, fits = _cox_refits(model, X, time, event, plan, rule="cph", min_events=5)
+    rs, Xs, fits = _cox_refits(model, X, time, event, plan, rule="cph", min_events=5, caller="calibrate")
     ok = np.flatnonzero(fits.ok)
     lps = fits.beta[ok] @ Xs.T
-    Wtr = plan.train[ok][:, rs.order]
-    if ok.size == 0:
-        return ok, np.zeros(0), np.zeros(0), lps, fits
-    s0, center = _baseline_survival_at(rs, lps, Wtr, u, model.ties)
-    lp = np.empty_like(lps)
-    lp[:, rs.order] = lps
-    return ok, s0, center, lp, fits
+    S = np.empty_like(lps)
+    if ok.size:
+        s0, center = rsm.cox_baseline_survival_at(rs, lps, plan.train[ok][:, rs.order], u, model.ties,
+                                                  past_tol=1e-6)
+        S[:, rs.order] = s0[:, rs.strata] ** np.exp(lps - center[:, None])
+    return ok, S, fits
+
+
+def _predicted_survival(model, X, u):
+    """The model's survival at ``u`` of every patient (in its stratum); refuses a ``u`` past follow-up."""
+    stratum = model.stratum_of(X, "calibrate") if model.is_stratified else None
+    predicted = model.survival_at(model.decision_function(X), [u], stratum=stratum)[:, 0]
+    if np.isnan(predicted).any():
+        where = (f"the last follow-up time of stratum {sorted(set(stratum[np.isnan(predicted)]))} "
+                 f"({min(model.stratum_max_time_[k] for k in set(stratum[np.isnan(predicted)]))})"
+                 if stratum is not None else f"the last follow-up time ({model.max_time_})")
+        raise ValueError(f"calibrate: horizon={u} is beyond {where}; choose an earlier horizon.")
+    return predicted
 
 
 def _cox_optimism_columns(index_orig, tr, te, plan, ok):
@@ -465,10 +463,7 @@ def _cox_optimism_columns(index_orig, tr, te, plan, ok):
 def _calibrate_cox(model, X, y, plan, u, m, cuts):
     time, event = check_survival_y(y, index=X.index, caller="calibrate", event_level=getattr(model, "event_level", None))
     n = len(time)
-    lp = model.decision_function(X)
-    predicted = model.survival_at(lp, [u])[:, 0]
-    if np.isnan(predicted).any():
-        raise ValueError(f"calibrate: horizon={u} is beyond the last follow-up time ({model.max_time_}).")
+    predicted = _predicted_survival(model, X, u)
     if cuts is None:
         g = max(1, n // m)
         cuts = np.unique(r_quantile(np.r_[0.0, 1.0, predicted], np.linspace(0, 1, g + 1)))
@@ -480,17 +475,19 @@ def _calibrate_cox(model, X, y, plan, u, m, cuts):
     orig_tab = _groupkm(pr, time, event, ones, codes, ngroups, u)
     index_orig = (orig_tab["KM"] - orig_tab["x"]).to_numpy()
 
-    ok, s0, center, lp_orig_order, fits = _cox_refits_baseline_at(model, X, time, event, plan, u)
+    ok, S_all, fits = _cox_refits_survival_at(model, X, time, event, plan, u)
     tr = np.full((ok.size, ngroups), np.nan)
     te = np.full((ok.size, ngroups), np.nan)
     for r, b in enumerate(ok):
-        S = s0[r] ** np.exp(lp_orig_order[r] - center[r])
+        S = S_all[r].copy()
         S[np.abs(S) < 1e-10] = 0.0
+        known = np.isfinite(S)                          # rms groupkm leaves out a missing prediction
+        S[~known] = 0.0
         c2, _ = _cut2_codes_fixed(S, cuts, ngroups)
         for wv, dest in ((plan.train[b], tr), (plan.test[b], te)):
             if np.sum(wv * event) < 5:
                 continue
-            t = _groupkm(S, time, event, wv, c2, ngroups, u)
+            t = _groupkm(S, time, event, wv * known, c2, ngroups, u)
             dest[r] = (t["KM"] - t["x"]).to_numpy()
     columns, optimism = _cox_optimism_columns(index_orig, tr, te, plan, ok)
     table = pd.DataFrame(
@@ -540,9 +537,7 @@ def _spline_observed(S_pred, time, event, rows, u, grid):
 def _calibrate_cox_spline(model, X, y, plan, u, pred):
     time, event = check_survival_y(y, index=X.index, caller="calibrate", event_level=getattr(model, "event_level", None))
     n = len(time)
-    predicted = model.survival_at(model.decision_function(X), [u])[:, 0]
-    if np.isnan(predicted).any():
-        raise ValueError(f"calibrate: horizon={u} is beyond the last follow-up time ({model.max_time_}).")
+    predicted = _predicted_survival(model, X, u)
     if pred is None:
         q = 10.0 / max(n, 200)
         lo, hi = r_quantile(predicted, [q, 1 - q])
@@ -560,13 +555,15 @@ def _calibrate_cox_spline(model, X, y, plan, u, pred):
         errors = pd.Series({"n": float(n), "ICI": float(d.mean()), "E50": float(np.median(d)),
                             "E90": float(np.quantile(d, 0.9))})
 
-    ok, s0, center, lp_orig, fits = _cox_refits_baseline_at(model, X, time, event, plan, u)
+    ok, S_all, fits = _cox_refits_survival_at(model, X, time, event, plan, u)
     tr = np.full((ok.size, len(pred)), np.nan)
     te = np.full((ok.size, len(pred)), np.nan)
     for r, b in enumerate(ok):
-        S = s0[r] ** np.exp(lp_orig[r] - center[r])
-        tr[r] = _spline_observed(S, time, event, np.sort(plan.train_index[b]), u, pred)[0] - pred
-        te[r] = _spline_observed(S, time, event, np.flatnonzero(plan.test[b] > 0), u, pred)[0] - pred
+        S = S_all[r]
+        known = np.isfinite(S)                          # a missing prediction is left out
+        train_rows = np.sort(plan.train_index[b])
+        tr[r] = _spline_observed(S, time, event, train_rows[known[train_rows]], u, pred)[0] - pred
+        te[r] = _spline_observed(S, time, event, np.flatnonzero((plan.test[b] > 0) & known), u, pred)[0] - pred
     columns, optimism = _cox_optimism_columns(index_orig, tr, te, plan, ok)
     table = pd.DataFrame(
         {

@@ -107,10 +107,11 @@ class ValidationResult:
         return t
 
 
+@renamed_parameter("u", "horizon", warn=False)
 @renamed_parameter("conf_int", "conf_level")
 @renamed_parameter("B", "n_boot", warn=False)
 def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot", random_state=None,
-             conf_level: float = 0.95) -> ValidationResult:
+             conf_level: float = 0.95, *, horizon: float | None = None) -> ValidationResult:
     """Optimism-corrected predictive accuracy of a fitted nomogram (rms ``validate``).
 
     For each resample ``b`` the model is refitted on the training sample (same
@@ -168,6 +169,10 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
     random_state : int, numpy Generator or None
     conf_level : float, default 0.95
         Level of the confidence limits (0 to skip them).
+    horizon : float, optional
+        Stratified Cox models only, and required there (rms ``validate.cph``'s
+        ``u``; ``u=`` is an alias): the time at which the predicted survival
+        that ``Dxy`` ranks is taken (see Notes). In the unit of the survival times.
 
     Returns
     -------
@@ -190,6 +195,25 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
     stream is not reproduced, so ``training``/``test``/``optimism`` agree
     with rms up to resampling error; ``index.orig`` is exact.
 
+    **Stratified Cox models** (``CoxNomogram(strata=...)``, rms ``strat()``),
+    as rms ``validate.cph`` does them: each refit is ``cph(y ~ x + strat(g),
+    surv=TRUE)`` on the training sample (stratified risk sets and ties; failed
+    only when singular, a non-converged refit is kept) and the test-sample
+    slope ``coxphFit(x = X beta, y, strata)``; ``R2``, ``Slope``, ``D``,
+    ``U``, ``Q``, ``g`` come from these stratified likelihoods. A linear
+    predictor does not rank patients of different strata, so ``Dxy`` ranks
+    the predicted survival at ``horizon`` instead: with
+    :math:`S_k(u)` the survival of stratum ``k`` (``survfit.cph`` of the fit,
+    at its mean linear predictor), patient ``i`` of stratum ``k`` has
+    :math:`S_k(u)^{\\exp(x_i\\hat\\beta)}` (rms ``survest(fit,
+    linear.predictors = X beta)``, the linear predictor not centred) and
+    ``Dxy`` is Harrell's rank correlation of this survival with the survival
+    time over all usable pairs (``dxy.cens(type = "time")``, strata ignored).
+    A patient whose stratum's follow-up in the fit ends before ``horizon``
+    (and whose curve has not reached 0) has no survival there and is left out
+    of ``Dxy``. A training sample without a patient of some stratum is left
+    out (cause ``stratum absent``; rms 6.5 stops with an error there).
+
     References
     ----------
     Harrell FE. rms: ``validate.lrm``, ``validate.cph``, ``predab.resample`` (version 6.5-0;
@@ -210,14 +234,39 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
         )
     check_dataframe(X, caller="validate")
     B = check_resampling(n_boot, method, len(X), caller="validate")
+    horizon = _check_validate_horizon(model, kind, horizon)
     rng = np.random.default_rng(random_state)
     plan = rsm.resample_plan(method, len(X), B, rng)
-    return _validate_on_plan(model, X, y, plan, conf_level, kind)
+    return _validate_on_plan(model, X, y, plan, conf_level, kind, horizon=horizon)
 
 
-def _validate_on_plan(model, X, y, plan, conf_level, kind=None) -> ValidationResult:
+def _check_validate_horizon(model, kind, horizon):
+    """``horizon`` of :func:`validate`: required for a stratified Cox model, refused otherwise."""
+    stratified = kind == "cox" and model.is_stratified
+    if horizon is None:
+        if stratified:
+            # rms validate.cph: "Presence of strata -> survival estimates needed for dxy; u omitted"
+            raise ValueError(
+                f"validate: the Cox model is stratified (strata={model.strata_columns_}); its Dxy ranks the "
+                "predicted survival at one time, as rms validate.cph(u=) does. Pass horizon= (e.g. horizon=1095 "
+                "for 3 years when times are in days)."
+            )
+        return None
+    if not stratified:
+        raise ValueError(
+            "validate: horizon= is used only for a stratified Cox model (rms validate.cph's u); this "
+            f"{type(model).__name__} has no strata, so leave horizon out."
+        )
+    horizon = float(horizon)
+    if not np.isfinite(horizon) or horizon <= 0:
+        raise ValueError(f"The 'horizon' parameter of validate must be a positive time. Got {horizon!r} instead.")
+    return horizon
+
+
+def _validate_on_plan(model, X, y, plan, conf_level, kind=None, *, horizon=None) -> ValidationResult:
     """:func:`validate` on given resamples (``plan``: a :class:`nomogram._resample.ResamplePlan`)."""
     kind = kind or _model_kind(model, "validate")
+    horizon = _check_validate_horizon(model, kind, horizon)
     B = plan.train.shape[0]
     with single_threaded_blas():
         if kind == "logistic":
@@ -225,7 +274,7 @@ def _validate_on_plan(model, X, y, plan, conf_level, kind=None) -> ValidationRes
             names = LOGISTIC_INDEXES
             design_names = list(model.coef_.index[1:])
         else:
-            orig, train, test, status, column = _cox_indexes(model, X, y, plan)
+            orig, train, test, status, column = _cox_indexes(model, X, y, plan, horizon)
             names = COX_INDEXES
             design_names = list(model.coef_.index)
     failures = rfit.failure_table(status, column, design_names)
@@ -297,15 +346,6 @@ def _model_kind(model, caller: str) -> str:
         return "logistic"
     if isinstance(model, CoxNomogram):
         check_is_fitted(model, "coef_")
-        if model.is_stratified:
-            # rms validate.cph/calibrate.cph refit with the strata; nomofuse's batched Cox refits do not
-            # stratify the risk sets yet, so a stratified model is refused rather than validated as unstratified
-            raise ValueError(
-                f"{caller}: the model is stratified (strata={model.strata_columns_}); {caller} of a stratified "
-                "Cox model is not supported yet (its resampled refits would ignore the strata). Validate the "
-                "model with the strata columns as categorical predictors instead, or use R rms "
-                f"{caller}(cph(... + strat(...)))."
-            )
         return "cox"
     raise TypeError(
         f"{caller} expects a fitted LogisticNomogram or CoxNomogram; got {type(model).__name__}."
@@ -450,28 +490,46 @@ def _logistic_indexes(model, X, y, plan):
     return orig, train, test, status, column
 
 
-def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0):
+def strata_codes(model, X: pd.DataFrame, caller: str):
+    """Each row's stratum as an index into ``model.strata_levels_`` (None for an unstratified model)."""
+    if not model.is_stratified:
+        return None
+    index = {lab: k for k, lab in enumerate(model.strata_levels_)}
+    return np.array([index[lab] for lab in model.stratum_of(X, caller)], dtype=int)
+
+
+def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0, caller: str = "validate"):
     """Refit a Cox model on every resample as rms's fitter does (:mod:`nomogram._refit`).
 
     ``rule``: ``"coxphFit"`` (``validate.cph``) or ``"cph"`` (``calibrate.cph``,
-    which also skips training samples with fewer than ``min_events`` events).
+    which also skips training samples with fewer than ``min_events`` events,
+    and ``validate.cph`` of a stratified model). A stratified model is refitted
+    with its strata (the risk sets and ties of each stratum); a training sample
+    without a patient of some stratum is not fitted (:data:`nomogram._refit.STRATUM_ABSENT`).
 
     Returns
     -------
     rs : CoxRiskSetsBatch
+        With the model's strata.
     Xs : ndarray (n, p)
-        The centred design in time order.
+        The centred design in ``rs`` order.
     fits : nomogram._refit.Refits
         ``loglik``/``loglik0`` unpenalised.
     """
     Xd = model.design_matrix(X)
     n, p = Xd.shape
-    rs = rsm.CoxRiskSetsBatch(time, event)
+    rs = rsm.CoxRiskSetsBatch(time, event, strata_codes(model, X, caller))
     Xs = (Xd - model.means_.to_numpy())[rs.order]
     Wtr = plan.train[:, rs.order]
     B = Wtr.shape[0]
     P = _embed_penalty(model, p, False)
-    fit_rows = np.flatnonzero(plan.train @ event >= min_events)
+    status = np.full(B, rfit.OK)
+    status[plan.train @ event < min_events] = rfit.FEW_EVENTS
+    if rs.stratified:
+        lo, hi = rs._bounds
+        present = np.add.reduceat(Wtr, lo, axis=1) > 0            # (B, strata)
+        status[(status == rfit.OK) & ~present.all(axis=1)] = rfit.STRATUM_ABSENT
+    fit_rows = np.flatnonzero(status == rfit.OK)
 
     def terms(beta, rows):
         rows = fit_rows[rows]
@@ -486,7 +544,7 @@ def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0):
     part = rfit.coxph_fit_batch(terms, len(fit_rows), p, scale=rfit.coxph_scale(Xd[rs.order], Wtr[fit_rows]),
                                 rule=rule, maxit=10, eps=1e-4, toler=1e-9, chunk=chunk)
     fits = rfit.Refits(np.zeros((B, p)), np.full(B, np.nan), np.full(B, np.nan),
-                       np.full(B, rfit.FEW_EVENTS), np.full(B, -1), np.zeros(B, dtype=np.int64))
+                       status, np.full(B, -1), np.zeros(B, dtype=np.int64))
     for name in ("beta", "loglik", "loglik0", "status", "column", "n_iter"):
         getattr(fits, name)[fit_rows] = getattr(part, name)
     if P is not None:
@@ -494,23 +552,52 @@ def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0):
     return rs, Xs, fits
 
 
-def _cox_indexes(model, X, y, plan):
+def stratified_survival_at(rs, lp_raw, W, u, ties, *, past_tol):
+    """Each sample's survival at ``u`` of every patient in its stratum, rms ``survest(fit, linear.predictors=)``.
+
+    ``lp_raw`` (B, n): the linear predictors ``X beta`` of each fit (not
+    centred; rows in ``rs`` order), ``W`` (B, n) the fit's training weights.
+    Returns ``S`` (B, n) with ``S[b, i] = S_k(u) ** exp(lp_raw[b, i])``, ``S_k`` the
+    stratum curve of fit ``b`` at its mean linear predictor
+    (:func:`nomogram._resample.cox_baseline_survival_at`), NaN past the stratum's follow-up.
+    """
+    surv, _ = rsm.cox_baseline_survival_at(rs, lp_raw, W, u, ties, past_tol=past_tol)
+    with np.errstate(over="ignore"):
+        return surv[:, rs.strata] ** np.exp(lp_raw)
+
+
+def survival_dxy(S, rs, W):
+    """rms ``dxy.cens(S, y, type="time")`` of each row of ``S`` (B, n): rows with NaN survival left out."""
+    ok = np.isfinite(S)
+    return rsm.weighted_cox_dxy(np.where(ok, -S, 0.0), rs, np.where(ok, W, 0.0))
+
+
+def _cox_indexes(model, X, y, plan, horizon=None):
     time, event = check_survival_y(y, index=X.index, caller="validate", event_level=getattr(model, "event_level", None))
     n = len(time)
     coef = model.coef_.to_numpy()
-    rs, Xs, fits = _cox_refits(model, X, time, event, plan, rule="coxphFit")
+    stratified = model.is_stratified
+    # rms validate.cph: coxphFit(iter.max=10) refits; with strata (need.surv) cph(y ~ x + strat(strata))
+    rs, Xs, fits = _cox_refits(model, X, time, event, plan, rule="cph" if stratified else "coxphFit")
+    # the design as rms multiplies it (not centred): survival is S_k(u) ** exp(X beta)
+    Xraw = Xs + model.means_.to_numpy()
 
     # --- apparent indexes
     lp = Xs @ coef
     ll0, ll = model.loglik_
-    orig = pd.Series(_cox_fit_indexes(lp[None], np.ones((1, n)), rs, np.array([ll0]), np.array([ll])).iloc[0])
+    ones = np.ones((1, n))
+    orig = _cox_fit_indexes(lp[None], ones, rs, np.array([ll0]), np.array([ll]))
+    if stratified:
+        orig["Dxy"] = survival_dxy(stratified_survival_at(rs, (Xraw @ coef)[None], ones, horizon, model.ties,
+                                                          past_tol=0.0), rs, ones)
+    orig = pd.Series(orig.iloc[0])
 
     status, column = fits.status.copy(), fits.column.copy()
     kept = np.flatnonzero(fits.ok)
     W, T = plan.train[kept][:, rs.order], plan.test[kept][:, rs.order]
     lpb = fits.beta[kept] @ Xs.T
     # --- test: slope of the refit's linear predictor on the test patients (coxphFit(iter.max=10,
-    # eps=1e-4); rms stops with an error when it fails, here the resample is left out)
+    # eps=1e-4), with the strata; rms stops with an error when it fails, here the resample is left out)
     slope, l0, ls, l1, n_iter = rsm.cox_slope_batch(rs, lpb, T, ties=model.ties, max_iter=10, eps=1e-4,
                                                    full=True)
     bad = n_iter >= 10
@@ -519,6 +606,12 @@ def _cox_indexes(model, X, y, plan):
     kept, W, T, lpb = kept[keep], W[keep], T[keep], lpb[keep]
     slope, l0, ls, l1 = slope[keep], l0[keep], ls[keep], l1[keep]
     train = _cox_fit_indexes(lpb, W, rs, fits.loglik0[kept], fits.loglik[kept])
+    if stratified:
+        S = stratified_survival_at(rs, fits.beta[kept] @ Xraw.T, W, horizon, model.ties, past_tol=0.0)
+        train["Dxy"] = survival_dxy(S, rs, W) if len(kept) else np.zeros(0)
+        test_dxy = survival_dxy(S, rs, T) if len(kept) else np.zeros(0)
+    else:
+        test_dxy = rsm.weighted_cox_dxy(lpb, rs, T) if len(kept) else np.zeros(0)
 
     NT = T.sum(axis=1)
     lr = 2.0 * (ls - l0)
@@ -527,7 +620,7 @@ def _cox_indexes(model, X, y, plan):
     Ut = -2.0 * (l1 - ls) / L0
     test = pd.DataFrame(
         {
-            "Dxy": rsm.weighted_cox_dxy(lpb, rs, T) if len(kept) else np.zeros(0),
+            "Dxy": test_dxy,
             "R2": (1 - np.exp(-lr / NT)) / (1 - np.exp(-L0 / NT)),
             "Slope": slope,
             "D": Dt,

@@ -49,6 +49,8 @@ INPUT_SHA256 = {
     "validation/resampling_small_logistic.csv": "3edfa747dd0e01cdbd3f012b89840e1159c05db76f406bf7a58827317db0f460",
     "validation/resampling_sparse_cox.csv": "8ee7a9c75114009e41404bb5625fc6c97d40719f4335ddbc848454efdb007f11",
     "validation/resampling_r_draws.csv": "789b04a9a9880aded16ac9e587e1c051cd47d498381ce4a22fd6d903391b80ad",
+    # written by tests/reference/rms_strata_validate/rms_strata_validate.R (resampling_sparse_cox.csv + a stratum)
+    "rms_strata_validate/strata_sparse_cox.csv": "4eacd09084767ac067ce8239de56ff34bb69fd9e4083d8a1493dee262a90a2a0",
     # completed datasets written by tests/reference/imputation/make_imputations.py, pooled by imputation_reference.R
     "imputation/gbsg2_imputed_1.csv": "b7cd003aad4d2a61431c70a5c8d7bb6a4357c7d82106a2f8c14a982d8d632f06",
     "imputation/gbsg2_imputed_2.csv": "453b26a669b16286b4725e6a92e8a25b08f9e0f375d9428f8c27414bd8cb9bb0",
