@@ -19,6 +19,13 @@ NOTEBOOKS = sorted(HERE.glob("*.ipynb"))
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "notebooks/ has no executed example"
+    sys.path.insert(0, str(HERE))
+    try:
+        import build_notebooks
+    finally:
+        sys.path.remove(str(HERE))
+    missing = sorted(set(build_notebooks.NOTEBOOKS) - {p.stem for p in NOTEBOOKS})
+    assert not missing, f"notebooks not committed: {missing}; run python notebooks/build_notebooks.py {' '.join(missing)}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -64,11 +71,17 @@ def test_notebook_reexecutes_to_the_committed_outputs(path, tmp_path):
         sys.path.remove(str(HERE))
     name = path.stem
     assert name in build_notebooks.NOTEBOOKS, f"{path.name} is not built by notebooks/build_notebooks.py"
-    fresh = build_notebooks.build(name, build_notebooks.NOTEBOOKS[name], out_dir=tmp_path)
+    fresh = build_notebooks.build(name, build_notebooks.NOTEBOOKS[name], out_dir=tmp_path)  # raises on an error
     old = json.loads(path.read_text(encoding="utf-8"))
     new = json.loads(fresh.read_text(encoding="utf-8"))
     assert [c["source"] for c in new["cells"]] == [c["source"] for c in old["cells"]], \
         f"{path.name} is out of date with build_notebooks.py; run python notebooks/build_notebooks.py {name}"
+    if name not in build_notebooks.EXACT:
+        # Trains networks and boosted trees: the last digits may differ between CPUs. The notebook
+        # asserts its own results (the report's numbers recomputed from the saved models).
+        assert all(_texts(b) for a, b in zip(old["cells"], new["cells"])
+                   if a["cell_type"] == "code" and _texts(a)), f"{path.name}: a cell lost its output"
+        return
     for i, (a, b) in enumerate(zip(old["cells"], new["cells"])):
         if a["cell_type"] == "code":
             assert _texts(b) == _texts(a), f"{path.name} cell {i} gives other outputs than the committed ones"
