@@ -23,6 +23,11 @@ process started at another time) is then taken over with a note; one from
 another host cannot be checked and is reported with the fix (remove the file
 if that run is gone).
 
+A process forked while the lock is held (a worker of the cohort runner)
+closes its copy of the lock's descriptor at once (:func:`os.register_at_fork`):
+a ``flock`` lives as long as any descriptor of it, so a worker that outlives
+a killed run must not keep the next run out.
+
 The lock guards the output table and its errors file; the result cache needs
 none (its entries are written atomically and may be shared by several runs).
 """
@@ -40,6 +45,24 @@ from pathlib import Path
 from ..exceptions import OutputError, OutputLockedError
 
 __all__ = ["OutputLock", "lock_path", "process_start_time"]
+
+#: Locks this process holds by ``flock``; a forked child drops its copies (see the module text).
+_HELD: set = set()
+
+
+def _drop_inherited_locks() -> None:
+    for lock in list(_HELD):
+        fd, lock._fd, lock._mode = lock._fd, None, ""
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def lock_path(out: str | os.PathLike) -> Path:
@@ -216,6 +239,7 @@ class OutputLock:
             self._write(fd)
             self._fd, fd = fd, None
             self._mode = "flock"
+            _HELD.add(self)
             return None
         finally:
             if fd is not None:
@@ -306,6 +330,7 @@ class OutputLock:
                 os.close(self._fd)
             self._fd = None
             self._mode = ""
+            _HELD.discard(self)
 
     @property
     def held(self) -> bool:

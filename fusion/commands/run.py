@@ -61,8 +61,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def execute(study, out, *, jobs=None, force=False, quiet=False, notes=()) -> int:
     """Run the study and print the summary; the exit status (shared with ``nomofuse demo``)."""
+    import matplotlib
+
     from fusion.study import StudyFileError, load_study
     from fusion.study.pipeline import run_study
+
+    matplotlib.use("Agg")  # a command draws to files only (the library leaves the backend alone)
 
     try:
         cfg = load_study(study) if not hasattr(study, "models") else study

@@ -467,5 +467,9 @@ def _without_pathology(text: str) -> str:
     data["labels"] = keep
     data["models"] = {k: v for k, v in data["models"].items()
                       if all(lab in keep for lab in v.get("labels", []))}
+    factors = data.get("clinical_factors", {})
+    known = set(factors.get("candidates", [])) | set(keep)
+    if "display_names" in factors:
+        factors["display_names"] = {k: v for k, v in factors["display_names"].items() if k in known}
     header = "# The demo study without slides (make_demo_cohort(slides=False)).\n"
     return header + yaml.safe_dump(data, sort_keys=False)

@@ -50,10 +50,11 @@ def _y(cfg, y_all, ids):
 
 def evaluate(cfg: StudyConfig, out: Path, groups: dict, X_all: pd.DataFrame, y_all, data: pd.DataFrame,
              split_names, screen_name: str, *, slides=None, log=print) -> list[Path]:
-    """Compute and write every evaluation table and figure; return the files written."""
-    import matplotlib
+    """Compute and write every evaluation table and figure; return the files written.
 
-    matplotlib.use("Agg")
+    Figures are saved and closed; the matplotlib backend is left as the caller
+    has it (a notebook keeps showing its own figures after a study run).
+    """
     from fusion.models import compare_models
 
     from .pipeline import _savefig, _write_csv

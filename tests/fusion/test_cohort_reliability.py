@@ -384,3 +384,27 @@ def test_an_input_that_changes_while_its_case_runs_fails_that_case(tmp_path):
     assert fail["stage"] == "read" and fail["error_type"] == "InputChanged"
     assert "changed while the case ran" in fail["message"] and "a.bin" in fail["message"]
     assert len(ResultCache(tmp_path / "cache")) == 1  # nothing kept for a
+
+
+def test_a_forked_worker_that_outlives_a_killed_run_does_not_hold_its_lock(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from fusion.cohort.lock import OutputLock
+
+    out = tmp_path / "features.parquet"
+    code = ("import os, sys, time\nfrom fusion.cohort.lock import OutputLock\n"
+            "lock = OutputLock(sys.argv[1], command='the killed run').acquire()\n"
+            "child = os.fork()\n"
+            "if child == 0:\n    time.sleep(60)\n    os._exit(0)\n"
+            "print(child, flush=True)\ntime.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())
+    try:
+        proc.kill()  # kill -9 of the run only: its forked worker lives on
+        proc.wait()
+        with OutputLock(out, command="the next run") as lock:
+            assert "the killed run" in lock.note  # taken over at once, with a note
+    finally:
+        os.kill(child, signal.SIGKILL)

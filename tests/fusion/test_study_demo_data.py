@@ -43,6 +43,11 @@ def test_same_seed_same_cohort_whatever_the_workers(cohort, tmp_path):
     assert _digest(cohort.root, scans["mask"].tolist()[:5]) == _digest(again.root, scans["mask"].tolist()[:5])
     with pytest.raises(FileExistsError, match="already holds a cohort"):
         make_demo_cohort(again.root, n_patients=60)
+    from fusion.study import load_study
+
+    cfg = load_study(again.study)  # the study without slides is a valid study file
+    assert cfg.pathology is None and set(cfg.clinical_factors.display_names) <= \
+        set(cfg.clinical_factors.candidates) | set(cfg.labels)
 
 
 def test_volumes_carry_the_imaging_signal(cohort):

@@ -230,7 +230,8 @@ def test_survival_study_without_cancer_types(tmp_path):
     d["splits"]["stratify"] = ["outcome"]
     d["clinical_factors"].update({"shared": [], "specific": "none",
                                   "candidates": ["age", "sex", "n_stage", "alp"],
-                                  "categorical": ["sex", "n_stage"]})
+                                  "categorical": ["sex", "n_stage"],
+                                  "display_names": {"alp": "ALP (U/L)", "n_stage": "N stage"}})
     d["validation"].update({"n_boot": 10, "risk_groups": {"cutoff": "maxstat"}})
     d["labels"]["rad_score"]["params"] = {"max_features": 4}
     study = tmp_path / "data" / "survival.yaml"
