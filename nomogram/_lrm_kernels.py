@@ -35,14 +35,16 @@ def _prob(eta):
 
 
 @numba.njit(cache=True, nogil=True)
-def llogit_rows(eta, y, indptr, index, weight, rows, v, r, need_info):
+def llogit_rows(eta, y, indptr, index, weight, rows, v, r, need_info, eta0, start):
     """Log-likelihood of each row of ``eta`` (m, n); resample ``rows[j]``'s patients in CSR form.
 
     Resample ``b`` holds patients ``index[indptr[b]:indptr[b + 1]]`` with
     weights ``weight[...]`` (no zero weight). With ``need_info`` ``v`` (m, n)
     receives the IRLS weights ``(p q) w`` and ``r`` (m, n) the residuals
-    ``w (y - p)`` (both 0 for the patients not in the resample). Returns the
-    log-likelihood (m,) (not -2 log L).
+    ``w (y - p)`` (both 0 for the patients not in the resample). With
+    ``start`` (the first pass: slopes 0) the linear predictor of row ``j`` is
+    ``eta0[j]`` for every patient and ``eta`` is not read: one probability and
+    two logarithms per resample. Returns the log-likelihood (m,) (not -2 log L).
     """
     m = eta.shape[0]
     ll = np.zeros(m)
@@ -52,18 +54,22 @@ def llogit_rows(eta, y, indptr, index, weight, rows, v, r, need_info):
         if need_info:
             v[j, :] = 0.0
             r[j, :] = 0.0
-        last = np.nan
         p = 0.5
+        if start:
+            p = _prob(eta0[j])
+        q = 1.0 - p
+        lp1 = np.log(p)
+        lq1 = np.log(q)
         for t in range(indptr[b], indptr[b + 1]):
             i = index[t]
             w = weight[t]
-            e = eta[j, i]
-            if e != last:  # the first pass (slopes 0) has one linear predictor for all
-                p = _prob(e)
-                last = e
-            q = 1.0 - p
             event = y[i] > 0.0
-            s += w * np.log(p if event else q)
+            if start:
+                s += w * (lp1 if event else lq1)
+            else:
+                p = _prob(eta[j, i])
+                q = 1.0 - p
+                s += w * np.log(p if event else q)
             if need_info:
                 r[j, i] = (q if event else -p) * w
                 v[j, i] = p * q * w
@@ -72,10 +78,12 @@ def llogit_rows(eta, y, indptr, index, weight, rows, v, r, need_info):
 
 
 @numba.njit(cache=True, nogil=True)
-def recal_rows(x, y, W, rows, beta, need_info):
+def recal_rows(x, y, W, rows, beta, need_info, start):
     """``lrmfit`` terms of the design ``[1, x_b]`` for ``b = rows[j]`` at ``beta[j]`` (intercept, slope).
 
-    Returns the log-likelihood (m,), the score (m, 2) and the information
+    With ``start`` (the first pass: slope 0) the probability is the one of
+    the intercept for every patient: one probability and two logarithms per
+    resample. Returns the log-likelihood (m,), the score (m, 2) and the information
     (m, 2, 2) (both zero unless ``need_info``), from the sums over patients
     of ``w log p``, ``w (y - p)``, ``w (y - p) x``, ``v``, ``v x``, ``v x x``
     with ``v = (p q) w``.
@@ -95,20 +103,24 @@ def recal_rows(x, y, W, rows, beta, need_info):
         v0 = 0.0
         v1 = 0.0
         v2 = 0.0
-        last = np.nan
         p = 0.5
+        if start:
+            p = _prob(a0)
+        q = 1.0 - p
+        lp1 = np.log(p)
+        lq1 = np.log(q)
         for i in range(n):
             w = W[b, i]
             if w == 0.0:
                 continue
             xi = x[b, i]
-            e = a0 + a1 * xi
-            if e != last:  # the first pass (slope 0) has one linear predictor for all
-                p = _prob(e)
-                last = e
-            q = 1.0 - p
             event = y[i] > 0.0
-            s += w * np.log(p if event else q)
+            if start:
+                s += w * (lp1 if event else lq1)
+            else:
+                p = _prob(a0 + a1 * xi)
+                q = 1.0 - p
+                s += w * np.log(p if event else q)
             if need_info:
                 ri = (q if event else -p) * w
                 v = p * q * w

@@ -258,7 +258,7 @@ def _first_negligible_column(V: np.ndarray, tol: float):
 
 
 def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.ndarray | None = None,
-                  maxit: int = 12, eps: float = 0.025, tol: float = 1e-7) -> Refits:
+                  maxit: int = 12, eps: float = 0.025, tol: float = 1e-7, final_loglik: bool = True) -> Refits:
     """rms 6.5 ``lrm.fit(x, y, maxit=, eps=, tol=, penalty.matrix=)`` for ``B`` weight vectors.
 
     Parameters
@@ -275,6 +275,10 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
         Penalty matrix with a zero intercept row and column.
     maxit, eps, tol
         ``lrm.fit``'s arguments (module docstring).
+    final_loglik : bool
+        Evaluate -2 log L at the final estimates (one more pass over the
+        patients). ``False`` leaves ``loglik`` NaN, for a caller that
+        computes it in a pass of its own (``validate``).
 
     Returns
     -------
@@ -294,23 +298,24 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
             terms = _DesignTerms(Z, y, np.ascontiguousarray(W[s:e], dtype=float), P, gram)
         else:
             terms = _StackedTerms(Z[s:e], y, W[s:e], P)
-        parts.append(_lrm_fit_chunk(terms, y, W[s:e], k, maxit, eps, tol))
+        parts.append(_lrm_fit_chunk(terms, y, W[s:e], k, maxit, eps, tol, final_loglik))
     return _concat_refits(parts, B, k)
 
 
 def lrm_recalibration_batch(x: np.ndarray, y: np.ndarray, W: np.ndarray, *, maxit: int = 12,
-                            eps: float = 0.025, tol: float = 1e-13) -> Refits:
+                            eps: float = 0.025, tol: float = 1e-13, final_loglik: bool = True) -> Refits:
     """``lrm.fit(x_b, y)`` (intercept and slope of ``x_b``) on weights ``W_b`` for each row ``b``.
 
     The test-sample recalibration of ``validate``: the same fitter and rules
     as :func:`lrm_fit_batch` with the design ``[1, x_b]`` (``x`` (B, n), ``W``
     (B, n)), whose terms are six sums per resample
     (:func:`nomogram._lrm_kernels.recal_rows`); no (B, n, 2) design is formed.
+    ``final_loglik``: as in :func:`lrm_fit_batch`.
     """
     x = np.ascontiguousarray(x, dtype=float)
     W = np.ascontiguousarray(W, dtype=float)
     y = np.ascontiguousarray(y, dtype=float)
-    return Refits(*_lrm_fit_chunk(_RecalTerms(x, y, W), y, W, 2, maxit, eps, tol))
+    return Refits(*_lrm_fit_chunk(_RecalTerms(x, y, W), y, W, 2, maxit, eps, tol, final_loglik))
 
 
 def _concat_refits(parts, B, k) -> Refits:
@@ -322,10 +327,13 @@ def _concat_refits(parts, B, k) -> Refits:
 class _DesignTerms:
     """``lrmfit``'s ``LLOGIT`` terms for a shared design ``Z`` (n, k): one compiled pass per call.
 
-    ``terms(beta, rows, need_info)`` -> (-2 log L penalised, score, information)
-    for the resamples ``rows`` of ``W`` at ``beta`` (len(rows), k). Each
-    resample's patients are kept as a list (CSR: the patients with a non-zero
-    weight), so a patient left out of a bootstrap sample costs nothing.
+    ``terms(beta, rows, need_info, start)`` -> (-2 log L penalised, score,
+    information) for the resamples ``rows`` of ``W`` at ``beta`` (len(rows),
+    k). Each resample's patients are kept as a list (CSR: the patients with a
+    non-zero weight), so a patient left out of a bootstrap sample costs
+    nothing. At the start (``start``: slopes 0) the linear predictor is the
+    intercept for every patient: no product with the design, one probability
+    per resample.
     """
 
     def __init__(self, Z, y, W, P, gram):
@@ -335,16 +343,19 @@ class _DesignTerms:
         self.indptr, self.index, self.weight = nonzero_rows(W)
         self._buf = None
 
-    def __call__(self, beta, rows, need_info=True):
+    def __call__(self, beta, rows, need_info=True, start=False):
         from ._lrm_kernels import llogit_rows
 
         rows = np.asarray(rows, dtype=np.int64)
+        start = bool(start) and not np.any(beta[:, 1:])
         m = len(rows)
         if self._buf is None:  # three (resamples, patients) buffers, reused by every pass
             self._buf = np.empty((3, len(self.indptr) - 1, self.Z.shape[0]))
         eta, v, r = self._buf[0, :m], self._buf[1, :m], self._buf[2, :m]
-        np.matmul(beta, self.Z.T, out=eta)
-        ll = llogit_rows(eta, self.y, self.indptr, self.index, self.weight, rows, v, r, need_info)
+        if not start:
+            np.matmul(beta, self.Z.T, out=eta)
+        ll = llogit_rows(eta, self.y, self.indptr, self.index, self.weight, rows, v, r, need_info,
+                         np.ascontiguousarray(beta[:, 0]), start)
         dev = -2.0 * (ll - 0.5 * np.einsum("bi,ij,bj->b", beta, self.P, beta))
         if not need_info:
             return dev, None, None
@@ -362,7 +373,7 @@ class _StackedTerms:
         self.Z, self.y, self.W, self.P = Z, y, W, P
         self.gram = _Gram(Z)
 
-    def __call__(self, beta, rows, need_info=True):
+    def __call__(self, beta, rows, need_info=True, start=False):
         return _llogit(self.Z, self.y, self.W[rows], self.P, beta, self.gram if need_info else None, rows)
 
     def column_sd(self, rows):
@@ -375,18 +386,20 @@ class _RecalTerms:
     def __init__(self, x, y, W):
         self.x, self.y, self.W = x, y, W
 
-    def __call__(self, beta, rows, need_info=True):
+    def __call__(self, beta, rows, need_info=True, start=False):
         from ._lrm_kernels import recal_rows
 
         rows = np.asarray(rows, dtype=np.int64)
-        ll, g, H = recal_rows(self.x, self.y, self.W, rows, np.ascontiguousarray(beta, dtype=float), need_info)
+        beta = np.ascontiguousarray(beta, dtype=float)
+        start = bool(start) and not np.any(beta[:, 1])
+        ll, g, H = recal_rows(self.x, self.y, self.W, rows, beta, need_info, start)
         return -2.0 * ll, (g if need_info else None), (H if need_info else None)
 
     def column_sd(self, rows):
         return np.std(self.x[rows], axis=1)[:, None]
 
 
-def _lrm_fit_chunk(terms, y, W, k, maxit, eps, tol):
+def _lrm_fit_chunk(terms, y, W, k, maxit, eps, tol, final_loglik=True):
     B = W.shape[0]
     sumw = W.sum(axis=1)
     sw1 = W @ y
@@ -410,7 +423,7 @@ def _lrm_fit_chunk(terms, y, W, k, maxit, eps, tol):
             break
         n_iter[a] = it
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            d, u, V = terms(beta[a], a)
+            d, u, V = terms(beta[a], a, start=it == 1)
         stop = (np.max(np.abs(u), axis=1) < 1e-9) & (np.abs(d - oldl[a]) < 0.1 * eps)
         worse = ~stop & (d > oldl[a])
         if it == 1:  # lrmfit gives up when the start is already worse (only with non-finite values)
@@ -444,7 +457,7 @@ def _lrm_fit_chunk(terms, y, W, k, maxit, eps, tol):
     status[left] = NOT_CONVERGED
     fitted = np.flatnonzero(status != ONE_CLASS)
     dev = np.full(B, np.nan)
-    if fitted.size:
+    if fitted.size and final_loglik:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             dev[fitted] = terms(beta[fitted], fitted, need_info=False)[0]
     nc = np.flatnonzero(status == NOT_CONVERGED)

@@ -72,13 +72,19 @@ def lrm_validate_rows(lp, order, y, W, T, a, s):
     ``s[b]``. Returns (B, 9): Dxy (training, test), Gini's mean difference
     of ``lp`` (training, test), of ``expit(lp)`` (training), of
     ``expit(a + s lp)`` (test), the Brier sums ``sum w (y - expit(lp))^2``
-    (training, test) and ``sum_T (y lp - log(1 + e^lp))`` (the test
-    log-likelihood of ``lp`` as is). Formulas: :func:`somers_dxy_rows`,
+    (training, test), ``sum_T (y lp - log(1 + e^lp))`` (the test
+    log-likelihood of ``lp`` as is), and the log-likelihoods of ``lrm.fit``
+    at its final estimates: of the refit on its training sample,
+    ``sum_W log p|q`` with ``p`` from ``lp`` clipped to [-30, 30], and of
+    the recalibration on the test sample, ``sum_T log p|q`` with ``p`` from
+    ``a + s lp`` clipped (the arithmetic of ``lrmfit``, see
+    :mod:`nomogram._lrm_kernels`; so the refits need no pass of their own
+    for them). Formulas: :func:`somers_dxy_rows`,
     :func:`gini_md_rows`; a decreasing ``expit(a + s lp)`` (``s < 0``) is
     read backwards, which only changes the sign of the Gini sum.
     """
     B, n = lp.shape
-    out = np.empty((B, 9))
+    out = np.empty((B, 11))
     for b in range(B):
         NW = 0.0
         NT = 0.0
@@ -108,6 +114,8 @@ def lrm_validate_rows(lp, order, y, W, T, a, s):
         br_w = 0.0
         br_t = 0.0
         l01 = 0.0
+        ll_w = 0.0
+        ll_t = 0.0
         prev = 0.0
         for k in range(n):
             i = order[b, k]
@@ -135,7 +143,8 @@ def lrm_validate_rows(lp, order, y, W, T, a, s):
                 g0t += t
             e = np.exp(-abs(x))
             p = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
-            pc = 1.0 / (1.0 + np.exp(-(ab + sb * x)))
+            ec = ab + sb * x
+            pc = 1.0 / (1.0 + np.exp(-ec))
             fw = 2.0 * cw + w - NW
             ft = 2.0 * ct + t - NT
             gx_w += w * x * fw
@@ -146,7 +155,19 @@ def lrm_validate_rows(lp, order, y, W, T, a, s):
             br_w += w * d * d
             br_t += t * d * d
             # y lp - log(1 + e^lp), log(1 + e^lp) = max(lp, 0) + log1p(e^-|lp|)
-            l01 += t * ((x if event else 0.0) - (max(x, 0.0) + np.log1p(e)))
+            l01 += t * ((x if event else 0.0) - (max(x, 0.0) + np.log(1.0 + e)))
+            # lrmfit's probabilities: 1 / (1 + exp(-clip(eta))); exp(-x) = 1 / e for x < 0
+            if x > 30.0:
+                pl = 1.0 / (1.0 + np.exp(-30.0))
+            elif x < -30.0:
+                pl = 1.0 / (1.0 + np.exp(30.0))
+            else:
+                pl = 1.0 / (1.0 + (e if x >= 0.0 else 1.0 / e))
+            ll_w += w * np.log(pl if event else 1.0 - pl)
+            pcl = pc
+            if ec > 30.0 or ec < -30.0:
+                pcl = 1.0 / (1.0 + np.exp(-min(max(ec, -30.0), 30.0)))
+            ll_t += t * np.log(pcl if event else 1.0 - pcl)
             cw += w
             ct += t
         num_w += g1w * (below_w + 0.5 * g0w)
@@ -164,4 +185,6 @@ def lrm_validate_rows(lp, order, y, W, T, a, s):
         out[b, 6] = br_w
         out[b, 7] = br_t
         out[b, 8] = l01
+        out[b, 9] = ll_w
+        out[b, 10] = ll_t
     return out

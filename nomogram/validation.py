@@ -414,7 +414,8 @@ def _logistic_indexes(model, X, y, plan):
 
     # --- refits as rms validate.lrm makes them: lrm.fit(maxit=12, eps=0.025), rank tolerance
     # 1e-12 (predab.resample's tol, passed on to the fitter); failed fits are left out
-    fits = rfit.lrm_fit_batch(Z, yv, plan.train, penalty=P, maxit=12, eps=0.025, tol=1e-12)
+    # (the log-likelihoods at the final estimates come from lrm_validate_rows' pass below)
+    fits = rfit.lrm_fit_batch(Z, yv, plan.train, penalty=P, maxit=12, eps=0.025, tol=1e-12, final_loglik=False)
     status, column = fits.status.copy(), fits.column.copy()
     kept = np.flatnonzero(fits.ok)
     W = _take_rows(plan.train, kept)
@@ -422,14 +423,14 @@ def _logistic_indexes(model, X, y, plan):
     beta = fits.beta[kept]
     lpb = beta @ Z.T                                            # (b, n) on every original row
     # test: lrm.fit(lp, y, tol=1e-13) on the test patients (recalibration intercept and slope)
-    recal = rfit.lrm_recalibration_batch(lpb, yv, T, maxit=12, eps=0.025, tol=1e-13)
+    recal = rfit.lrm_recalibration_batch(lpb, yv, T, maxit=12, eps=0.025, tol=1e-13, final_loglik=False)
     bad = recal.status == rfit.SINGULAR                         # rms stops with an error here
     status[kept[bad]] = rfit.TEST_FIT_FAILED
     column[kept[bad]] = -1
     keep = ~bad
     if not keep.all():
         kept, W, T, beta, lpb = kept[keep], W[keep], T[keep], beta[keep], lpb[keep]
-    cal, dev_cal, dev0_cal = recal.beta[keep], recal.loglik[keep], recal.loglik0[keep]
+    cal, dev0_cal = recal.beta[keep], recal.loglik0[keep]
     # a test sample with one outcome class has no recalibration (NaN, not counted in n)
     cal[recal.status[keep] == rfit.ONE_CLASS] = np.nan
 
@@ -443,10 +444,12 @@ def _logistic_indexes(model, X, y, plan):
                            np.ascontiguousarray(T), np.ascontiguousarray(a), np.ascontiguousarray(s))
     del order
     L01 = -2.0 * ix[:, 8]
+    dev_cal = -2.0 * ix[:, 10]
 
     # --- training indexes (the refit on its own sample): lrm.fit's stats
     N = W.sum(axis=1)
-    dev, dev0 = fits.loglik[kept], fits.loglik0[kept]
+    pen_b = 0.0 if P is None else np.einsum("bi,ij,bj->b", beta, P, beta)
+    dev, dev0 = -2.0 * (ix[:, 9] - 0.5 * pen_b), fits.loglik0[kept]
     lrb = dev0 - dev                                            # penalised LR of the refit
     Db = (lrb - 1) / N
     train = pd.DataFrame(

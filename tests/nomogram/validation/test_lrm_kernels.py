@@ -60,6 +60,7 @@ def test_validate_rows_equal_the_weighted_indexes(problem):
     Z, y, W = problem
     rng = np.random.default_rng(4)
     lp = np.round(rng.normal(0, 1, (len(W), Z.shape[0])), 1)     # many ties
+    lp[1, :40:2], lp[2, 1:40:2] = 35.0, -33.0                     # beyond lrmfit's clip at 30
     T = (rng.uniform(size=W.shape) > 0.3).astype(float)
     a, s = rng.normal(0, 0.2, len(W)), rng.normal(1, 0.5, len(W))
     s[:3] = -np.abs(s[:3])                                   # decreasing recalibration
@@ -67,11 +68,16 @@ def test_validate_rows_equal_the_weighted_indexes(problem):
     p = expit(lp)
     pc = expit(a[:, None] + s[:, None] * lp)
     terms = (y * lp - np.logaddexp(0.0, lp))
+    # lrmfit's log-likelihood terms (clipped linear predictor, log of p or of q = 1 - p)
+    pl = 1.0 / (1.0 + np.exp(-np.clip(lp, -30.0, 30.0)))
+    pcl = 1.0 / (1.0 + np.exp(-np.clip(a[:, None] + s[:, None] * lp, -30.0, 30.0)))
     ref = np.column_stack([
         weighted_somers_dxy(lp, y, W), weighted_somers_dxy(lp, y, T),
         weighted_gini_md(lp, W), weighted_gini_md(lp, T), weighted_gini_md(p, W),
         [weighted_gini_md(pc[b][None], T[b][None])[0] for b in range(len(W))],
         np.einsum("bn,bn->b", W, (y - p) ** 2), np.einsum("bn,bn->b", T, (y - p) ** 2),
         np.einsum("bn,bn->b", T, terms),
+        np.einsum("bn,bn->b", W, np.log(np.where(y > 0, pl, 1.0 - pl))),
+        np.einsum("bn,bn->b", T, np.log(np.where(y > 0, pcl, 1.0 - pcl))),
     ])
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-12)
