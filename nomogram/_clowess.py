@@ -48,6 +48,14 @@ def _last_within(x, lo, hi, xs, h9):
     return lo
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _tricube(r, h, h1):
+    """lowess's weight of a point at distance ``r`` (1 within ``h1``, tricube up to ``h``)."""
+    q = r / h
+    q = 1.0 - q * q * q
+    return 1.0 if r <= h1 else q * q * q
+
+
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 def _window_sums(x, y, jlo, jhi, xs, h, h1, userw, rw):
     """Tricube weights of ``x[jlo:jhi+1]`` around ``xs`` and the weighted sums of 1, x, y (one vectorised loop)."""
@@ -55,10 +63,7 @@ def _window_sums(x, y, jlo, jhi, xs, h, h1, userw, rw):
     s1 = 0.0
     sy = 0.0
     for j in range(jlo, jhi + 1):
-        r = abs(x[j] - xs)
-        q = r / h
-        q = 1.0 - q * q * q
-        wj = 1.0 if r <= h1 else q * q * q
+        wj = _tricube(abs(x[j] - xs), h, h1)
         if userw:
             wj *= rw[j]
         s0 += wj
@@ -73,10 +78,7 @@ def _window_moments(x, y, jlo, jhi, xs, h, h1, userw, rw, a):
     c = 0.0
     sxy = 0.0
     for j in range(jlo, jhi + 1):
-        r = abs(x[j] - xs)
-        q = r / h
-        q = 1.0 - q * q * q
-        wj = 1.0 if r <= h1 else q * q * q
+        wj = _tricube(abs(x[j] - xs), h, h1)
         if userw:
             wj *= rw[j]
         d = x[j] - a
