@@ -242,6 +242,9 @@ def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot"
                 "horizon=1095 for 3 years when times are in days)."
             )
         check_option(cmethod, {"KM", "spline"}, name="cmethod", caller="calibrate")
+    elif horizon is not None:
+        raise ValueError(f"calibrate: horizon= (rms's u) is the time of a Cox model's calibration; this "
+                         f"{type(model).__name__} has a binary outcome, so leave it out.")
     rng = check_random_state(random_state)
     plan = rsm.resample_plan(method, len(X), B, rng)
     return _calibrate_on_plan(model, X, y, plan, kind=kind, horizon=horizon, m=m, cuts=cuts, predy=predy,
