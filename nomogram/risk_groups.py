@@ -324,8 +324,8 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
         from .exceptions import SeparationWarning
 
         if reference in no_events:
-            note = (f"the reference group {_plain(reference)!r} has no event: no hazard ratio against it is "
-                    "estimable (monotone likelihood) and every one is reported as NaN. Pass reference= a group "
+            note = (f"the reference group {_plain(reference)!r} has no event, so the hazard ratio of every group "
+                    "against it is not estimable (monotone likelihood) and is reported as NaN. Pass reference= a group "
                     "with events, merge groups, or compare the Kaplan-Meier curves and the log-rank test.")
         else:
             note = (f"group(s) {[_plain(v) for v in no_events]} have no event: their hazard ratio against "
