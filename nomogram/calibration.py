@@ -25,11 +25,13 @@ from . import _resample as rsm
 from .exceptions import StatisticalWarning
 from .validation import _cox_refits, check_resampling
 from .checks import (
+    check_random_state,
     check_binary_y,
     check_dataframe,
     check_option,
     check_probabilities,
     check_survival_y,
+    pandas_index,
     renamed_attribute,
     renamed_parameter,
 )
@@ -240,7 +242,10 @@ def calibrate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot"
                 "horizon=1095 for 3 years when times are in days)."
             )
         check_option(cmethod, {"KM", "spline"}, name="cmethod", caller="calibrate")
-    rng = np.random.default_rng(random_state)
+    elif horizon is not None:
+        raise ValueError(f"calibrate: horizon= (rms's u) is the time of a Cox model's calibration; this "
+                         f"{type(model).__name__} has a binary outcome, so leave it out.")
+    rng = check_random_state(random_state)
     plan = rsm.resample_plan(method, len(X), B, rng)
     return _calibrate_on_plan(model, X, y, plan, kind=kind, horizon=horizon, m=m, cuts=cuts, predy=predy,
                               cmethod=cmethod, pred=pred)
@@ -587,7 +592,7 @@ def _cut2_codes_fixed(x, cuts, ngroups):
 
 # --------------------------------------------------------------------------- val.prob
 @renamed_parameter("conf_int", "conf_level")
-def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_level: float = 0.95) -> ValProbResult:
+def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_level: float = 0.95, event_level=None) -> ValProbResult:
     """Validation of predicted probabilities on (new) patients (rms ``val.prob``).
 
     With :math:`L_i = \\mathrm{logit}\\,p_i`:
@@ -624,6 +629,9 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_level: float = 0
         default is the exact C index (Hmisc ``somers2``).
     conf_level : float, default 0.95
         Level of the Wald limits of ``Intercept``, ``Slope`` and ``CITL``.
+    event_level : scalar, optional
+        The value of a text ``y`` that means the event (``"yes"``); without it
+        ``y`` must be 0/1, boolean or text ``'0'/'1'``, ``'False'/'True'``.
 
     Returns
     -------
@@ -636,7 +644,10 @@ def val_prob(y, p, *, g: int = 10, binned_c: bool = False, conf_level: float = 0
     Lemeshow S (1980). Commun Stat A10:1043-1069. Van Calster B et al. (2016). A calibration
     hierarchy for risk models was defined. J Clin Epidemiol 74:167-176.
     """
-    yv = check_binary_y(y, caller="val_prob", index=p.index if isinstance(p, pd.Series) else None)
+    yv = check_binary_y(y, caller="val_prob", index=pandas_index(p), against="p", event_level=event_level)
+    if not isinstance(g, (int, np.integer)) or isinstance(g, bool) or g < 2:
+        raise ValueError(f"The 'g' parameter of val_prob (Hosmer-Lemeshow groups) must be an integer >= 2. "
+                         f"Got {g!r} instead.")
     pv = check_probabilities(p, name="p", caller="val_prob")
     if len(pv) != len(yv):
         raise ValueError(f"val_prob: p has {len(pv)} values but y has {len(yv)}.")

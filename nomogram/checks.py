@@ -23,6 +23,7 @@ __all__ = [
     "check_binary_y",
     "check_survival_y",
     "align_y",
+    "pandas_index",
     "binary_event_codes",
     "check_predictor_types",
     "check_numeric_values",
@@ -35,6 +36,7 @@ __all__ = [
     "check_probabilities",
     "check_scores",
     "check_is_fitted",
+    "check_random_state",
     "check_thresholds",
     "EXTRAS",
     "extra_for",
@@ -122,11 +124,28 @@ def check_option(value, allowed: Iterable, *, name: str, caller: str):
     """
     allowed = list(allowed)
     if value not in allowed:
-        shown = "{" + ", ".join(repr(a) for a in sorted(allowed, key=str)) + "}"
+        shown = "{" + ", ".join(repr(a.item() if isinstance(a, np.generic) else a)
+                                for a in sorted(allowed, key=str)) + "}"
         raise ValueError(
             f"The '{name}' parameter of {caller} must be one of {shown}. Got {value!r} instead."
         )
     return value
+
+
+def check_random_state(random_state, *, caller: str = "") -> np.random.Generator:
+    """Return a numpy ``Generator`` from ``random_state`` (None, an int >= 0, a Generator or a SeedSequence).
+
+    Anything else (text, a float, a negative number) is refused naming the
+    parameter, instead of numpy's ``SeedSequence`` error.
+    """
+    if random_state is None or isinstance(random_state, (np.random.Generator, np.random.SeedSequence,
+                                                         np.random.BitGenerator)):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool) and random_state >= 0:
+        return np.random.default_rng(int(random_state))
+    where = f" of {caller}" if caller else ""
+    raise ValueError(f"The 'random_state' parameter{where} must be None, an integer >= 0 or a "
+                     f"numpy.random.Generator. Got {random_state!r} instead.")
 
 
 def check_is_fitted(estimator, attribute: str = "coef_") -> None:
@@ -175,6 +194,21 @@ def check_dataframe(
         )
     if len(X) == 0:
         raise ValueError(f"{caller} received an empty DataFrame (0 rows).")
+    if isinstance(X.columns, pd.MultiIndex):
+        raise ValueError(
+            f"{caller}: X has MultiIndex (several-level) columns, e.g. {X.columns[0]!r}; a model names each "
+            "predictor by one label (printed on the nomogram). Flatten them first, e.g. "
+            "X.columns = ['_'.join(map(str, c)) for c in X.columns]."
+        )
+    repeated = X.columns[X.columns.duplicated()].unique()
+    if columns is not None:
+        repeated = repeated[repeated.isin(list(columns))]
+    if len(repeated):
+        dup = _level_list(repeated)
+        raise ValueError(
+            f"{caller}: X has repeated column name(s) {dup}; each column must have its own name (a model "
+            "cannot tell which one a coefficient belongs to). Drop or rename the copies."
+        )
     if columns is not None:
         missing_cols = [c for c in columns if c not in X.columns]
         if missing_cols:
@@ -315,18 +349,37 @@ def binary_event_codes(values, *, event_level=None, what: str = "y", caller: str
     return (codes == levels[1]).astype(float)
 
 
-def align_y(y, index: pd.Index | None, *, caller: str = "fit"):
+def pandas_index(*values) -> pd.Index | None:
+    """The index of the first pandas Series/DataFrame among ``values`` (None if there is none).
+
+    Metrics match the outcome (and a second score) to the scores by this index
+    (:func:`align_y`), so a Series of predictions in another row order than
+    ``y`` is re-ordered, never paired by position.
+    """
+    for v in values:
+        if isinstance(v, (pd.Series, pd.DataFrame)):
+            return v.index
+    return None
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def align_y(y, index: pd.Index | None, *, caller: str = "fit", what: str = "y", against: str = "X"):
     """Put a pandas ``y`` in the row order of ``X`` (``index`` is ``X.index``).
 
     ``y`` given as a Series or DataFrame is matched to ``X`` by index labels, as
     pandas users expect: the same labels in another order are re-ordered to X's
     order; labels that differ are refused, with how many do not match. Arrays
     (and a ``y`` whose index already equals X's) are paired by position.
+    ``what`` and ``against`` name the two sides in messages (a metric aligns
+    ``y`` to its scores: ``against="the scores"``).
     """
     if index is None:
         return y
     if isinstance(y, tuple):
-        return tuple(align_y(v, index, caller=caller) for v in y)
+        return tuple(align_y(v, index, caller=caller, what=what, against=against) for v in y)
     if not isinstance(y, (pd.Series, pd.DataFrame)) or y.index.equals(index) or len(y) != len(index):
         return y  # a length mismatch is named by the outcome's own check
     missing = ~index.isin(y.index)
@@ -335,14 +388,16 @@ def align_y(y, index: pd.Index | None, *, caller: str = "fit"):
     n_bad = int(missing.sum())
     dup = "" if (index.is_unique and y.index.is_unique) else " (one of them has repeated labels)"
     raise ValueError(
-        f"{caller}: y's index does not match X's{dup}: {n_bad} of X's {len(index)} row labels have no "
-        f"match in y's {len(y)} (e.g. {_first_labels(index, missing, 3) or y.index[:3].tolist()}). y is "
-        "matched to X by index labels; give them the same index, or pass y.to_numpy() to pair rows by position."
+        f"{caller}: {_possessive(what)} index does not match {_possessive(against)}{dup}: {n_bad} of "
+        f"{_possessive(against)} {len(index)} row labels have no match in {_possessive(what)} {len(y)} (e.g. "
+        f"{_first_labels(index, missing, 3) or y.index[:3].tolist()}). "
+        f"{what} is matched to {against} by index labels; give them the same index, or pass {what}.to_numpy() "
+        "to pair rows by position."
     )
 
 
 def check_binary_y(y, *, n: int | None = None, caller: str = "fit", index: pd.Index | None = None,
-                   event_level=_NO_EVENT_LEVEL) -> np.ndarray:
+                   event_level=_NO_EVENT_LEVEL, against: str = "X") -> np.ndarray:
     """Return ``y`` as a 0/1 float array; refuse anything that is not binary or is ambiguous.
 
     Accepts booleans, 0/1 numbers, two numbers (the larger is the event, as in
@@ -361,8 +416,10 @@ def check_binary_y(y, *, n: int | None = None, caller: str = "fit", index: pd.In
     event_level : scalar, optional
         The value of ``y`` that means the event. Leave unset in a function
         without an ``event_level`` parameter (messages then offer only 0/1 coding).
+    against : str, default "X"
+        What ``index`` belongs to, in messages (``"the scores"`` for a metric).
     """
-    y = align_y(y, index, caller=caller)
+    y = align_y(y, index, caller=caller, against=against)
     if index is not None and n is None:
         n = len(index)
     arr = np.asarray(y)
@@ -391,7 +448,7 @@ def check_binary_y(y, *, n: int | None = None, caller: str = "fit", index: pd.In
 
 def check_survival_y(y, *, n: int | None = None, caller: str = "fit",
                      require_event: bool = True, index: pd.Index | None = None,
-                     event_level=None) -> tuple[np.ndarray, np.ndarray]:
+                     event_level=None, against: str = "X") -> tuple[np.ndarray, np.ndarray]:
     """Return ``(time, event)`` from a survival outcome.
 
     Accepts a two-column DataFrame ``[time, event]`` (columns taken in order),
@@ -410,6 +467,10 @@ def check_survival_y(y, *, n: int | None = None, caller: str = "fit",
     event_level : scalar, optional
         The value of a text event column that means the event; without it the
         event must be 0/1, boolean, or text ``'0'/'1'``, ``'False'/'True'``.
+        R's ``Surv`` coding 1/2 (2 = event) is refused with the fix
+        (``event_level=2``): read silently, 1 would be taken for events.
+    against : str, default "X"
+        What ``index`` belongs to, in messages.
 
     Raises
     ------
@@ -417,7 +478,7 @@ def check_survival_y(y, *, n: int | None = None, caller: str = "fit",
         Missing values, non-positive or infinite times, events not 0/1 (or
         ambiguous text), or (with ``require_event``) all samples censored.
     """
-    y = align_y(y, index, caller=caller)
+    y = align_y(y, index, caller=caller, against=against)
     if index is not None and n is None:
         n = len(index)
     if isinstance(y, pd.DataFrame):
@@ -463,6 +524,20 @@ def check_survival_y(y, *, n: int | None = None, caller: str = "fit",
     if np.isinf(time).any():
         i = int(np.flatnonzero(np.isinf(time))[0])
         raise ValueError(f"{caller}: survival times must be finite; row {i} has time {time[i]}.")
+    if event_level is None and event_arr.dtype.kind in "iuf":
+        levels = np.unique(event_arr)
+        if len(levels) == 2 and set(levels.tolist()) == {1.0, 2.0}:
+            raise ValueError(
+                f"{caller}: the event indicator is coded 1/2 (R's Surv coding: 1 = censored, 2 = event); nomofuse "
+                "reads 0/1 (1 = event). Pass event_level=2 if 2 means the event, or recode it (event - 1)."
+            )
+        t_levels = np.unique(time)
+        if len(levels) > 2 and len(t_levels) <= 2 and set(t_levels.tolist()) <= {0.0, 1.0}:
+            raise ValueError(
+                f"{caller}: the event indicator has {len(levels)} distinct values while the times are all 0/1: the "
+                "two columns look swapped. Give y as [time, event] in that order (a scikit-survival "
+                "structured array is (event, time))."
+            )
     event_arr = binary_event_codes(event_arr, event_level=event_level, what="the event indicator",
                                    caller=caller, numeric_levels="01")
     if (time <= 0).any():
@@ -610,8 +685,13 @@ def check_training_range(X: pd.DataFrame, limits: dict, *, caller: str = "predic
             )
 
 
-def check_probabilities(p, *, name: str = "probabilities", caller: str = "") -> np.ndarray:
-    """Return ``p`` as a float array and check it lies in [0, 1] without missing values."""
+def check_probabilities(p, *, name: str = "probabilities", caller: str = "",
+                        index: pd.Index | None = None) -> np.ndarray:
+    """Return ``p`` as a float array and check it lies in [0, 1] without missing values.
+
+    ``index``: as in :func:`check_scores`, a pandas ``p`` is matched to it by label.
+    """
+    p = align_y(p, index, caller=caller or "check_probabilities", what=str(name), against="the first scores")
     arr = np.asarray(p, dtype=float)
     where = f"{caller}: " if caller else ""
     if np.isnan(arr).any():
@@ -624,16 +704,30 @@ def check_probabilities(p, *, name: str = "probabilities", caller: str = "") -> 
     return arr
 
 
-def check_scores(score, *, n: int, name: str = "score", caller: str = "", warn_constant: bool = True) -> np.ndarray:
+def check_scores(score, *, n: int, name: str = "score", caller: str = "", warn_constant: bool = True,
+                 index: pd.Index | None = None) -> np.ndarray:
     """Return a finite 1-D float array of length ``n``.
 
     A constant score (one value for every patient) cannot rank anyone: its
     AUC or C index is 0.5 by construction. It gives a
     :class:`~nomogram.exceptions.StatisticalWarning` (``warn_constant=False``
-    where a constant is legitimate).
+    where a constant is legitimate). A two-column array (``predict_proba``'s
+    output) is refused with the fix (its event column).
+
+    ``index``: the row labels the scores must follow (:func:`pandas_index` of
+    the scores of one call); a pandas ``score`` is matched to it by label
+    (:func:`align_y`), so two Series in different row orders are never paired
+    by position.
     """
-    arr = np.asarray(score, dtype=float).reshape(-1)
     where = f"{caller}: " if caller else ""
+    score = align_y(score, index, caller=caller or "check_scores", what=str(name), against="the first scores")
+    shape = np.shape(score)
+    if len(shape) == 2 and shape[1] > 1 and shape[0] > 1:
+        raise ValueError(
+            f"{where}'{name}' has shape {shape}: one score per patient is needed. For predict_proba's output "
+            f"pass its event column ({name}[:, 1]); for several models call once per model."
+        )
+    arr = np.asarray(score, dtype=float).reshape(-1)
     if len(arr) != n:
         raise ValueError(f"{where}'{name}' has {len(arr)} values but y has {n}.")
     if not np.isfinite(arr).all():
@@ -966,7 +1060,7 @@ def check_times(times, *, max_time: float | None = None, caller: str = "predict_
         if beyond.any():
             warnings.warn(
                 f"{caller}: {name} {_level_list(arr[beyond])} lie beyond the last follow-up time of the training "
-                f"data ({max_time:g}); survival is not estimated there and is returned as NaN. Ask for times "
+                f"data ({max_time:g}); survival is not estimated there and is returned as NaN. Ask for {name} "
                 f"up to {max_time:g}.",
                 ExtrapolationWarning, stacklevel=3,
             )

@@ -13,11 +13,13 @@ import numpy as np
 import pandas as pd
 
 from .checks import (
+    check_random_state,
     check_binary_y,
     check_option,
     check_probabilities,
     check_survival_y,
     check_thresholds,
+    pandas_index,
     renamed_attribute,
     renamed_parameter,
 )
@@ -36,7 +38,7 @@ def default_thresholds() -> np.ndarray:
     return np.arange(1, 100) / 100
 
 
-def _as_models(predictions, n: int | None) -> dict[str, np.ndarray]:
+def _as_models(predictions, n: int | None, index=None) -> dict[str, np.ndarray]:
     if isinstance(predictions, Mapping):
         models = dict(predictions)
     elif isinstance(predictions, pd.DataFrame):
@@ -53,7 +55,7 @@ def _as_models(predictions, n: int | None) -> dict[str, np.ndarray]:
             )
     out = {}
     for name, p in models.items():
-        arr = check_probabilities(p, name=str(name), caller="decision_curve").reshape(-1)
+        arr = check_probabilities(p, name=str(name), caller="decision_curve", index=index).reshape(-1)
         if n is not None and len(arr) != n:
             raise ValueError(
                 f"decision_curve: model '{name}' has {len(arr)} predictions but y has {n} patients."
@@ -293,6 +295,7 @@ def decision_curve(
     random_state=None,
     nper: int = 100,
     population_size: int = 1000,
+    event_level=None,
 ) -> DecisionCurveResult:
     """Net benefit of deciding by predicted risk, for one or several models.
 
@@ -353,6 +356,10 @@ def decision_curve(
         Interventions avoided are reported per ``nper`` patients.
     population_size : int, default 1000
         Clinical impact counts are per ``population_size`` patients.
+    event_level : scalar, optional
+        The value of a text outcome (or of the text event column of a survival
+        outcome) that means the event; without it text must be ``'0'/'1'`` or
+        ``'False'/'True'``.
 
     Returns
     -------
@@ -385,6 +392,8 @@ def decision_curve(
         raise ValueError(f"The 'n_boot' parameter of {caller} must be an integer >= 0. Got {n_boot!r} instead.")
     time, n_bootstrap, confidence = horizon, int(n_boot), conf_level
 
+    # the outcome is matched to pandas predictions by index label (a dict of Series: the first's)
+    index = pandas_index(*(predictions.values() if isinstance(predictions, Mapping) else [predictions]))
     if time is None:
         if isinstance(y, (pd.DataFrame, tuple)) or (
             isinstance(y, np.ndarray) and y.dtype.names is not None
@@ -393,22 +402,25 @@ def decision_curve(
                 f"{caller}: y looks like a survival outcome; pass horizon=<time> for a "
                 "survival decision curve."
             )
-        index = predictions.index if isinstance(predictions, (pd.Series, pd.DataFrame)) else None
-        y_bin = check_binary_y(y, caller=caller, index=index)
+        y_bin = check_binary_y(y, caller=caller, index=index, against="the predictions", event_level=event_level)
         t_arr = e_arr = None
         n = len(y_bin)
     else:
         if prevalence is not None:
             raise ValueError(f"{caller}: prevalence= applies to binary (case-control) outcomes only.")
-        index = predictions.index if isinstance(predictions, (pd.Series, pd.DataFrame)) else None
-        t_arr, e_arr = check_survival_y(y, caller=caller, index=index)
+        if isinstance(y, pd.Series) or (not isinstance(y, (pd.DataFrame, tuple)) and np.ndim(y) == 1
+                                         and getattr(np.asarray(y).dtype, "names", None) is None):
+            raise ValueError(f"{caller}: horizon= is given, so y must be a survival outcome ([time, event]); got a "
+                             "one-column outcome. For a binary outcome leave horizon out.")
+        t_arr, e_arr = check_survival_y(y, caller=caller, index=index, against="the predictions",
+                                        event_level=event_level)
         y_bin = None
         n = len(t_arr)
         if not np.isfinite(time) or time <= 0:
             raise ValueError(f"{caller}: horizon must be a positive number; got {time!r}.")
     if prevalence is not None and not 0 < prevalence < 1:
         raise ValueError(f"{caller}: prevalence must be in (0, 1); got {prevalence}.")
-    models = _as_models(predictions, n)
+    models = _as_models(predictions, n, index)
     if harm:
         unknown = set(harm) - set(models) - {"all", "none"}
         if unknown:
@@ -421,7 +433,7 @@ def decision_curve(
 
     ci = None
     if n_bootstrap:
-        rng = np.random.default_rng(random_state)
+        rng = check_random_state(random_state)
         draws = {name: {s: np.empty((n_bootstrap, len(thresholds))) for s in _CI_STATS} for name in rows}
         for b in range(n_bootstrap):
             idx = rng.integers(0, n, n)

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .checks import check_dataframe
+from .checks import check_dataframe, check_random_state
 
 __all__ = ["impute_datasets", "fit_mult_impute", "MultipleImputationFit"]
 
@@ -113,7 +113,7 @@ def impute_datasets(X: pd.DataFrame, y=None, *, m: int = 5, random_state=None, m
             raise ValueError(f"{caller}: the outcome has missing values; it is not imputed. Drop those rows.")
         parts.append(Y)
     Z = pd.concat(parts, axis=1)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     seeds = rng.integers(0, 2**31 - 1, size=m)
     out = []
     for seed in seeds:

@@ -221,6 +221,9 @@ def write_model(data: dict, path=None):
     if path is None:
         return text
     path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"to_json: the folder '{path.parent}' of '{path}' does not exist; create it first "
+                                "or give another path.")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
@@ -312,6 +315,9 @@ def _read_text(source, max_bytes: int) -> tuple[str, str]:
                                  f"{max_bytes} bytes.")
         return source, "the JSON text"
     else:
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError(f"load_model expects a path, JSON text or bytes; got {type(source).__name__} "
+                            f"{source!r}.")
         path = Path(os.fspath(source))
         name = f"'{path}'"
         if not path.is_file():

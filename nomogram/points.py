@@ -445,7 +445,12 @@ class Nomogram(ModelFileMixin):
             One column per predictor drawn, then ``Total Points``, ``Linear Predictor``
             and one column per outcome axis, indexed like ``X``.
         """
+        from .checks import check_training_range
+
         self._design.transform(X, caller="Nomogram.points")  # validates X
+        # a value past the axis (age 250, a negative size) is extrapolated off the drawn scale: say so
+        check_training_range(X, {t.name: (t.low, t.high) for t in self._design.terms if t.kind != "categorical"},
+                             caller="Nomogram.points")
         out = {}
         for name, (lo, _) in self._term_ranges.items():
             cond = {p: X[p].to_numpy() for p in self._partners.get(name, [])}
@@ -1009,7 +1014,7 @@ def _outcome_functions(model, is_cox, fun, funlabel, times, outcome_name=None, t
     strata = list(model.strata_levels_) if getattr(model, "is_stratified", False) else [None]
     for stratum in strata:
         end = model.max_time_ if stratum is None else model.stratum_max_time_[stratum]
-        beyond = [t for t in times if float(t) > end + 1e-6]
+        beyond = [float(t) for t in times if float(t) > end + 1e-6]
         if beyond:
             where = "the model's last follow-up time" if stratum is None else f"the last follow-up time of {stratum}"
             raise ValueError(

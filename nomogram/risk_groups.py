@@ -21,9 +21,12 @@ import pandas as pd
 from scipy import stats
 
 from .checks import (
+    align_y,
     check_option,
     check_scores,
     check_survival_y,
+    check_times,
+    pandas_index,
     renamed_attribute,
     renamed_parameter,
     survival_outcome,
@@ -158,8 +161,9 @@ def maxstat_cutoff(y, score, *, minprop: float = 0.1, maxprop: float = 0.9) -> M
     smethod = "LogRank", pmethod = "Lau92")``.
     """
     caller = "maxstat_cutoff"
-    time, event = check_survival_y(y, caller=caller)
-    score = check_scores(score, n=len(time), caller=caller)
+    idx = pandas_index(score)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
+    score = check_scores(score, n=len(time), caller=caller, index=idx)
     if not 0 < minprop < maxprop < 1:
         raise ValueError(f"{caller}: need 0 < minprop < maxprop < 1; got {minprop}, {maxprop}.")
     a = _logrank_scores(time, event)
@@ -230,9 +234,10 @@ def time_dependent_roc(y, score, horizon: float) -> pd.DataFrame:
     Heagerty PJ, Lumley T, Pepe MS (2000) Biometrics 56:337-344.
     """
     caller = "time_dependent_roc"
-    time, event = check_survival_y(y, caller=caller)
+    idx = pandas_index(score)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
     t = horizon
-    score = check_scores(score, n=len(time), caller=caller)
+    score = check_scores(score, n=len(time), caller=caller, index=idx)
     S_all = float(km_survival_at(time, event, t)[0])
     if np.isnan(S_all):
         raise ValueError(f"{caller}: no follow-up reaches horizon={t}; largest time is {time.max():g}.")
@@ -275,14 +280,23 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
         with a :class:`~nomogram.exceptions.SeparationWarning` and the reason in
         ``attrs["note"]``.
     """
-    time, event = check_survival_y(y, caller="hazard_ratio_table")
-    group = np.asarray(group)
-    if len(group) != len(time):
-        raise ValueError(f"hazard_ratio_table: group has {len(group)} values but y has {len(time)}.")
+    caller = "hazard_ratio_table"
+    time, event = check_survival_y(y, caller=caller)
+    # a pandas group is matched to a pandas y by index label, never by position
+    group = np.asarray(align_y(group, pandas_index(y), caller=caller, what="group", against="y"))
+    if group.ndim != 1 or len(group) != len(time):
+        raise ValueError(f"{caller}: group has {len(group)} values but y has {len(time)}.")
+    missing = pd.isna(group)
+    if missing.any():
+        raise ValueError(f"{caller}: group has {int(missing.sum())} missing value(s) (first at row "
+                         f"{int(np.flatnonzero(missing)[0])}); drop those patients or give them a group.")
     levels = list(pd.unique(np.sort(group)))
+    if len(levels) < 2:
+        raise ValueError(f"{caller}: group has a single level {[_plain(v) for v in levels]}; a hazard ratio "
+                         "compares at least two groups.")
     if reference is None:
         reference = levels[0]
-    check_option(reference, levels, name="reference", caller="hazard_ratio_table")
+    check_option(reference, levels, name="reference", caller=caller)
     others = [lv for lv in levels if lv != reference]
     X = np.column_stack([(group == lv).astype(float) for lv in others])
     fit = fit_cox(X, time, event, ties="efron")
@@ -309,9 +323,14 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
     if no_events:
         from .exceptions import SeparationWarning
 
-        note = (f"group(s) {[_plain(v) for v in no_events]} have no event: their hazard ratio against "
-                f"{_plain(reference)!r} is not estimable (monotone likelihood) and is reported as NaN. Merge "
-                "groups, choose another cut-off, or compare the Kaplan-Meier curves and the log-rank test.")
+        if reference in no_events:
+            note = (f"the reference group {_plain(reference)!r} has no event, so the hazard ratio of every group "
+                    "against it is not estimable (monotone likelihood) and is reported as NaN. Pass reference= a group "
+                    "with events, merge groups, or compare the Kaplan-Meier curves and the log-rank test.")
+        else:
+            note = (f"group(s) {[_plain(v) for v in no_events]} have no event: their hazard ratio against "
+                    f"{_plain(reference)!r} is not estimable (monotone likelihood) and is reported as NaN. Merge "
+                    "groups, choose another cut-off, or compare the Kaplan-Meier curves and the log-rank test.")
         warnings.warn(f"hazard_ratio_table: {note}", SeparationWarning, stacklevel=3)
     out = pd.DataFrame(rows).set_index("group")
     out.insert(0, "events", [float(event[group == g].sum()) for g in out.index])
@@ -519,9 +538,13 @@ def risk_groups(
     >>> rg.summary()  # doctest: +SKIP
     """
     caller = "risk_groups"
-    time, event = check_survival_y(y, caller=caller)
+    idx = pandas_index(score)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
     t = horizon
-    score = check_scores(score, n=len(time), caller=caller)
+    score = check_scores(score, n=len(time), caller=caller, index=idx)
+    if t is not None and cutoff != "youden":
+        raise ValueError(f"{caller}: horizon= is the time of the ROC of cutoff='youden' and has no use with "
+                         f"cutoff={cutoff!r}; leave it out (landmarks= sets the survival times reported).")
     if len(labels) != 2 or labels[0] == labels[1]:
         raise ValueError(f"{caller}: labels must be two different names; got {labels!r}.")
     maxstat = roc = None
@@ -557,7 +580,9 @@ def risk_groups(
                         "'years' (or landmarks=[...] in the unit of the times)", stacklevel=3)
     else:
         year = units[time_unit]
-    landmarks = (np.array([1.0, 2.0, 3.0]) * year) if landmarks is None else np.asarray(landmarks, float)
+    # survival past the last follow-up time is NaN (not estimated): say so, for the default years too
+    landmarks = check_times((np.array([1.0, 2.0, 3.0]) * year) if landmarks is None else landmarks,
+                            max_time=float(time.max()), caller=caller, name="landmarks")
     return RiskGroups(
         time=time,
         event=event,

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .checks import check_binary_y, check_dataframe, check_option, check_predictor_types, check_survival_y
+from .checks import (check_binary_y, check_dataframe, check_option, check_predictor_types, check_random_state,
+                     check_survival_y)
 from ._cph_fit import fit_cox
 from ._lrm_fit import fit_logistic
 
@@ -387,6 +388,10 @@ def table_one(
     both = set(categorical) & set(continuous)
     if both:
         raise ValueError(f"{caller}: variable(s) {sorted(both)} listed as both categorical and continuous.")
+    empty = [c for c in categorical + continuous if df[c].notna().sum() == 0]
+    if empty:
+        raise ValueError(f"{caller}: variable(s) {empty} have no observed value (every row is missing); "
+                         "drop them from the table.")
     bad = [c for c in continuous if not pd.api.types.is_numeric_dtype(df[c])]
     if bad:
         raise ValueError(f"{caller}: continuous variable(s) {bad} are not numeric; list them as categorical.")
@@ -396,7 +401,7 @@ def table_one(
     if both:
         raise ValueError(f"{caller}: variable(s) {sorted(both)} are in both 'nonnormal' and 'parametric'; "
                          "choose one test for each.")
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     tests = []
     gcol = df[group]
     colnames = [str(lv) for lv in levels]
@@ -688,6 +693,11 @@ def regression_table(
         if not isinstance(outcome, str):
             raise ValueError(f"{caller}: model='logistic' needs outcome=<binary column name>; got {outcome!r}.")
         ycols = [outcome]
+    overlap = [v for v in variables if v in ycols]
+    if overlap or len(set(variables)) != len(variables):
+        twice = overlap or sorted({v for v in variables if variables.count(v) > 1})
+        raise ValueError(f"{caller}: variables lists {twice} {'which is the outcome' if overlap else 'twice'}; "
+                         "give each predictor once and leave the outcome column(s) out of variables.")
     check_dataframe(df, columns=ycols + variables, caller=caller)
     if model == "cox":
         time, event = check_survival_y((df[ycols[0]].to_numpy(), df[ycols[1]].to_numpy()), caller=caller,

@@ -20,6 +20,7 @@ from scipy.special import expit
 from . import _refit as rfit
 from . import _resample as rsm
 from .checks import (
+    check_random_state,
     check_binary_y,
     check_dataframe,
     check_is_fitted,
@@ -235,7 +236,7 @@ def validate(model, X: pd.DataFrame, y, n_boot: int = 200, method: str = "boot",
     check_dataframe(X, caller="validate")
     B = check_resampling(n_boot, method, len(X), caller="validate")
     horizon = _check_validate_horizon(model, kind, horizon)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     plan = rsm.resample_plan(method, len(X), B, rng)
     return _validate_on_plan(model, X, y, plan, conf_level, kind, horizon=horizon)
 

@@ -84,15 +84,18 @@ def run(args) -> int:
         print(f"nomofuse predict: cannot read the model: {err}", file=sys.stderr)
         return 1
 
+    shown = []  # a progress line was printed: end it before the next message
+
     def progress(n):
         if not args.quiet:
+            shown.append(n)
             print(f"\r  {n:,} rows", end="", file=sys.stderr, flush=True)
 
     try:
         summary = score_csv(model, args.patients, args.out, id_column=args.id_column, cutoff=args.cutoff,
                             range_margin=args.range_margin, chunksize=args.chunksize, progress=progress)
     except (OSError, ValueError, TypeError) as err:
-        if not args.quiet:
+        if shown:
             print(file=sys.stderr)
         if getattr(err, "exit_code", None):  # e.g. another run writes --out: its own documented status
             raise

@@ -125,12 +125,15 @@ class SlidesCommand(CohortCommand):
             if args.weights_sha256 and digest != args.weights_sha256.lower():
                 raise UsageError(f"--weights '{args.weights}' has SHA-256 {digest}, not "
                                  f"{args.weights_sha256}; the file is corrupt or another version.")
-        for opt, value, ok in (("--tile", args.tile, args.tile >= 8),
-                               ("--min-tissue", args.min_tissue, 0 <= args.min_tissue <= 1),
-                               ("--batch-size", args.batch_size, args.batch_size >= 1),
-                               ("--overlap", args.overlap, 0 <= args.overlap < args.tile)):
+        for opt, value, ok, allowed in (
+                ("--tile", args.tile, args.tile >= 8, "an integer >= 8 pixels"),
+                ("--min-tissue", args.min_tissue, 0 <= args.min_tissue <= 1, "a fraction in [0, 1]"),
+                ("--batch-size", args.batch_size, args.batch_size >= 1, "an integer >= 1"),
+                ("--overlap", args.overlap, 0 <= args.overlap < args.tile, f"in [0, --tile) = [0, {args.tile})"),
+                ("--mpp", args.mpp, args.mpp is None or 0 < args.mpp < float("inf"),
+                 "a positive number of microns per pixel (e.g. 0.5)")):
             if not ok:
-                raise UsageError(f"The '{opt}' option is out of range. Got {value} instead.")
+                raise UsageError(f"The '{opt}' option must be {allowed}. Got {value} instead.")
         stain = None
         if args.stain_reference is not None:
             sp = Path(args.stain_reference)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nomogram.checks import check_binary_y, check_option, check_survival_y
+from nomogram.checks import align_y, check_binary_y, check_option, check_survival_y
 
 __all__ = ["AGGREGATES", "patient_ids", "aggregate_rows", "patient_outcome", "patient_folds"]
 
@@ -23,9 +23,12 @@ __all__ = ["AGGREGATES", "patient_ids", "aggregate_rows", "patient_outcome", "pa
 AGGREGATES = ("max", "mean", "largest")
 
 
-def patient_ids(groups, n: int, *, caller: str) -> np.ndarray:
-    """``groups`` as a 1-D object array of length ``n`` without missing ids."""
-    g = np.asarray(groups, dtype=object).reshape(-1)
+def patient_ids(groups, n: int, *, caller: str, index: pd.Index | None = None) -> np.ndarray:
+    """``groups`` as a 1-D object array of length ``n`` without missing ids.
+
+    A pandas ``groups`` is matched to the rows of X (``index``) by label, as ``y`` is.
+    """
+    g = np.asarray(align_y(groups, index, caller=caller, what="groups"), dtype=object).reshape(-1)
     if len(g) != n:
         raise ValueError(f"{caller}: 'groups' has {len(g)} values but X has {n} rows; pass one patient id per row.")
     missing = pd.isna(g)
@@ -52,7 +55,7 @@ def aggregate_rows(X: pd.DataFrame, groups, *, aggregate, size_column=None, call
                 "and aggregate= to say how a patient's rows combine."
             )
         return X
-    g = patient_ids(groups, len(X), caller=caller)
+    g = patient_ids(groups, len(X), caller=caller, index=X.index)
     codes, uniques = pd.factorize(pd.Series(g), sort=False)
     counts = np.bincount(codes)
     if (counts == 1).all():
@@ -87,20 +90,24 @@ def aggregate_rows(X: pd.DataFrame, groups, *, aggregate, size_column=None, call
     return out
 
 
-def patient_outcome(y, groups, n: int, *, outcome: str, caller: str):
+def patient_outcome(y, groups, n: int, *, outcome: str, caller: str, index: pd.Index | None = None):
     """The outcome per patient (same order as :func:`aggregate_rows`), checked constant within a patient.
+
+    ``index`` is the row index of the feature table: a pandas ``y`` is matched
+    to the rows by label (:func:`nomogram.checks.align_y`: re-ordered, or
+    refused when the labels differ), an array by position.
 
     Returns a 0/1 float array (binary) or a ``(time, event)`` tuple (survival).
     """
     if outcome == "binary":
-        yy = check_binary_y(y, n=n, caller=caller)
+        yy = check_binary_y(y, n=n, caller=caller, index=index)
         cols = [yy]
     else:
-        time, event = check_survival_y(y, n=n, caller=caller)
+        time, event = check_survival_y(y, n=n, caller=caller, index=index)
         cols = [time, event]
     if groups is None:
         return cols[0] if outcome == "binary" else (cols[0], cols[1])
-    g = patient_ids(groups, n, caller=caller)
+    g = patient_ids(groups, n, caller=caller, index=index)
     codes, uniques = pd.factorize(pd.Series(g), sort=False)
     out = []
     for c in cols:
@@ -111,7 +118,7 @@ def patient_outcome(y, groups, n: int, *, outcome: str, caller: str):
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
                 f"{caller}: patient {uniques[codes[i]]!r} has rows with different outcomes "
-                f"({first[codes[i]]!r} and {c[i]!r}); the outcome is a patient's, give it once per patient."
+                f"({first[codes[i]]:g} and {c[i]:g}); the outcome is a patient's, give it once per patient."
             )
         out.append(first)
     return out[0] if outcome == "binary" else (out[0], out[1])

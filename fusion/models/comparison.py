@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from nomogram.checks import check_binary_y, check_option, check_probabilities, check_survival_y
+from nomogram.checks import (align_y, check_binary_y, check_option, check_probabilities, check_survival_y,
+                             pandas_index)
 
 __all__ = ["ModelComparison", "compare_predictions", "compare_models", "ComparisonDisplay"]
 
@@ -79,13 +80,21 @@ class ModelComparison:
         return ComparisonDisplay.from_result(self, split=split, ax=ax, figsize=figsize)
 
 
-def _check_predictions(predictions, n, caller, *, probabilities):
+def _prediction_index(predictions):
+    """The row labels the outcome is matched to: those of the first pandas predictions (or None)."""
     if isinstance(predictions, pd.DataFrame):
-        predictions = {c: predictions[c].to_numpy() for c in predictions.columns}
+        return predictions.index
+    return pandas_index(*predictions.values()) if isinstance(predictions, dict) else None
+
+
+def _check_predictions(predictions, n, caller, *, probabilities, index=None):
+    if isinstance(predictions, pd.DataFrame):
+        predictions = {c: predictions[c] for c in predictions.columns}
     if not isinstance(predictions, dict) or not predictions:
         raise TypeError(f"{caller}: predictions must be a non-empty dict {{model name: values}} or a DataFrame.")
     out = {}
     for name, v in predictions.items():
+        v = align_y(v, index, caller=caller, what=f"predictions['{name}']", against="the first predictions")
         arr = np.asarray(v, dtype=float).reshape(-1)
         if len(arr) != n:
             raise ValueError(f"{caller}: predictions of model '{name}' have {len(arr)} values but y has {n}.")
@@ -131,17 +140,19 @@ def compare_predictions(y, risks, *, scores=None, reference=None, horizon=None, 
     """
     caller = "compare_predictions"
     survival = not _is_binary(y)
+    index = _prediction_index(risks)  # a pandas y is matched to pandas predictions by label
     if survival:
-        time, event = check_survival_y(y, caller=caller)
+        time, event = check_survival_y(y, caller=caller, index=index, against="the predictions")
         n = len(time)
         if horizon is None:
             raise ValueError(f"{caller}: a survival outcome needs horizon= (the time of the predicted risks).")
         yv = pd.DataFrame({"time": time, "event": event})
     else:
-        yv = check_binary_y(y, caller=caller)
+        yv = check_binary_y(y, caller=caller, index=index, against="the predictions")
         n = len(yv)
-    risks = _check_predictions(risks, n, caller, probabilities=True)
-    scores = risks if (scores is None or not survival) else _check_predictions(scores, n, caller, probabilities=False)
+    risks = _check_predictions(risks, n, caller, probabilities=True, index=index)
+    scores = risks if (scores is None or not survival) else _check_predictions(scores, n, caller, probabilities=False,
+                                                                               index=index)
     if survival and set(scores) != set(risks):
         raise ValueError(f"{caller}: scores name models {sorted(scores)} but risks name {sorted(risks)}.")
     reference = list(risks)[0] if reference is None else reference

@@ -193,7 +193,7 @@ class ModalityLabel(ModelFileMixin, TransformerMixin, BaseEstimator):
         caller = f"{type(self).__name__}.fit"
         self._check_params(caller)
         P, cols = self._features(X, groups, caller, fitting=True)
-        yy = patient_outcome(y, groups, len(X), outcome=self.outcome, caller=caller)
+        yy = patient_outcome(y, groups, len(X), outcome=self.outcome, caller=caller, index=X.index)
         self.feature_names_in_ = np.asarray(cols, dtype=object)
         self.n_features_in_ = len(cols)
         self.n_patients_ = len(P)
@@ -216,7 +216,7 @@ class ModalityLabel(ModelFileMixin, TransformerMixin, BaseEstimator):
         caller = f"{type(self).__name__}.fit_transform"
         self.fit(X, y, groups)
         P, _ = self._features(X, groups, caller, fitting=False)
-        yy = patient_outcome(y, groups, len(X), outcome=self.outcome, caller=caller)
+        yy = patient_outcome(y, groups, len(X), outcome=self.outcome, caller=caller, index=X.index)
         strata = yy if self.outcome == "binary" else yy[1]
         folds = patient_folds(strata, self.cv, self.random_state, caller=type(self).__name__)
         oof = np.empty(len(P))

@@ -90,8 +90,9 @@ class _Scorer:
     def __init__(self, model, *, cutoff=None, range_margin=0.0, id_column=None):
         from .group import NomogramGroup
 
-        if float(range_margin) < 0:
-            raise ValueError(f"The 'range_margin' parameter of score_csv must be >= 0. Got {range_margin!r} instead.")
+        if not np.isfinite(float(range_margin)) or float(range_margin) < 0:
+            raise ValueError(f"The 'range_margin' parameter of score_csv must be a finite number >= 0. "
+                             f"Got {range_margin!r} instead.")
         self.id_column = id_column
         if isinstance(model, NomogramGroup):
             from nomogram.checks import check_is_fitted
@@ -119,6 +120,12 @@ class _Scorer:
         else:
             raise TypeError(
                 f"score_csv scores a LogisticNomogram, CoxNomogram or NomogramGroup; got {type(model).__name__}.")
+        if cutoff is not None:
+            c = float(cutoff)
+            if not np.isfinite(c) or (self.kind == "logistic" and not 0 < c < 1):
+                what = ("a probability in (0, 1) for a logistic model" if self.kind == "logistic"
+                        else "a finite linear predictor")
+                raise ValueError(f"The 'cutoff' parameter of score_csv must be {what}. Got {cutoff!r} instead.")
         self.factors = []
         for e in self.entries.values():
             self.factors += [f for f in e.factors if f not in self.factors]
@@ -415,6 +422,15 @@ def score_csv(model, path, out, *, id_column=None, cutoff=None, range_margin=0.0
     path, out = Path(path), Path(out)
     if not path.is_file():
         raise FileNotFoundError(f"score_csv: no patients file at '{path}'.")
+    if out.suffix.lower() != ".csv":
+        raise ValueError(f"score_csv: the scores file (--out) is written as CSV, so its name must end in .csv; "
+                         f"got '{out}'. Name it e.g. scores.csv.")
+    if out.resolve() == path.resolve() or errors_path(out).resolve() == path.resolve():
+        raise ValueError(f"score_csv: the scores file '{out}' would replace the patients file '{path}' being "
+                         "read; give --out another name.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"score_csv: the patients file '{path}' is empty; it needs a header line and one row "
+                         "per patient.")
     if not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
         raise ValueError(f"The 'chunksize' parameter of score_csv must be a positive integer. Got {chunksize!r} instead.")
     scorer = _Scorer(model, cutoff=cutoff, range_margin=range_margin, id_column=id_column)

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_discrimination, check_option, check_scores, check_survival_y
+from ..checks import (check_discrimination, check_option, check_random_state, check_scores, check_survival_y,
+                      pandas_index)
 from .._survival import censoring_survival
 from ._roc import _check_conf_level, _check_n_boot
 
@@ -119,8 +120,9 @@ class ConcordanceResult:
 
 def _concordance(y, score, kind, tau, conf_level, caller):
     conf_level = _check_conf_level(conf_level, caller)
-    time, event = check_survival_y(y, caller=caller)
-    x = check_scores(score, n=len(time), caller=caller)
+    idx = pandas_index(score)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
+    x = check_scores(score, n=len(time), caller=caller, index=idx)
     if tau is not None:
         tau = float(tau)
         if tau <= time[event == 1].min():
@@ -318,9 +320,10 @@ def compare_concordance(
     check_option(kind, ("harrell", "uno"), name="kind", caller=caller)
     check_option(method, ("ij", "bootstrap"), name="method", caller=caller)
     conf_level = _check_conf_level(conf_level, caller)
-    time, event = check_survival_y(y, caller=caller)
-    x1 = check_scores(score1, n=len(time), name="score1", caller=caller)
-    x2 = check_scores(score2, n=len(time), name="score2", caller=caller)
+    idx = pandas_index(score1, score2)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
+    x1 = check_scores(score1, n=len(time), name="score1", caller=caller, index=idx)
+    x2 = check_scores(score2, n=len(time), name="score2", caller=caller, index=idx)
     ew = _event_weights(time, event, kind, tau)
     c1, dfb1, _ = _c_and_dfbeta(time, event, x1, ew)
     c2, dfb2, _ = _c_and_dfbeta(time, event, x2, ew)
@@ -331,7 +334,7 @@ def compare_concordance(
         lo, hi, boots, nb = d - z * se, d + z * se, None, None
     else:
         nb = _check_n_boot(n_boot, caller)
-        rng = np.random.default_rng(random_state)
+        rng = check_random_state(random_state)
         n = len(time)
         boots = np.empty(nb)
         for b in range(nb):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_binary_y, check_option, check_scores
+from ..checks import check_binary_y, check_option, check_random_state, check_scores, pandas_index
 from ._roc import _check_conf_level, _check_n_boot, _curve_points
 
 __all__ = ["CutoffResult", "optimal_cutoff", "cutoff_metrics", "proportion_ci"]
@@ -75,8 +75,9 @@ def optimal_cutoff(y, score, *, method="youden", direction="<"):
     """
     check_option(method, ("youden",), name="method", caller="optimal_cutoff")
     check_option(direction, ("<", ">"), name="direction", caller="optimal_cutoff")
-    yy = check_binary_y(y, caller="optimal_cutoff")
-    s = check_scores(score, n=len(yy), caller="optimal_cutoff")
+    idx = pandas_index(score)
+    yy = check_binary_y(y, caller="optimal_cutoff", index=idx, against="the scores")
+    s = check_scores(score, n=len(yy), caller="optimal_cutoff", index=idx)
     t, se, sp = _curve_points(s[yy == 1], s[yy == 0], direction)
     crit = se + sp
     return t[crit == crit.max()]
@@ -185,8 +186,9 @@ def cutoff_metrics(
     check_option(ci_method, ("wilson", "clopper-pearson"), name="ci_method", caller=caller)
     check_option(direction, ("<", ">"), name="direction", caller=caller)
     n_boot = _check_n_boot(n_boot, caller)
-    yy = check_binary_y(y, caller=caller)
-    s = check_scores(score, n=len(yy), caller=caller)
+    idx = pandas_index(score)
+    yy = check_binary_y(y, caller=caller, index=idx, against="the scores")
+    s = check_scores(score, n=len(yy), caller=caller, index=idx)
     if isinstance(threshold, str):
         check_option(threshold, ("youden",), name="threshold", caller=caller)
         tied = optimal_cutoff(yy, s, direction=direction)
@@ -213,7 +215,7 @@ def cutoff_metrics(
         rows[name] = (x / n if n else np.nan, lo, hi, ci_method)
     # Resampling patients with replacement makes the four cell counts of the
     # resample multinomial(n, observed cell proportions): draw them directly.
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     nn = len(yy)
     cells = rng.multinomial(nn, np.array([tp, fp, tn, fn]) / nn, size=n_boot)
     den = 2 * cells[:, 0] + cells[:, 1] + cells[:, 3]

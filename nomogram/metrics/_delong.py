@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_binary_y, check_option, check_scores
+from ..checks import check_binary_y, check_discrimination, check_option, check_scores, pandas_index
 from ._roc import _check_conf_level, _delong_var, delong_placements
 
 __all__ = ["DelongTestResult", "delong_test", "delong_test_unpaired"]
@@ -83,16 +83,18 @@ class DelongTestResult:
         )
 
 
-def _split(y, score, direction, caller, name):
-    yy = check_binary_y(y, caller=caller)
-    s = check_scores(score, n=len(yy), name=name, caller=caller)
+def _split(y, score, direction, caller, name, index=None):
+    yy = check_binary_y(y, caller=caller, index=index, against="the scores")
+    s = check_scores(score, n=len(yy), name=name, caller=caller, index=index)
     cases, controls = s[yy == 1], s[yy == 0]
     if len(cases) < 2 or len(controls) < 2:
         raise ValueError(
             f"{caller}: DeLong's test needs at least 2 cases and 2 controls; got "
             f"{len(cases)} case(s) and {len(controls)} control(s)."
         )
-    return delong_placements(cases, controls, direction)
+    out = delong_placements(cases, controls, direction)
+    check_discrimination(float(out[0]), score=s, what=f"the AUC of {name}", caller=caller, direction_param=True)
+    return out
 
 
 def _check_test_options(alternative, direction, conf_level, caller):
@@ -165,8 +167,9 @@ def delong_test(
     """
     caller = "delong_test"
     conf_level = _check_test_options(alternative, direction, conf_level, caller)
-    t1, x1, y1 = _split(y, score1, direction, caller, "score1")
-    t2, x2, y2 = _split(y, score2, direction, caller, "score2")
+    idx = pandas_index(score1, score2)
+    t1, x1, y1 = _split(y, score1, direction, caller, "score1", idx)
+    t2, x2, y2 = _split(y, score2, direction, caller, "score2", idx)
     m, n = len(x1), len(y1)
     dx1, dx2, dy1, dy2 = x1 - t1, x2 - t2, y1 - t1, y2 - t2
     sx = np.array([[dx1 @ dx1, dx1 @ dx2], [dx2 @ dx1, dx2 @ dx2]]) / (m - 1)
@@ -229,8 +232,8 @@ def delong_test_unpaired(
     """
     caller = "delong_test_unpaired"
     conf_level = _check_test_options(alternative, direction, conf_level, caller)
-    tr, xr, yr = _split(y1, score1, direction, caller, "score1")
-    ts, xs, ys = _split(y2, score2, direction, caller, "score2")
+    tr, xr, yr = _split(y1, score1, direction, caller, "score1", pandas_index(score1))
+    ts, xs, ys = _split(y2, score2, direction, caller, "score2", pandas_index(score2))
     sr = _delong_var(xr, yr, tr)
     ss = _delong_var(xs, ys, ts)
     nr, ns = len(xr) + len(yr), len(xs) + len(ys)

@@ -9,9 +9,11 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import (
+    check_random_state,
     check_binary_y,
     check_probabilities,
     check_survival_y,
+    pandas_index,
     renamed_attribute,
     renamed_parameter,
 )
@@ -146,9 +148,10 @@ def reclassification(y, risk_old, risk_new, cutoffs=None, *, conf_level=0.95) ->
     """
     caller = "reclassification"
     conf_level = _check_conf_level(conf_level, caller)
-    yy = check_binary_y(y, caller=caller)
-    p0 = check_probabilities(risk_old, name="risk_old", caller=caller)
-    p1 = check_probabilities(risk_new, name="risk_new", caller=caller)
+    idx = pandas_index(risk_old, risk_new)
+    yy = check_binary_y(y, caller=caller, index=idx, against="the scores")
+    p0 = check_probabilities(risk_old, name="risk_old", caller=caller, index=idx)
+    p1 = check_probabilities(risk_new, name="risk_new", caller=caller, index=idx)
     for name, p in (("risk_old", p0), ("risk_new", p1)):
         if len(p) != len(yy):
             raise ValueError(f"{caller}: '{name}' has {len(p)} values but y has {len(yy)}.")
@@ -195,9 +198,10 @@ def _check_survival_risks(y, risk_old, risk_new, t, caller):
     ``risk_old``/``risk_new`` must be probabilities with one value per row of
     ``y``, and ``t`` must lie within follow-up ``[min(time), max(time))``.
     """
-    time, event = check_survival_y(y, caller=caller)
-    p0 = check_probabilities(risk_old, name="risk_old", caller=caller)
-    p1 = check_probabilities(risk_new, name="risk_new", caller=caller)
+    idx = pandas_index(risk_old, risk_new)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
+    p0 = check_probabilities(risk_old, name="risk_old", caller=caller, index=idx)
+    p1 = check_probabilities(risk_new, name="risk_new", caller=caller, index=idx)
     for name, p in (("risk_old", p0), ("risk_new", p1)):
         if len(p) != len(time):
             raise ValueError(f"{caller}: '{name}' has {len(p)} values but y has {len(time)} rows.")
@@ -222,7 +226,7 @@ def _bootstrap_patients(statistic, n, n_boot, conf_level, random_state, caller):
     if not n_boot:
         return None, nan, nan, nan, 0
     n_boot = _check_n_boot(n_boot, caller)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     boots = np.empty((n_boot, 3))
     chunk = max(1, 2_000_000 // max(n, 1))
     for a in range(0, n_boot, chunk):

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_binary_y, check_discrimination, check_group_sizes, check_option, check_scores
+from ..checks import (check_binary_y, check_discrimination, check_group_sizes, check_option, check_random_state,
+                      check_scores, pandas_index)
 
 __all__ = [
     "RocCurve",
@@ -59,8 +60,9 @@ def _check_n_boot(n_boot, caller):
 
 def _cases_controls(y, score, direction, caller, name="score"):
     """Validate inputs and return ``(cases, controls, direction)`` with direction resolved."""
-    yy = check_binary_y(y, caller=caller)
-    s = check_scores(score, n=len(yy), name=name, caller=caller)
+    idx = pandas_index(score)
+    yy = check_binary_y(y, caller=caller, index=idx, against="the scores")
+    s = check_scores(score, n=len(yy), name=name, caller=caller, index=idx)
     check_option(direction, _DIRECTIONS, name="direction", caller=caller)
     cases = s[yy == 1]
     controls = s[yy == 0]
@@ -410,7 +412,7 @@ def roc_auc_ci(
             direction, m, n,
         )
     n_boot = _check_n_boot(n_boot, caller)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     aucs = _boot_aucs(cases, controls, direction, n_boot, rng)
     a = (1 - conf_level) / 2
     lo, med, hi = np.quantile(aucs, [a, 0.5, 1 - a])
@@ -468,7 +470,7 @@ def sensitivity_ci(
         raise ValueError(f"{caller}: specificities must lie in [0, 1]; got {sp_grid.tolist()}.")
     _, se0, sp0 = _curve_points(cases, controls, direction)
     observed = _se_at_sp(se0, sp0, sp_grid)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     m, n = len(cases), len(controls)
     boots = np.empty((n_boot, len(sp_grid)))
     for b in range(n_boot):

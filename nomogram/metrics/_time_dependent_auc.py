@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..checks import check_scores, check_survival_y
+from ..checks import check_discrimination, check_random_state, check_scores, check_survival_y, check_times, pandas_index
 from .._time_dependent_roc import bootstrap_ipcw_auc, cumulative_dynamic_auc
 from ._roc import _check_conf_level, _check_n_boot
 
@@ -108,9 +108,10 @@ def time_dependent_auc(
     """
     caller = "time_dependent_auc"
     conf_level = _check_conf_level(conf_level, caller)
-    time, event = check_survival_y(y, caller=caller)
-    x = check_scores(score, n=len(time), caller=caller)
-    times = np.atleast_1d(np.asarray(times, dtype=float))
+    idx = pandas_index(score)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
+    x = check_scores(score, n=len(time), caller=caller, index=idx)
+    times = check_times(times, caller=caller)
     bad = (times < time.min()) | (times >= time.max()) | ~np.isfinite(times)
     if bad.any():
         raise ValueError(
@@ -124,12 +125,14 @@ def time_dependent_auc(
             f"{caller}: no event by time(s) {times[n_cases == 0].tolist()}; choose later times."
         )
     auc = cumulative_dynamic_auc(time, event, x, times, method="ipcw")
+    for t, a_t in zip(times, np.atleast_1d(auc)):
+        check_discrimination(float(a_t), score=x, what=f"the AUC at time {t:g}", caller=caller, survival=True)
     nan = np.full(len(times), np.nan)
     if n_boot == 0:
         return TimeDependentAucResult(times, auc, nan, nan.copy(), nan.copy(), n_cases,
                                       n_controls, conf_level, 0)
     n_boot = _check_n_boot(n_boot, caller)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     boots = bootstrap_ipcw_auc(time, event, [x], times, n_boot, rng)[0]
     a = (1 - conf_level) / 2
     lo = np.nanquantile(boots, a, axis=0)
@@ -174,12 +177,13 @@ def compare_time_dependent_auc(
     caller = "compare_time_dependent_auc"
     conf_level = _check_conf_level(conf_level, caller)
     n_boot = _check_n_boot(n_boot, caller)
-    time, event = check_survival_y(y, caller=caller)
-    x1 = check_scores(score1, n=len(time), name="score1", caller=caller)
-    x2 = check_scores(score2, n=len(time), name="score2", caller=caller)
+    idx = pandas_index(score1, score2)
+    time, event = check_survival_y(y, caller=caller, index=idx, against="the scores")
+    x1 = check_scores(score1, n=len(time), name="score1", caller=caller, index=idx)
+    x2 = check_scores(score2, n=len(time), name="score2", caller=caller, index=idx)
     r1 = time_dependent_auc((time, event), x1, times, n_boot=0)
     r2 = time_dependent_auc((time, event), x2, times, n_boot=0)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     both = bootstrap_ipcw_auc(time, event, [x1, x2], r1.times, n_boot, rng)
     diffs = both[0] - both[1]
     a = (1 - conf_level) / 2
