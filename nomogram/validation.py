@@ -533,14 +533,14 @@ def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0, 
 
     def terms(beta, rows):
         rows = fit_rows[rows]
-        ll, g, H = rsm.cox_loglik_terms(rs, Xs, Wtr[rows], beta, model.ties)
+        ll, g, H = rsm.cox_loglik_terms(rs, Xs, Wtr, beta, model.ties, rows=rows)
         if P is not None:
             ll = ll - 0.5 * np.einsum("bi,ij,bj->b", beta, P, beta)
             g = g - beta @ P
             H = H + P
         return ll, g, H
 
-    chunk = max(1, rsm._CHUNK_ELEMENTS // max(1, n * p * p))
+    chunk = max(1, rsm._CHUNK_ELEMENTS // max(1, n))          # (chunk, n) arrays per pass
     part = rfit.coxph_fit_batch(terms, len(fit_rows), p, scale=rfit.coxph_scale(Xd[rs.order], Wtr[fit_rows]),
                                 rule=rule, maxit=10, eps=1e-4, toler=1e-9, chunk=chunk)
     fits = rfit.Refits(np.zeros((B, p)), np.full(B, np.nan), np.full(B, np.nan),
