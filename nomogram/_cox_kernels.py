@@ -98,6 +98,7 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
         j = J - 1
         for i in range(n - 1, -1, -1):
             wi = w[i]
+            ri = 0.0
             if wi != 0.0:
                 ri = wi * np.exp(e_[i])
                 S0 += ri
@@ -110,6 +111,8 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
                     for k in range(p):
                         g[k] += wi * x[i, k]
                         D1[k] += ri * x[i, k]
+            if need_info:
+                v[jb, i] = ri                       # r_i, weighted in the forward pass
             if j >= 0 and i == start[j]:
                 # the risk set and the deaths of event time j are complete: its tie terms
                 c = 0.0
@@ -168,12 +171,26 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
             if j < J and i == start[j]:
                 cum += cj[j]
                 j += 1
-            wi = w[i]
-            if wi == 0.0:
-                vb[i] = 0.0
-            else:
+            if vb[i] != 0.0:
                 vi = cum
                 if event[i] > 0.0:
                     vi -= ej[j - 1]
-                vb[i] = vi * (wi * np.exp(e_[i]))
+                vb[i] *= vi
     return ll
+
+
+@numba.njit(cache=True, nogil=True)
+def abs_spread_rows(X, W, mean):
+    """``sum_i W[b, i] |X[i, k] - mean[b, k]|`` for every resample ``b`` and column ``k`` (B, p)."""
+    B, n = W.shape
+    p = X.shape[1]
+    out = np.zeros((B, p))
+    for b in range(B):
+        o = out[b]
+        mb = mean[b]
+        for i in range(n):
+            wi = W[b, i]
+            if wi != 0.0:
+                for k in range(p):
+                    o[k] += wi * abs(X[i, k] - mb[k])
+    return out

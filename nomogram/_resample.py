@@ -734,32 +734,25 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
     (rms's "frozen" fit); with ``full=True`` also the pass count (``coxfit6``'s
     ``iter``; rms's ``coxphFit`` fails the fit when it reaches ``max_iter``).
     """
+    from ._cox_kernels import cox_terms_rows
     from ._refit import coxfit6_batch
 
     B = xs.shape[0]
+    event, start, first = rs.kernel_arrays()
+    W = np.ascontiguousarray(W, dtype=float)
 
-    # a separate "design" per resample: do the one-dimensional sums directly
+    # a separate one-column "design" per resample: the compiled pass with one design per row,
+    # the information sum_i v_i x_i^2 - sum a^2 directly
     def terms(beta, rows):
-        x, w = xs[rows], W[rows]
-        beta = np.reshape(beta, (len(rows),))
-        eta = beta[:, None] * x
-        r = w * np.exp(eta)
-        dW = w * rs.event
-        ll = np.sum(dW * eta, axis=1)
-        g = np.sum(dW * x, axis=1)
-        h = np.zeros(len(rows))
-        S0 = rs.at_risk_sum(r)
-        S1 = rs.at_risk_sum(r * x)
-        S2 = rs.at_risk_sum(r * x * x)
-        d = rs.death_sum(dW)
-        D0 = rs.death_sum(r * rs.event)
-        D1 = rs.death_sum(r * x * rs.event)
-        D2 = rs.death_sum(r * x * x * rs.event)
-        log_den, c, e, g0, g1, g2 = efron_tie_sums(d, S0, D0, ties)
-        ll -= log_den
-        g -= np.sum(c * S1 - e * D1, axis=1)
-        h += np.sum(c * S2 - e * D2 - (g0 * S1 * S1 - 2.0 * g1 * S1 * D1 + g2 * D1 * D1), axis=1)
-        return ll, g[:, None], h[:, None, None]
+        rows = np.asarray(rows, dtype=np.int64)
+        x = np.ascontiguousarray(xs[rows], dtype=float)
+        eta = np.reshape(beta, (len(rows), 1)) * x
+        m, n = x.shape
+        g, outer, v = np.empty((m, 1)), np.empty((m, 1, 1)), np.empty((m, n))
+        ll = cox_terms_rows(x[:, :, None], eta, W, rows, event, start, first, ties != "breslow", True,
+                            g, outer, v, np.empty(len(start)), np.empty(len(start)))
+        h = np.einsum("bn,bn->b", v * x, x) - outer[:, 0, 0]
+        return ll, g, h[:, None, None]
 
     rows = np.arange(B)
     ll1 = terms(np.ones(B), rows)[0]
