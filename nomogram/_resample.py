@@ -763,7 +763,7 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
 
 
 # --------------------------------------------------------------------------- indexes
-def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
+def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, *, ranks=None) -> np.ndarray:
     """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
 
     rms ``dxy.cens(x, S, type="hazard")`` via survival's ``survConcordance.fit``:
@@ -773,9 +773,10 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.n
     first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
     (copies of a row are tied in time with each other, so never used as a pair).
     O(n log n) per resample with a Fenwick tree
-    (:func:`nomogram._pair_counts.concordance_totals_batch`).
+    (:func:`nomogram._pair_counts.concordance_totals_batch`); ``ranks``: the
+    dense ranks of ``x`` when known (the same scores under other weights).
     """
     from ._pair_counts import concordance_totals_batch
 
-    conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
+    conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w, ranks=ranks).T
     return (conc - disc) / (conc + disc + tied)
