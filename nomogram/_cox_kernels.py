@@ -36,15 +36,15 @@ __all__ = ["cox_terms_rows"]
 
 
 @numba.njit(cache=True, nogil=True)
-def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_info,
+def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_info, own_gram,
                    grad, outer, v, cj, ej):
     """Log partial likelihood, score, tie part of the information and patient weights of each resample.
 
     Parameters
     ----------
     X : ndarray (nX, n, p)
-        Time-sorted design: shared (``nX`` = 1) or one per computed resample
-        (``nX`` = len(rows), row ``j`` of ``eta``).
+        Time-sorted design: shared (``nX`` = 1) or one per resample (``nX`` =
+        B, resample ``rows[j]``'s is ``X[rows[j]]``).
     eta : ndarray (m, n)
         Linear predictors of the computed resamples.
     W : ndarray (B, n)
@@ -60,12 +60,16 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
         Efron's correction (else Breslow's).
     need_info : bool
         Fill ``outer`` and ``v``.
+    own_gram : bool
+        ``outer`` receives the whole information :math:`\\sum_i v_i x_i x_i' - \\sum a a'`
+        (for a design of a few columns; otherwise the caller forms the Gram matrix).
     grad : ndarray (m, p)
         Receives the score.
     outer : ndarray (m, p, p)
         Receives :math:`\\sum a a'` over all tie terms (when ``need_info``).
-    v : ndarray (m, n)
-        Receives the patients' weights in the information (when ``need_info``).
+    v : ndarray (m, n) or (1, n)
+        Receives the patients' weights in the information (when ``need_info``;
+        one row reused when ``own_gram``).
     cj, ej : ndarray (J,)
         Scratch.
 
@@ -81,7 +85,8 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
     D1 = np.empty(p)
     for jb in range(m):
         b = rows[jb]
-        x = X[jb] if X.shape[0] > 1 else X[0]
+        x = X[b] if X.shape[0] > 1 else X[0]
+        vb = v[jb] if v.shape[0] == m else v[0]
         w = W[b]
         e_ = eta[jb]
         g = grad[jb]
@@ -112,7 +117,7 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
                         g[k] += wi * x[i, k]
                         D1[k] += ri * x[i, k]
             if need_info:
-                v[jb, i] = ri                       # r_i, weighted in the forward pass
+                vb[i] = ri                          # r_i, weighted in the forward pass
             if j >= 0 and i == start[j]:
                 # the risk set and the deaths of event time j are complete: its tie terms
                 c = 0.0
@@ -158,11 +163,11 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
         ll[jb] = s_ll
         if not need_info:
             continue
-        for k in range(p):
-            for l2 in range(k):
-                o[k, l2] = o[l2, k]
+        if own_gram:
+            for k in range(p):
+                for l2 in range(k, p):
+                    o[k, l2] = -o[k, l2]
         # forward: each patient's weight r_i (sum of c over event times <= T_i, minus e at its own if a death)
-        vb = v[jb]
         cum = 0.0
         j = 0
         for i in range(n):
@@ -176,6 +181,14 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
                 if event[i] > 0.0:
                     vi -= ej[j - 1]
                 vb[i] *= vi
+                if own_gram:
+                    for k in range(p):
+                        a0 = vb[i] * x[i, k]
+                        for l2 in range(k, p):
+                            o[k, l2] += a0 * x[i, l2]
+        for k in range(p):
+            for l2 in range(k):
+                o[k, l2] = o[l2, k]
     return ll
 
 

@@ -565,7 +565,7 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     event, start, first = rs.kernel_arrays()
     X3 = np.ascontiguousarray(Xs, dtype=float)[None]
     ll = cox_terms_rows(X3, eta, np.ascontiguousarray(W, dtype=float), rows, event, start, first,
-                        ties != "breslow", need_info, grad, outer, v, np.empty(len(start)),
+                        ties != "breslow", need_info, False, grad, outer, v, np.empty(len(start)),
                         np.empty(len(start)))
     if not need_info:
         return ll, grad, np.zeros((m, p, p))
@@ -740,19 +740,18 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
     B = xs.shape[0]
     event, start, first = rs.kernel_arrays()
     W = np.ascontiguousarray(W, dtype=float)
+    X3 = np.ascontiguousarray(xs, dtype=float)[:, :, None]
+    scratch = np.empty((1, rs.n)), np.empty(len(start)), np.empty(len(start))
 
     # a separate one-column "design" per resample: the compiled pass with one design per row,
-    # the information sum_i v_i x_i^2 - sum a^2 directly
+    # the information sum_i v_i x_i^2 - sum a^2 formed in the pass too
     def terms(beta, rows):
         rows = np.asarray(rows, dtype=np.int64)
-        x = np.ascontiguousarray(xs[rows], dtype=float)
-        eta = np.reshape(beta, (len(rows), 1)) * x
-        m, n = x.shape
-        g, outer, v = np.empty((m, 1)), np.empty((m, 1, 1)), np.empty((m, n))
-        ll = cox_terms_rows(x[:, :, None], eta, W, rows, event, start, first, ties != "breslow", True,
-                            g, outer, v, np.empty(len(start)), np.empty(len(start)))
-        h = np.einsum("bn,bn->b", v * x, x) - outer[:, 0, 0]
-        return ll, g, h[:, None, None]
+        eta = np.reshape(beta, (len(rows), 1)) * X3[rows, :, 0]
+        m = len(rows)
+        g, h = np.empty((m, 1)), np.empty((m, 1, 1))
+        ll = cox_terms_rows(X3, eta, W, rows, event, start, first, ties != "breslow", True, True, g, h, *scratch)
+        return ll, g, h
 
     rows = np.arange(B)
     ll1 = terms(np.ones(B), rows)[0]
