@@ -444,8 +444,11 @@ class CoxRiskSetsBatch(RiskSets):
     def design_products(self, Xs: np.ndarray):
         """``Xs'`` (contiguous) and the upper-triangle products ``x_k x_l`` of each row of ``Xs``.
 
-        Computed once per design and kept while ``Xs`` is alive (every Newton
-        step of every resample reuses them); ``Xs`` must not be modified in place.
+        The products are returned as the transpose of a (p(p+1)/2, n) array
+        (each product one contiguous row, in the order of ``numpy.triu_indices``),
+        so ``v @ Q`` is the Gram matrices of the weight rows ``v``. Computed once
+        per design and kept while ``Xs`` is alive (every Newton step of every
+        resample reuses them); ``Xs`` must not be modified in place.
         """
         import weakref
 
@@ -453,7 +456,13 @@ class CoxRiskSetsBatch(RiskSets):
         if cached is not None and cached[0]() is Xs:
             return cached[1], cached[2]
         XsT = np.ascontiguousarray(Xs.T)
-        Q = upper_products(Xs)
+        p = XsT.shape[0]
+        QT = np.empty((p * (p + 1) // 2, XsT.shape[1]))
+        at = 0
+        for j in range(p):
+            np.multiply(XsT[j:], XsT[j], out=QT[at:at + p - j])
+            at += p - j
+        Q = QT.T
         self._products = (weakref.ref(Xs), XsT, Q)
         return XsT, Q
 
