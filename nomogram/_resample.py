@@ -9,11 +9,12 @@ partial likelihood (:func:`cox_loglik_terms`, :func:`cox_slope_batch`) and the
 batched indexes; the refits ``validate``/``calibrate`` keep or leave out, with
 rms's iterations and failure rules, are :mod:`nomogram._refit`'s.
 
-* Cox models: the Efron (or Breslow) partial likelihood with the risk-set sums
-  for all resamples formed by one reverse cumulative sum. Efron's correction
-  is applied to *copies*: a row drawn ``c`` times contributes ``c`` tied
-  deaths, each with weight 1, exactly as the copied rows of R's bootstrap
-  sample do (this is not what ``coxph(weights=)`` computes, so the generic
+* Cox models: the Efron (or Breslow) partial likelihood of each resample in
+  one compiled backward pass over the time-sorted rows
+  (:mod:`nomogram._cox_kernels`; the Gram matrices of all resamples are one
+  matrix product). Efron's correction is applied to *copies*: a row drawn
+  ``c`` times contributes ``c`` tied deaths, each with weight 1, exactly as
+  the copied rows of R's bootstrap sample do (this is not what ``coxph(weights=)`` computes, so the generic
   weighted fitter cannot be reused). For the binomial likelihood frequency
   weights are exactly equivalent to copied rows.
 * :func:`logistic_newton_batch` and :func:`cox_newton_batch` fit the exact
