@@ -69,7 +69,7 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
         Receives :math:`\\sum a a'` over all tie terms (when ``need_info``).
     v : ndarray (m, n) or (1, n)
         Receives the patients' weights in the information (when ``need_info``;
-        one row reused when ``own_gram``).
+        one scratch row, reused, when ``own_gram`` or not ``need_info``).
     cj, ej : ndarray (J,)
         Scratch.
 

@@ -571,7 +571,7 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     eta = beta @ XsT                                    # (m, n)
     grad = np.empty((m, p))
     outer = np.empty((m, p, p) if need_info else (0, p, p))
-    v = np.empty((m, rs.n) if need_info else (0, rs.n))
+    v = np.empty((m if need_info else 1, rs.n))
     event, start, first = rs.kernel_arrays()
     X3 = np.ascontiguousarray(Xs, dtype=float)[None]
     ll = cox_terms_rows(X3, eta, np.ascontiguousarray(W, dtype=float), rows, event, start, first,
