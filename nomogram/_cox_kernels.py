@@ -145,11 +145,11 @@ def cox_terms_rows(X, eta, W, rows, event, start, first_of_stratum, efron, need_
                         g0 = c / S0
                     for k in range(p):
                         g[k] -= c * S1[k] - e * D1[k]
-                    if need_info:
+                    if need_info:  # the full square: a loop the compiler vectorises
                         for k in range(p):
                             a0 = g0 * S1[k] - g1 * D1[k]
                             a1 = g2 * D1[k] - g1 * S1[k]
-                            for l2 in range(k, p):
+                            for l2 in range(p):
                                 o[k, l2] += a0 * S1[l2] + a1 * D1[l2]
                 cj[j] = c
                 ej[j] = e
