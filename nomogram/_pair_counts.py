@@ -45,10 +45,14 @@ import numpy as np
 __all__ = ["dense_ranks", "concordance_counts", "concordance_totals_batch", "tied_time_pairs"]
 
 
-def dense_ranks(x: np.ndarray) -> np.ndarray:
-    """1-based dense ranks along the last axis (ties share a rank), int64."""
+def dense_ranks(x: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """1-based dense ranks along the last axis (ties share a rank), int64.
+
+    ``order``: ``argsort(x, axis=-1)`` if already known (any order among ties).
+    """
     x = np.asarray(x, dtype=float)
-    o = np.argsort(x, axis=-1, kind="stable")
+    # the order among ties does not change dense ranks: no stable sort needed
+    o = np.argsort(x, axis=-1) if order is None else order
     xs = np.take_along_axis(x, o, axis=-1)
     new = np.ones(x.shape, dtype=np.int64)
     new[..., 1:] = xs[..., 1:] != xs[..., :-1]
@@ -220,18 +224,19 @@ def concordance_counts(time, event, x, time_weight=None, weights=None, *, influe
     return np.array(tot), (per if influence else None)
 
 
-def concordance_totals_batch(time, event, x, weights) -> np.ndarray:
+def concordance_totals_batch(time, event, x, weights, *, ranks=None) -> np.ndarray:
     """Concordant, discordant and tied weight of each row of scores ``x`` (B, n) under ``weights`` (B, n).
 
     Unit time weights (Harrell); rows are independent resamples of the same
-    patients. Returns an array of shape (B, 3).
+    patients. ``ranks``: :func:`dense_ranks` of ``x`` if already known (one
+    score counted under several weightings). Returns an array of shape (B, 3).
     """
     time = np.asarray(time, float)
     ev = (np.asarray(event, float) > 0).astype(np.int8)
     x = np.atleast_2d(x)
     w = np.ascontiguousarray(np.broadcast_to(np.asarray(weights, float), x.shape))
     order, bounds = _time_order(time, ev)
-    xr = np.ascontiguousarray(dense_ranks(x))
+    xr = np.ascontiguousarray(dense_ranks(x) if ranks is None else np.broadcast_to(ranks, x.shape), dtype=np.int64)
     return _count_pairs_batch(order, bounds, ev, xr, w, int(xr.max()))
 
 

@@ -516,14 +516,15 @@ def coxph_scale(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     ``X`` (n, p) is the design as R's fitter receives it (not centred), ``W``
     (B, n) frequency weights; a column constant on the sample gets 1.
     """
+    from ._cox_kernels import abs_spread_rows
+
+    X = np.ascontiguousarray(X, dtype=float)
+    W = np.ascontiguousarray(W, dtype=float)
     sumw = W.sum(axis=1)
-    out = np.ones((W.shape[0], X.shape[1]))
-    for j in range(X.shape[1]):
-        mean = (W @ X[:, j]) / sumw
-        spread = np.einsum("bn,bn->b", W, np.abs(X[None, :, j] - mean[:, None]))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[:, j] = np.where(spread > 0, sumw / spread, 1.0)
-    return out
+    mean = (W @ X) / sumw[:, None]
+    spread = abs_spread_rows(X, W, mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spread > 0, sumw[:, None] / spread, 1.0)
 
 
 def coxfit6_batch(terms, B: int, p: int, *, scale: np.ndarray | None = None, init: np.ndarray | None = None,

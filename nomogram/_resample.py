@@ -9,11 +9,12 @@ partial likelihood (:func:`cox_loglik_terms`, :func:`cox_slope_batch`) and the
 batched indexes; the refits ``validate``/``calibrate`` keep or leave out, with
 rms's iterations and failure rules, are :mod:`nomogram._refit`'s.
 
-* Cox models: the Efron (or Breslow) partial likelihood with the risk-set sums
-  for all resamples formed by one reverse cumulative sum. Efron's correction
-  is applied to *copies*: a row drawn ``c`` times contributes ``c`` tied
-  deaths, each with weight 1, exactly as the copied rows of R's bootstrap
-  sample do (this is not what ``coxph(weights=)`` computes, so the generic
+* Cox models: the Efron (or Breslow) partial likelihood of each resample in
+  one compiled backward pass over the time-sorted rows
+  (:mod:`nomogram._cox_kernels`; the Gram matrices of all resamples are one
+  matrix product). Efron's correction is applied to *copies*: a row drawn
+  ``c`` times contributes ``c`` tied deaths, each with weight 1, exactly as
+  the copied rows of R's bootstrap sample do (this is not what ``coxph(weights=)`` computes, so the generic
   weighted fitter cannot be reused). For the binomial likelihood frequency
   weights are exactly equivalent to copied rows.
 * :func:`logistic_newton_batch` and :func:`cox_newton_batch` fit the exact
@@ -444,8 +445,11 @@ class CoxRiskSetsBatch(RiskSets):
     def design_products(self, Xs: np.ndarray):
         """``Xs'`` (contiguous) and the upper-triangle products ``x_k x_l`` of each row of ``Xs``.
 
-        Computed once per design and kept while ``Xs`` is alive (every Newton
-        step of every resample reuses them); ``Xs`` must not be modified in place.
+        The products are returned as the transpose of a (p(p+1)/2, n) array
+        (each product one contiguous row, in the order of ``numpy.triu_indices``),
+        so ``v @ Q`` is the Gram matrices of the weight rows ``v``. Computed once
+        per design and kept while ``Xs`` is alive (every Newton step of every
+        resample reuses them); ``Xs`` must not be modified in place.
         """
         import weakref
 
@@ -453,9 +457,26 @@ class CoxRiskSetsBatch(RiskSets):
         if cached is not None and cached[0]() is Xs:
             return cached[1], cached[2]
         XsT = np.ascontiguousarray(Xs.T)
-        Q = upper_products(Xs)
+        p = XsT.shape[0]
+        QT = np.empty((p * (p + 1) // 2, XsT.shape[1]))
+        at = 0
+        for j in range(p):
+            np.multiply(XsT[j:], XsT[j], out=QT[at:at + p - j])
+            at += p - j
+        Q = QT.T
         self._products = (weakref.ref(Xs), XsT, Q)
         return XsT, Q
+
+    def kernel_arrays(self):
+        """``event`` (float), ``start`` (int64) and the first row of each stratum (bool), for the compiled passes."""
+        cached = getattr(self, "_kernel_arrays", None)
+        if cached is None:
+            first = np.zeros(self.n, dtype=bool)
+            first[self._bounds[0]] = True
+            cached = (np.ascontiguousarray(self.event, dtype=float),
+                      np.ascontiguousarray(self.start, dtype=np.int64), first)
+            self._kernel_arrays = cached
+        return cached
 
 
 def efron_tie_sums(d: np.ndarray, S0: np.ndarray, D0: np.ndarray, ties: str, need_info: bool = True):
@@ -509,7 +530,7 @@ def efron_tie_sums(d: np.ndarray, S0: np.ndarray, D0: np.ndarray, ties: str, nee
 
 
 def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: np.ndarray,
-                     ties: str, need_info: bool = True):
+                     ties: str, need_info: bool = True, rows: np.ndarray | None = None):
     r"""Log partial likelihood, gradient and information for each resample.
 
     ``Xs`` (n, p) and ``W`` (B, n) are in time order (:attr:`RiskSets.order`;
@@ -517,7 +538,8 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     then its stratum's, survival's ``strata()``). A row with frequency ``c``
     counts as ``c`` copies: at an event time with ``d`` copied deaths (d = sum
     of the counts of the deaths there) Efron's correction runs over
-    ``l = 0..d-1`` with unit weights.
+    ``l = 0..d-1`` with unit weights. ``rows`` (optional) selects the
+    resamples of ``W`` that ``beta`` (len(rows), p) belongs to.
 
     The information is never formed per event time. Each term of the sum,
     :math:`(S_2 - f D_2)/\mathrm{den} - a a'` (:math:`f = l/d`), has its
@@ -534,48 +556,32 @@ def cox_loglik_terms(rs: CoxRiskSetsBatch, Xs: np.ndarray, W: np.ndarray, beta: 
     the products :math:`x_k x_l` of each row, :meth:`CoxRiskSetsBatch.design_products`).
     With :math:`a = (S_1 - f D_1)/\mathrm{den}`, the gradient and
     :math:`\sum a a'` need only the scalar sums :math:`c_j, e_j` and
-    :math:`\sum_l f^k/\mathrm{den}^2` (k = 0, 1, 2) of each event time:
-    O(B n p^2) time and O(B n p + n p^2) memory, no array per tie term.
+    :math:`\sum_l f^k/\mathrm{den}^2` (k = 0, 1, 2) of each event time.
+    Everything but the Gram matrices is one compiled backward pass over the
+    sorted rows per resample (:func:`nomogram._cox_kernels.cox_terms_rows`):
+    O(B n p + B J p^2) time, O(B n + n p^2) memory.
     """
-    B = W.shape[0]
+    from ._cox_kernels import cox_terms_rows
+
+    rows = np.arange(W.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    beta = np.atleast_2d(np.asarray(beta, float))
+    m = len(rows)
     p = Xs.shape[1]
-    XsT, Q = rs.design_products(Xs)                     # (p, n): sums run along contiguous rows
-    eta = beta @ XsT                                    # (B, n)
-    r = W * np.exp(eta)
-    dW = W * rs.event                                   # death copies per row
-    ll = np.einsum("ij,ij->i", dW, eta)
-    grad = dW @ Xs
-    if len(rs.start) == 0:                              # no event: the likelihood is 0
-        return ll, grad, np.zeros((B, p, p))
-    # segments between consecutive event times start with that time's deaths; a
-    # segment's deaths are exactly the deaths of its event time (with strata too: the
-    # rows between a stratum's last event time and the next stratum's first are censored)
-    S0 = rs.at_risk_sum(r)                              # (B, J)
-    d = np.add.reduceat(dW, rs.start, axis=1)           # copied deaths per event time
-    D0 = np.add.reduceat(r * rs.event, rs.start, axis=1)
-    rx = r[:, None, :] * XsT                            # (B, p, n)
-    S1 = np.swapaxes(rs.at_risk_sum(rx, axis=2), 1, 2)  # (B, J, p); within its stratum with strata
-    rx *= rs.event
-    D1 = np.swapaxes(np.add.reduceat(rx, rs.start, axis=2), 1, 2)
-    del rx
-    ll_ties, c, e, g0, g1, g2 = efron_tie_sums(d, S0, D0, ties, need_info)
-    ll -= ll_ties
-    grad -= np.einsum("bj,bjk->bk", c, S1) - np.einsum("bj,bjk->bk", e, D1)
+    XsT, Q = rs.design_products(Xs) if need_info else (np.ascontiguousarray(Xs.T), None)
+    eta = beta @ XsT                                    # (m, n)
+    grad = np.empty((m, p))
+    outer = np.empty((m, p, p) if need_info else (0, p, p))
+    v = np.empty((m if need_info else 1, rs.n))
+    event, start, first = rs.kernel_arrays()
+    X3 = np.ascontiguousarray(Xs, dtype=float)[None]
+    ll = cox_terms_rows(X3, eta, np.ascontiguousarray(W, dtype=float), rows, event, start, first,
+                        ties != "breslow", need_info, False, grad, outer, v, np.empty(len(start)),
+                        np.empty(len(start)))
     if not need_info:
-        return ll, grad, np.zeros((B, p, p))
-    # sum over terms of a a' = S1 S1' g0 - (S1 D1' + D1 S1') g1 + D1 D1' g2, per resample
-    S1t = np.swapaxes(S1, 1, 2)
-    cross = np.matmul(S1t * g1[:, None, :], D1)
-    outer = np.matmul(S1t * g0[:, None, :], S1) - cross - np.swapaxes(cross, 1, 2)
-    outer += np.matmul(np.swapaxes(D1, 1, 2) * g2[:, None, :], D1)
-    # per-row weight of x x': r_i (sum of c over event times <= T_i of its stratum, minus e at its own
-    # time if a death)
-    v = rs.cumulative_at_rows(c)
-    v[:, rs.death_rows] -= e[:, rs.death_group]
-    v *= r
+        return ll, grad, np.zeros((m, p, p))
     iu0, iu1 = np.triu_indices(p)
-    flat = v @ Q                                        # (B, p(p+1)/2): the Gram matrices
-    info = np.empty((B, p, p))
+    flat = v @ Q                                        # (m, p(p+1)/2): the Gram matrices
+    info = np.empty((m, p, p))
     info[:, iu0, iu1] = flat
     info[:, iu1, iu0] = flat
     info -= outer
@@ -648,7 +654,7 @@ def cox_newton_batch(
     p = Xs.shape[1]
     P = np.zeros((p, p)) if penalty is None else np.asarray(penalty, float)
     beta = np.zeros((B, p)) if init is None else np.broadcast_to(np.asarray(init, float), (B, p)).copy()
-    chunk = max(1, _CHUNK_ELEMENTS // max(1, rs.n * p))     # cox_loglik_terms holds (chunk, n, p) arrays
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, rs.n))     # cox_loglik_terms holds (chunk, n) arrays
     ll0 = np.empty(B)
     ll = np.empty(B)
     converged = np.zeros(B, bool)
@@ -738,32 +744,24 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
     (rms's "frozen" fit); with ``full=True`` also the pass count (``coxfit6``'s
     ``iter``; rms's ``coxphFit`` fails the fit when it reaches ``max_iter``).
     """
+    from ._cox_kernels import cox_terms_rows
     from ._refit import coxfit6_batch
 
     B = xs.shape[0]
+    event, start, first = rs.kernel_arrays()
+    W = np.ascontiguousarray(W, dtype=float)
+    X3 = np.ascontiguousarray(xs, dtype=float)[:, :, None]
+    scratch = np.empty((1, rs.n)), np.empty(len(start)), np.empty(len(start))
 
-    # a separate "design" per resample: do the one-dimensional sums directly
+    # a separate one-column "design" per resample: the compiled pass with one design per row,
+    # the information sum_i v_i x_i^2 - sum a^2 formed in the pass too
     def terms(beta, rows):
-        x, w = xs[rows], W[rows]
-        beta = np.reshape(beta, (len(rows),))
-        eta = beta[:, None] * x
-        r = w * np.exp(eta)
-        dW = w * rs.event
-        ll = np.sum(dW * eta, axis=1)
-        g = np.sum(dW * x, axis=1)
-        h = np.zeros(len(rows))
-        S0 = rs.at_risk_sum(r)
-        S1 = rs.at_risk_sum(r * x)
-        S2 = rs.at_risk_sum(r * x * x)
-        d = rs.death_sum(dW)
-        D0 = rs.death_sum(r * rs.event)
-        D1 = rs.death_sum(r * x * rs.event)
-        D2 = rs.death_sum(r * x * x * rs.event)
-        log_den, c, e, g0, g1, g2 = efron_tie_sums(d, S0, D0, ties)
-        ll -= log_den
-        g -= np.sum(c * S1 - e * D1, axis=1)
-        h += np.sum(c * S2 - e * D2 - (g0 * S1 * S1 - 2.0 * g1 * S1 * D1 + g2 * D1 * D1), axis=1)
-        return ll, g[:, None], h[:, None, None]
+        rows = np.asarray(rows, dtype=np.int64)
+        eta = np.reshape(beta, (len(rows), 1)) * X3[rows, :, 0]
+        m = len(rows)
+        g, h = np.empty((m, 1)), np.empty((m, 1, 1))
+        ll = cox_terms_rows(X3, eta, W, rows, event, start, first, ties != "breslow", True, True, g, h, *scratch)
+        return ll, g, h
 
     rows = np.arange(B)
     ll1 = terms(np.ones(B), rows)[0]
@@ -774,7 +772,7 @@ def cox_slope_batch(rs: CoxRiskSetsBatch, xs: np.ndarray, W: np.ndarray, ties: s
 
 
 # --------------------------------------------------------------------------- indexes
-def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.ndarray:
+def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray, *, ranks=None) -> np.ndarray:
     """Harrell's censored-data ``Dxy`` of each row of risk scores ``x`` (time order).
 
     rms ``dxy.cens(x, S, type="hazard")`` via survival's ``survConcordance.fit``:
@@ -784,9 +782,10 @@ def weighted_cox_dxy(x: np.ndarray, rs: CoxRiskSetsBatch, w: np.ndarray) -> np.n
     first; ties in ``x`` count 1/2. ``Dxy = 2 C - 1``. Weights are frequencies
     (copies of a row are tied in time with each other, so never used as a pair).
     O(n log n) per resample with a Fenwick tree
-    (:func:`nomogram._pair_counts.concordance_totals_batch`).
+    (:func:`nomogram._pair_counts.concordance_totals_batch`); ``ranks``: the
+    dense ranks of ``x`` when known (the same scores under other weights).
     """
     from ._pair_counts import concordance_totals_batch
 
-    conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w).T
+    conc, disc, tied = concordance_totals_batch(rs.time, rs.event, x, w, ranks=ranks).T
     return (conc - disc) / (conc + disc + tied)

@@ -537,14 +537,14 @@ def _cox_refits(model, X, time, event, plan, *, rule: str, min_events: int = 0, 
 
     def terms(beta, rows):
         rows = fit_rows[rows]
-        ll, g, H = rsm.cox_loglik_terms(rs, Xs, Wtr[rows], beta, model.ties)
+        ll, g, H = rsm.cox_loglik_terms(rs, Xs, Wtr, beta, model.ties, rows=rows)
         if P is not None:
             ll = ll - 0.5 * np.einsum("bi,ij,bj->b", beta, P, beta)
             g = g - beta @ P
             H = H + P
         return ll, g, H
 
-    chunk = max(1, rsm._CHUNK_ELEMENTS // max(1, n * p * p))
+    chunk = max(1, rsm._CHUNK_ELEMENTS // max(1, n))          # (chunk, n) arrays per pass
     part = rfit.coxph_fit_batch(terms, len(fit_rows), p, scale=rfit.coxph_scale(Xd[rs.order], Wtr[fit_rows]),
                                 rule=rule, maxit=10, eps=1e-4, toler=1e-9, chunk=chunk)
     fits = rfit.Refits(np.zeros((B, p)), np.full(B, np.nan), np.full(B, np.nan),
@@ -609,13 +609,18 @@ def _cox_indexes(model, X, y, plan, horizon=None):
     keep = ~bad
     kept, W, T, lpb = kept[keep], W[keep], T[keep], lpb[keep]
     slope, l0, ls, l1 = slope[keep], l0[keep], ls[keep], l1[keep]
-    train = _cox_fit_indexes(lpb, W, rs, fits.loglik0[kept], fits.loglik[kept])
+    from ._pair_counts import dense_ranks
+
+    # one sort of the refits' linear predictors serves their Dxy and g on both samples
+    order = np.argsort(lpb, axis=1)
+    ranks = dense_ranks(lpb, order)
+    train = _cox_fit_indexes(lpb, W, rs, fits.loglik0[kept], fits.loglik[kept], order=order, ranks=ranks)
     if stratified:
         S = stratified_survival_at(rs, fits.beta[kept] @ Xraw.T, W, horizon, model.ties, past_tol=0.0)
         train["Dxy"] = survival_dxy(S, rs, W) if len(kept) else np.zeros(0)
         test_dxy = survival_dxy(S, rs, T) if len(kept) else np.zeros(0)
     else:
-        test_dxy = rsm.weighted_cox_dxy(lpb, rs, T) if len(kept) else np.zeros(0)
+        test_dxy = rsm.weighted_cox_dxy(lpb, rs, T, ranks=ranks) if len(kept) else np.zeros(0)
 
     NT = T.sum(axis=1)
     lr = 2.0 * (ls - l0)
@@ -630,14 +635,18 @@ def _cox_indexes(model, X, y, plan, horizon=None):
             "D": Dt,
             "U": Ut,
             "Q": Dt - Ut,
-            "g": weighted_gini_md(slope[:, None] * lpb, T),
+            # slope x lpb sorts as lpb, reversed where the slope is negative
+            "g": weighted_gini_md(slope[:, None] * lpb, T, order=np.where(slope[:, None] < 0, order[:, ::-1], order)),
         }
     )
     return orig, train, test, status, column
 
 
-def _cox_fit_indexes(lp, W, rs, ll0, ll) -> pd.DataFrame:
-    """rms ``validate.cph`` indexes of a fit evaluated on its own sample (evalfit=TRUE)."""
+def _cox_fit_indexes(lp, W, rs, ll0, ll, *, order=None, ranks=None) -> pd.DataFrame:
+    """rms ``validate.cph`` indexes of a fit evaluated on its own sample (evalfit=TRUE).
+
+    ``order``, ``ranks``: ``argsort`` and dense ranks of each row of ``lp``, when known.
+    """
     N = W.sum(axis=1)
     lr = 2.0 * (ll - ll0)
     L0 = -2.0 * ll0
@@ -645,13 +654,13 @@ def _cox_fit_indexes(lp, W, rs, ll0, ll) -> pd.DataFrame:
     U = -2.0 / L0
     return pd.DataFrame(
         {
-            "Dxy": rsm.weighted_cox_dxy(lp, rs, W) if len(N) else np.zeros(0),
+            "Dxy": rsm.weighted_cox_dxy(lp, rs, W, ranks=ranks) if len(N) else np.zeros(0),
             "R2": (1 - np.exp(-lr / N)) / (1 - np.exp(-L0 / N)),
             "Slope": np.ones(len(N)),
             "D": D,
             "U": U,
             "Q": D - U,
-            "g": weighted_gini_md(lp, W),
+            "g": weighted_gini_md(lp, W, order=order),
         }
     )
 

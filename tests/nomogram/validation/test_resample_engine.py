@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nomogram import _resample as rsm
-from nomogram._cph_fit import fit_cox
+from nomogram._cph_fit import _efron_terms, _RiskSets, fit_cox
 from nomogram._indexes import binned_c_index, gini_mean_difference, weighted_gini_md, weighted_somers_dxy
 from nomogram._lrm_fit import fit_logistic
 
@@ -51,6 +51,31 @@ def test_cox_batch_equals_fit_on_copies(gbsg2, cox_model, boot_rows):
         np.testing.assert_allclose(beta[b], ref.coef, rtol=0, atol=1e-6)
         assert ll[b] == pytest.approx(ref.loglik, abs=1e-7)
         assert ll0[b] == pytest.approx(ref.loglik_null, abs=1e-7)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize("stratified", [False, True])
+def test_cox_loglik_terms_equal_copied_rows(gbsg2, cox_model, boot_rows, ties, stratified):
+    """The compiled pass (frequency weights, strata reset) equals the numpy likelihood of the copied rows."""
+    X = cox_model.design_matrix(gbsg2[COX_COLUMNS])
+    Xc = X - cox_model.means_.to_numpy()
+    time = gbsg2["time"].to_numpy(float)
+    event = gbsg2["cens"].to_numpy(float)
+    n = len(time)
+    strata = np.random.default_rng(7).integers(0, 3, n) if stratified else None
+    rs = rsm.CoxRiskSetsBatch(time, event, strata)
+    W = np.stack([_counts(i, n) for i in boot_rows])[:, rs.order]
+    beta = cox_model.coef_.to_numpy() * np.array([[0.5], [1.0], [1.5]])
+    ll, grad, info = rsm.cox_loglik_terms(rs, Xc[rs.order], W, beta, ties)
+    ll2, grad2, _ = rsm.cox_loglik_terms(rs, Xc[rs.order], W, beta[1:], ties, need_info=False, rows=np.array([1, 2]))
+    np.testing.assert_allclose(ll2, ll[1:], rtol=1e-13)
+    np.testing.assert_allclose(grad2, grad[1:], rtol=1e-12, atol=1e-10)
+    for b, idx in enumerate(boot_rows):
+        ref = _RiskSets(Xc[idx], time[idx], event[idx], np.ones(n), None if strata is None else strata[idx])
+        l0, g0, i0 = _efron_terms(ref, ref.X @ beta[b], ties)
+        assert ll[b] == pytest.approx(l0, rel=1e-12)
+        np.testing.assert_allclose(grad[b], g0, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(info[b], i0, rtol=1e-9, atol=1e-9)
 
 
 def test_cox_slope_batch_equals_one_covariate_fit(gbsg2, cox_model):
