@@ -55,6 +55,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "model"
 
 
+def _is_logistic(model) -> bool:
+    """Whether ``model`` (a nomogram, a model or a group) predicts a risk, not survival."""
+    from nomogram import LogisticNomogram, Nomogram
+
+    from .models.group import NomogramGroup
+
+    if isinstance(model, Nomogram):
+        return model.model_kind == "logistic"
+    if isinstance(model, NomogramGroup):
+        return all(isinstance(m, LogisticNomogram) for m in getattr(model, "models_", {}).values())
+    return isinstance(model, LogisticNomogram)
+
+
 def nomograms_of(model, *, outcome_name=None, time_unit=None):
     """The nomogram(s) of a loaded model file, with what a page and a chart need about each.
 
@@ -77,6 +90,9 @@ def nomograms_of(model, *, outcome_name=None, time_unit=None):
     from .models.group import NomogramGroup
 
     kw = {k: v for k, v in (("outcome_name", outcome_name), ("time_unit", time_unit)) if v is not None}
+    if time_unit is not None and _is_logistic(model):
+        raise ValueError(f"time_unit={time_unit!r} names the unit of survival times, and this is a logistic "
+                         "model (no survival axes); leave it out (--time-unit is for Cox models).")
     if isinstance(model, Nomogram):
         return {"nomograms": {"model": model}, "titles": {"model": model.title}, "routing": None,
                 "cutoffs": {"model": None}, "by": None}

@@ -167,7 +167,7 @@ class Design:
             if col.nunique(dropna=True) < 2:
                 raise ValueError(
                     f"{caller}: column '{name}' is constant (single value "
-                    f"{col.iloc[0]!r}); remove it from X."
+                    f"{_py_value(col.iloc[0])!r}); remove it from X."
                 )
             if is_cat:
                 terms.append(_categorical_term(name, col))
@@ -345,3 +345,8 @@ def _numeric_term(name, col, kind, columns, knots) -> Term:
         effect_limits=effect_limits(y),
         prediction_limits=prediction_limits(y),
     )
+
+
+def _py_value(v):
+    """A numpy scalar as the Python value it holds (messages print ``1.0``, not ``np.float64(1.0)``)."""
+    return v.item() if isinstance(v, np.generic) else v

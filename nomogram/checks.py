@@ -816,8 +816,8 @@ def check_columns(X, columns: Sequence[str], *, caller: str, what: str = "column
     if missing:
         shown = missing[:10] + (["..."] if len(missing) > 10 else [])
         raise ValueError(
-            f"{caller}: X lacks the {what} {shown} ({len(missing)} of {len(columns)} needed) that "
-            f"the model was fitted with; X has {list(X.columns)[:10]}"
+            f"{caller}: X lacks the {what} {shown} ({len(missing)} of {len(columns)} needed); "
+            f"X has {list(X.columns)[:10]}"
             f"{' ...' if X.shape[1] > 10 else ''}. Pass a table with those columns (same names)."
         )
 
@@ -1176,3 +1176,47 @@ def check_separation(design, Xd: np.ndarray, event: np.ndarray, coef: np.ndarray
     for msg in messages:
         warnings.warn(msg, SeparationWarning, stacklevel=3)
     return messages
+
+
+# --------------------------------------------------------------------------- collinearity
+def collinear_columns(Xd, names: Sequence[str], *, rtol: float = 1e-10) -> list[str]:
+    """Design columns that are linear combinations of the others (and of a constant).
+
+    Columns are centred (a constant column has nothing left) and scaled, then
+    a rank-revealing QR decomposition with column pivoting orders them; those
+    pivoted beyond the numerical rank are returned, in design order.
+    """
+    from scipy.linalg import qr
+
+    A = np.asarray(Xd, dtype=float)
+    if A.ndim != 2 or A.shape[1] == 0:
+        return []
+    A = A - A.mean(axis=0)
+    scale = np.sqrt((A * A).sum(axis=0))
+    dead = scale <= rtol * max(1.0, float(np.abs(Xd).max()))
+    A = A / np.where(dead, 1.0, scale)
+    A[:, dead] = 0.0
+    _, R, piv = qr(A, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    rank = int((diag > rtol * max(1.0, diag[0] if len(diag) else 0.0)).sum())
+    out = sorted(set(piv[rank:].tolist()) | set(np.flatnonzero(dead).tolist()))
+    return [str(names[j]) for j in out]
+
+
+def check_collinear(Xd, names: Sequence[str], caller: str) -> None:
+    """Refuse a design whose columns are linearly dependent, naming them (:func:`collinear_columns`).
+
+    An unpenalised fit of such a design has no unique estimate: Newton steps
+    either fail on a singular information matrix or, numerically, return
+    coefficients and variances that mean nothing.
+    """
+    from .exceptions import ConvergenceError
+
+    cols = collinear_columns(Xd, names)
+    if cols:
+        raise ConvergenceError(
+            f"{caller}: the design columns {cols} are linear combinations of the other columns (a duplicated or "
+            "derived predictor, or a factor level that coincides with another column), so their coefficients "
+            "cannot be estimated. Drop one of the redundant predictors or merge the levels (or fit with a "
+            "penalty)."
+        )

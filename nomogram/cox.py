@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .checks import check_is_fitted, check_option, check_separation, check_survival_y, check_times
+from .checks import check_is_fitted, check_option, check_separation, check_survival_y, check_times, check_collinear
 from .exceptions import ExtrapolationWarning
 from ._cph_fit import baseline_hazard, baseline_hazard_variance, fit_cox
 from ._indexes import gini_mean_difference, harrell_c_survival, nagelkerke_r2
@@ -200,6 +200,8 @@ class CoxNomogram(NomogramModelBase):
         Xd = design.transform(X, caller=caller)
         names = design.column_names
         P = penalty_matrix(design, Xd, self.penalty)
+        if not self.penalty:
+            check_collinear(Xd, names, f"{type(self).__name__}.fit")
         fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, eps=self.eps, max_iter=self.max_iter,
                       strata=codes)
         check_separation(design, Xd, event, fit.coef, np.sqrt(np.diag(fit.cov)), X=X, kind="cox", caller=caller,

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from .checks import check_binary_y, check_is_fitted, check_separation
+from .checks import check_binary_y, check_is_fitted, check_separation, check_collinear
 from ._indexes import binned_c_index, brier_score, gini_mean_difference, nagelkerke_r2
 from ._lrm_fit import fit_logistic
 from ._model_base import NomogramModelBase, penalty_matrix
@@ -130,6 +130,8 @@ class LogisticNomogram(NomogramModelBase):
         Xd = design.transform(X, caller=f"{type(self).__name__}.fit")
         names = design.column_names
         P = penalty_matrix(design, Xd, self.penalty)
+        if not self.penalty:
+            check_collinear(Xd, names, f"{type(self).__name__}.fit")
         fit = fit_logistic(Xd, yv, penalty_matrix=P, rms_dlike=self.eps, max_iter=self.max_iter, names=names)
         index = ["Intercept"] + names
         check_separation(design, Xd, yv, fit.coef[1:], np.sqrt(np.diag(fit.cov))[1:], X=X, kind="logistic",

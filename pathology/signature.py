@@ -72,7 +72,7 @@ class PathologySignature(Signature):
 
     def __init__(self, *, n_components=None, outcome="binary", icc_table=None, icc_kind="ICC(3,1)",
                  icc_threshold=0.75, variance_threshold=0.0, redundancy_threshold=0.9,
-                 univariate_test="mannwhitney", univariate_alpha=0.05, n_mrmr=20, cv=10, n_lambdas=50,
+                 univariate_test="auto", univariate_alpha=0.05, n_mrmr=20, cv=10, n_lambdas=50,
                  lambda_min_ratio=1e-3, one_se=True, max_features="auto", random_state=0,
                  name=None):
         super().__init__(outcome=outcome, icc_table=icc_table, icc_kind=icc_kind,

@@ -81,10 +81,11 @@ def run(args) -> int:
     try:
         model = load_model(args.model)
     except (OSError, ValueError) as err:
-        print(f"nomofuse predict: cannot read the model: {err}", file=sys.stderr)
-        return 1
+        from .exit_status import one_line
 
-    shown = []  # a progress line was printed: end it before the next message
+        raise ValueError(f"cannot read the model: {one_line(err)}") from err
+
+    shown = []  # a progress line was printed: end it before any message
 
     def progress(n):
         if not args.quiet:
@@ -94,15 +95,10 @@ def run(args) -> int:
     try:
         summary = score_csv(model, args.patients, args.out, id_column=args.id_column, cutoff=args.cutoff,
                             range_margin=args.range_margin, chunksize=args.chunksize, progress=progress)
-    except (OSError, ValueError, TypeError) as err:
+    finally:  # an error becomes one line (and its exit status) in fusion.commands.exit_status.guarded
         if shown:
             print(file=sys.stderr)
-        if getattr(err, "exit_code", None):  # e.g. another run writes --out: its own documented status
-            raise
-        print(f"nomofuse predict: {err}", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        print(file=sys.stderr)
+        shown.clear()
     for line in summary.lines():
         print(line)
     if summary.n_scored == 0:

@@ -375,6 +375,11 @@ def score_table(model, table: pd.DataFrame, *, id_column=None, cutoff=None, rang
 
 
 def _check_id_column(scorer, columns, caller):
+    if len(columns) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in str(columns[0]):
+                raise ValueError(f"{caller}: the patients file has a single column {str(columns[0])[:80]!r}: its "
+                                 f"fields look separated by {name}, not commas. Save it as comma-separated CSV.")
     if scorer.id_column is not None and scorer.id_column not in columns:
         raise ValueError(f"{caller}: id_column {scorer.id_column!r} is not a column of the file; "
                          f"columns are {list(columns)[:12]}.")

@@ -407,8 +407,9 @@ class Signature(ModelFileMixin, TransformerMixin, BaseEstimator):
         Spearman ``|rho|`` above which two features are redundant; of the two
         the one with the stronger univariate association (larger ``|AUC - 0.5|``,
         ``|t|`` or Cox ``|z|``) is kept. Greedy, strongest first. None skips.
-    univariate_test : {'mannwhitney', 'ttest', 'cox', None}, default 'mannwhitney'
-        Screen; for survival only 'cox' (or None) applies.
+    univariate_test : {'auto', 'mannwhitney', 'ttest', 'cox', None}, default 'auto'
+        Screen: 'auto' is Mann-Whitney U for a binary outcome and the Cox
+        Wald test for survival; for survival only 'cox' (or None) applies.
     univariate_alpha : float, default 0.05
         Keep features with (unadjusted) p < alpha.
     n_mrmr : int or None, default 20
@@ -505,7 +506,7 @@ class Signature(ModelFileMixin, TransformerMixin, BaseEstimator):
     _default_name = "signature"
 
     def __init__(self, *, outcome="binary", icc_table=None, icc_kind="ICC(3,1)", icc_threshold=0.75,
-                 variance_threshold=0.0, redundancy_threshold=0.9, univariate_test="mannwhitney",
+                 variance_threshold=0.0, redundancy_threshold=0.9, univariate_test="auto",
                  univariate_alpha=0.05, n_mrmr=20, cv=10, n_lambdas=50, lambda_min_ratio=1e-3,
                  one_se=True, max_features="auto", random_state=0, name=None):
         self.outcome = outcome
@@ -574,7 +575,7 @@ class Signature(ModelFileMixin, TransformerMixin, BaseEstimator):
         self
         """
         check_option(self.outcome, ("binary", "survival"), name="outcome", caller=type(self).__name__)
-        allowed_tests = ("mannwhitney", "ttest", None) if self.outcome == "binary" else ("cox", None)
+        allowed_tests = ("auto", "mannwhitney", "ttest", None) if self.outcome == "binary" else ("auto", "cox", None)
         check_option(self.univariate_test, allowed_tests, name="univariate_test",
                      caller=f"{type(self).__name__}(outcome={self.outcome!r})")
         X = check_dataframe(X, caller=f"{type(self).__name__}.fit")
@@ -617,7 +618,8 @@ class Signature(ModelFileMixin, TransformerMixin, BaseEstimator):
         self.mean_ = Xv[cols].mean()
         self.scale_ = Xv[cols].std(ddof=1)
         Z = ((Xv[cols] - self.mean_) / self.scale_).to_numpy()
-        test = self.univariate_test or ("mannwhitney" if self.outcome == "binary" else "cox")
+        test = self.univariate_test if self.univariate_test not in (None, "auto") else \
+            ("mannwhitney" if self.outcome == "binary" else "cox")
         pval, strength, relevance = _univariate(Z, yy, self.outcome, test)
         self.univariate_ = pd.DataFrame(
             {"p_value": pval, "strength": strength, "relevance": relevance},
@@ -716,7 +718,10 @@ class Signature(ModelFileMixin, TransformerMixin, BaseEstimator):
         lambdas = _lambda_grid(lam_max, int(self.n_lambdas), float(self.lambda_min_ratio))
         strat = yy if self.outcome == "binary" else yy[1]
         counts = np.bincount(np.asarray(strat, dtype=int), minlength=2)
-        if int(self.cv) < 2 or counts.min() < int(self.cv):
+        if int(self.cv) < 2:
+            raise ValueError(f"The 'cv' parameter of {type(self).__name__} must be at least 2 (folds of the "
+                             f"LASSO's cross-validation). Got {self.cv!r} instead.")
+        if counts.min() < int(self.cv):
             what = "patients of each outcome class" if self.outcome == "binary" else "events and non-events"
             raise ValueError(
                 f"{type(self).__name__}.fit: cv={self.cv} folds need at least {self.cv} {what}; the training "

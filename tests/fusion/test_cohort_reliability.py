@@ -397,10 +397,12 @@ def test_a_forked_worker_that_outlives_a_killed_run_does_not_hold_its_lock(tmp_p
     code = ("import os, sys, time\nfrom fusion.cohort.lock import OutputLock\n"
             "lock = OutputLock(sys.argv[1], command='the killed run').acquire()\n"
             "child = os.fork()\n"
-            "if child == 0:\n    time.sleep(60)\n    os._exit(0)\n"
+            "if child == 0:\n    print('worker running', flush=True)\n    time.sleep(60)\n    os._exit(0)\n"
             "print(child, flush=True)\ntime.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
-    child = int(proc.stdout.readline())
+    lines = [proc.stdout.readline().strip() for _ in range(2)]  # the worker has started (its fork is done)
+    assert "worker running" in lines
+    child = int(next(line for line in lines if line != "worker running"))
     try:
         proc.kill()  # kill -9 of the run only: its forked worker lives on
         proc.wait()

@@ -148,3 +148,7 @@ def test_export_errors_say_what_to_fix(files, tmp_path, capsys):
     assert "--conf-int takes numbers" in capsys.readouterr().err
     with pytest.raises(TypeError, match="holds no nomogram"):
         export_model(object(), chart=tmp_path / "x.pdf")
+    for model in ("logistic", "group"):  # no survival axes: a time unit would be ignored silently
+        assert main(["export", str(files[model]), "--chart", str(tmp_path / "t.pdf"), "--time-unit", "days"]) == 1
+        assert "logistic model" in capsys.readouterr().err
+    assert not (tmp_path / "t.pdf").exists()

@@ -175,3 +175,11 @@ def test_a_second_writer_of_the_same_scores_is_refused_and_the_first_output_kept
         proc.wait()
     assert out.read_bytes() == before
     assert score_csv(g, tmp_path / "p.csv", out).n_rows == 40  # the dead holder's lock is taken over
+
+
+def test_a_semicolon_separated_file_is_refused_in_one_line(tmp_path, group_and_patients):
+    g, patients = group_and_patients
+    patients.to_csv(tmp_path / "p.csv", index=False, sep=";")
+    with pytest.raises(ValueError, match="separated by semicolons, not commas"):
+        score_csv(g, tmp_path / "p.csv", tmp_path / "s.csv")
+    assert not (tmp_path / "s.csv").exists()

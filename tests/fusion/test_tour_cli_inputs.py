@@ -55,7 +55,7 @@ def test_predict_never_overwrites_its_input_nor_writes_csv_under_another_suffix(
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     code, lines, _ = _run(capsys, ["predict", str(model), str(empty), "--out", str(tmp_path / "s.csv")])
-    assert code == 1 and lines == [f"nomofuse predict: score_csv: the patients file '{empty}' is empty; it needs "
+    assert code == 1 and lines == [f"nomofuse predict: error: score_csv: the patients file '{empty}' is empty; it needs "
                                    "a header line and one row per patient."]
 
 

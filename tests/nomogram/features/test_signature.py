@@ -307,3 +307,17 @@ def test_mrmr_is_greedy_relevance_over_mean_redundancy(split):
         rest = [j for j in range(Z.shape[1]) if j not in chosen]
         chosen.append(max(rest, key=lambda j: F[j] / R[j, chosen].mean()))
     assert got.tolist() == sorted(chosen)
+
+
+def test_default_screen_follows_the_outcome_and_cv_below_2_is_named():
+    g = reference_data("gbsg2")
+    X = pd.DataFrame({"age": g.age, "tsize": g.tsize, "pnodes": g.pnodes, "progrec": g.progrec,
+                      "estrec": g.estrec}).astype(float)
+    y = pd.DataFrame({"time": g.time.astype(float), "event": g.cens.astype(float)})
+    auto = Signature(outcome="survival", cv=5, random_state=0).fit(X, y)  # no screen named: Cox Wald
+    cox = Signature(outcome="survival", univariate_test="cox", cv=5, random_state=0).fit(X, y)
+    assert auto.features_ == cox.features_
+    np.testing.assert_allclose(auto.decision_function(X), cox.decision_function(X))
+    assert "Cox Wald" in " ".join(auto.selection_report()["rule"].astype(str))
+    with pytest.raises(ValueError, match="The 'cv' parameter of Signature must be at least 2"):
+        Signature(cv=1, univariate_test=None).fit(X, (g.cens == 1).astype(int))
