@@ -1203,7 +1203,7 @@ def collinear_columns(Xd, names: Sequence[str], *, rtol: float = 1e-10) -> list[
     return [str(names[j]) for j in out]
 
 
-def check_collinear(Xd, names: Sequence[str], caller: str) -> None:
+def check_collinear(Xd, names: Sequence[str], caller: str, *, intercept: bool = True) -> None:
     """Refuse a design whose columns are linearly dependent, naming them (:func:`collinear_columns`).
 
     An unpenalised fit of such a design has no unique estimate: Newton steps
@@ -1212,6 +1212,15 @@ def check_collinear(Xd, names: Sequence[str], caller: str) -> None:
     """
     from .exceptions import ConvergenceError
 
+    n, p = np.shape(Xd)
+    if p + 1 > n:  # centred columns (or an intercept) leave n - 1 dimensions
+        k = p + 1 if intercept else p
+        what = " (with the intercept)" if intercept else ""
+        raise ConvergenceError(
+            f"{caller}: the model has {k} coefficients{what} for {n} patients; it cannot be "
+            "estimated. Use fewer predictors (or fewer spline knots and factor levels) or more patients, or fit "
+            "with a penalty."
+        )
     cols = collinear_columns(Xd, names)
     if cols:
         raise ConvergenceError(

@@ -201,7 +201,7 @@ class CoxNomogram(NomogramModelBase):
         names = design.column_names
         P = penalty_matrix(design, Xd, self.penalty)
         if not self.penalty:
-            check_collinear(Xd, names, f"{type(self).__name__}.fit")
+            check_collinear(Xd, names, f"{type(self).__name__}.fit", intercept=False)
         fit = fit_cox(Xd, time, event, ties=self.ties, penalty_matrix=P, eps=self.eps, max_iter=self.max_iter,
                       strata=codes)
         check_separation(design, Xd, event, fit.coef, np.sqrt(np.diag(fit.cov)), X=X, kind="cox", caller=caller,

@@ -47,3 +47,10 @@ def test_collinear_columns_of_an_independent_design_is_empty(data):
     X, _, _ = data
     assert collinear_columns(X[["a", "b"]].to_numpy(), ["a", "b"]) == []
     assert collinear_columns(np.column_stack([X["a"], np.ones(len(X))]), ["a", "k"]) == ["k"]
+
+
+def test_more_coefficients_than_patients_is_refused_up_front():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(10, 15)), columns=[f"x{i}" for i in range(15)])
+    with pytest.raises(ConvergenceError, match="16 coefficients .* for 10 patients"):
+        LogisticNomogram().fit(X, np.array([0, 1] * 5))
