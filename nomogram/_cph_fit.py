@@ -23,13 +23,14 @@ which changes nothing but numerical stability.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .checks import check_option
 from ._survival import RiskSets
-from .exceptions import ConvergenceError
+from .exceptions import ConvergenceError, StatisticalWarning
 
 __all__ = ["CoxFit", "fit_cox", "baseline_hazard"]
 
@@ -255,6 +256,12 @@ def fit_cox(
                 beta = new_beta
                 obj, ll, grad, info = new
                 new_beta = beta + newton_step(grad, info)
+    if not converged:
+        warnings.warn(
+            f"fit_cox: Newton-Raphson did not converge in {max_iter} iterations (survival's coxph: 'Ran out "
+            "of iterations and did not converge'); the estimates may be unreliable, e.g. a coefficient "
+            "diverging under monotone likelihood. Check the SeparationWarning, if any, or raise max_iter.",
+            StatisticalWarning, stacklevel=2)
     cov = np.linalg.inv(info) if p else np.zeros((0, 0))
     lp_sorted_back = Xc @ beta
     return CoxFit(

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .checks import check_dataframe, check_numeric_values, check_predictor_types
+from .checks import check_dataframe, check_numeric_values, check_predictor_types, python_value
 from ._datadist import effect_limits, prediction_limits
 from ._splines import rcs_basis, rcs_column_names, rcs_knots
 
@@ -167,7 +167,7 @@ class Design:
             if col.nunique(dropna=True) < 2:
                 raise ValueError(
                     f"{caller}: column '{name}' is constant (single value "
-                    f"{_py_value(col.iloc[0])!r}); remove it from X."
+                    f"{python_value(col.iloc[0])!r}); remove it from X."
                 )
             if is_cat:
                 terms.append(_categorical_term(name, col))
@@ -345,8 +345,3 @@ def _numeric_term(name, col, kind, columns, knots) -> Term:
         effect_limits=effect_limits(y),
         prediction_limits=prediction_limits(y),
     )
-
-
-def _py_value(v):
-    """A numpy scalar as the Python value it holds (messages print ``1.0``, not ``np.float64(1.0)``)."""
-    return v.item() if isinstance(v, np.generic) else v

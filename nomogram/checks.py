@@ -124,7 +124,7 @@ def check_option(value, allowed: Iterable, *, name: str, caller: str):
     """
     allowed = list(allowed)
     if value not in allowed:
-        shown = "{" + ", ".join(repr(a.item() if isinstance(a, np.generic) else a)
+        shown = "{" + ", ".join(repr(python_value(a))
                                 for a in sorted(allowed, key=str)) + "}"
         raise ValueError(
             f"The '{name}' parameter of {caller} must be one of {shown}. Got {value!r} instead."
@@ -158,7 +158,7 @@ def check_is_fitted(estimator, attribute: str = "coef_") -> None:
 
 def _first_labels(index, mask, k: int = 5) -> list:
     """The first ``k`` row labels of ``index`` where ``mask`` holds (JSON-friendly)."""
-    return [v.item() if isinstance(v, np.generic) else v for v in index[np.asarray(mask)][:k].tolist()]
+    return [python_value(v) for v in index[np.asarray(mask)][:k].tolist()]
 
 
 def check_dataframe(
@@ -247,8 +247,14 @@ _NO_EVENT_LEVEL = object()  # the caller has no event_level parameter to offer i
 _TEXT_CODES = {"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "false": 0.0, "true": 1.0}
 
 
+def python_value(v):
+    """A numpy scalar as the Python value it holds (messages print ``1.0``, not ``np.float64(1.0)``;
+    JSON writes it); anything else unchanged."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _level_list(levels) -> list:
-    return [v.item() if isinstance(v, np.generic) else v for v in list(levels)[:10]]
+    return [python_value(v) for v in list(levels)[:10]]
 
 
 def binary_event_codes(values, *, event_level=None, what: str = "y", caller: str = "fit",
@@ -1071,7 +1077,7 @@ def check_times(times, *, max_time: float | None = None, caller: str = "predict_
 def _level_label(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
-    return str(value.item() if isinstance(value, np.generic) else value)
+    return str(python_value(value))
 
 
 def check_separation(design, Xd: np.ndarray, event: np.ndarray, coef: np.ndarray, se: np.ndarray, *,

@@ -153,6 +153,7 @@ import pandas as pd
 from scipy.special import expit
 
 from ._design import Design, Term, format_level
+from .checks import python_value
 from ._pretty import pretty
 from ._survival import step_function_at
 from .model_io import ModelFileMixin
@@ -202,11 +203,11 @@ class Axis:
         return {
             "label": self.label,
             "kind": self.kind,
-            "values": [_py(v) for v in self.values],
+            "values": [python_value(v) for v in self.values],
             "points": [float(p) for p in self.points],
             "tick_labels": list(self.tick_labels),
             "predictor": self.predictor,
-            "condition": {k: _py(v) for k, v in self.condition.items()},
+            "condition": {k: python_value(v) for k, v in self.condition.items()},
         }
 
     @classmethod
@@ -217,9 +218,6 @@ class Axis:
             predictor=d.get("predictor"), condition=dict(d.get("condition") or {}),
         )
 
-
-def _py(v):
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def _format_number(v) -> str:
@@ -721,13 +719,13 @@ class Nomogram(ModelFileMixin):
             if term.kind == "rcs":
                 entry["knots"] = _floats(term.knots)
             if term.kind == "categorical":
-                entry["levels"] = [_py(v) for v in term.levels]
+                entry["levels"] = [python_value(v) for v in term.levels]
             else:
                 entry["values"] = None if term.values is None else _floats(term.values)
                 if term.low is not None and term.high is not None:
                     entry["range"] = [_finite_or_none(term.low), _finite_or_none(term.high)]
             if term.adjust is not None:
-                entry["adjust"] = _py(term.adjust) if term.kind == "categorical" else _finite_or_none(term.adjust)
+                entry["adjust"] = python_value(term.adjust) if term.kind == "categorical" else _finite_or_none(term.adjust)
             predictors.append(entry)
         several = len(design.interactions) > 1
         blocks = [{"predictors": list(pair), "columns": design.pair_columns(pair),
@@ -743,7 +741,7 @@ class Nomogram(ModelFileMixin):
             term = design.term(name)
             if term.kind == "categorical" and not partners:
                 pts = (_contribution(design, coef, name, term.levels, {}) - lo) * self.scale
-                col["level_points"] = [[_py(lv), _finite_or_none(p)] for lv, p in zip(term.levels, pts)]
+                col["level_points"] = [[python_value(lv), _finite_or_none(p)] for lv, p in zip(term.levels, pts)]
             columns.append(col)
         variance = None
         if self._variance is not None:

@@ -27,6 +27,7 @@ from .checks import (
     check_survival_y,
     check_times,
     pandas_index,
+    python_value,
     renamed_attribute,
     renamed_parameter,
     survival_outcome,
@@ -251,9 +252,6 @@ def time_dependent_roc(y, score, horizon: float) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- hazard ratio
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
-
 
 @survival_outcome
 def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) -> pd.DataFrame:
@@ -292,7 +290,7 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
                          f"{int(np.flatnonzero(missing)[0])}); drop those patients or give them a group.")
     levels = list(pd.unique(np.sort(group)))
     if len(levels) < 2:
-        raise ValueError(f"{caller}: group has a single level {[_plain(v) for v in levels]}; a hazard ratio "
+        raise ValueError(f"{caller}: group has a single level {[python_value(v) for v in levels]}; a hazard ratio "
                          "compares at least two groups.")
     if reference is None:
         reference = levels[0]
@@ -324,12 +322,12 @@ def hazard_ratio_table(y, group, *, reference=None, conf_level: float = 0.95) ->
         from .exceptions import SeparationWarning
 
         if reference in no_events:
-            note = (f"the reference group {_plain(reference)!r} has no event, so the hazard ratio of every group "
+            note = (f"the reference group {python_value(reference)!r} has no event, so the hazard ratio of every group "
                     "against it is not estimable (monotone likelihood) and is reported as NaN. Pass reference= a group "
                     "with events, merge groups, or compare the Kaplan-Meier curves and the log-rank test.")
         else:
-            note = (f"group(s) {[_plain(v) for v in no_events]} have no event: their hazard ratio against "
-                    f"{_plain(reference)!r} is not estimable (monotone likelihood) and is reported as NaN. Merge "
+            note = (f"group(s) {[python_value(v) for v in no_events]} have no event: their hazard ratio against "
+                    f"{python_value(reference)!r} is not estimable (monotone likelihood) and is reported as NaN. Merge "
                     "groups, choose another cut-off, or compare the Kaplan-Meier curves and the log-rank test.")
         warnings.warn(f"hazard_ratio_table: {note}", SeparationWarning, stacklevel=3)
     out = pd.DataFrame(rows).set_index("group")

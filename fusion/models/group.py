@@ -43,6 +43,7 @@ from nomogram.checks import (
     check_is_fitted,
     check_option,
     check_survival_y,
+    python_value,
 )
 from nomogram.exceptions import ConvergenceError, StatisticalWarning
 from nomogram.model_io import ModelFileMixin, ModelReader, model_from_dict, model_to_dict
@@ -610,5 +611,5 @@ def _records(df: pd.DataFrame) -> list[dict]:
     out = []
     for rec in df.to_dict(orient="records"):
         out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
-                        (v.item() if isinstance(v, np.generic) else v)) for k, v in rec.items()})
+                        python_value(v)) for k, v in rec.items()})
     return out

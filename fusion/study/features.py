@@ -54,17 +54,22 @@ def _versions(names) -> dict:
     return out
 
 
+def _read_manifest(cfg: StudyConfig, key: str, path) -> pd.DataFrame:
+    """A manifest as text, its patient column (``clinical.patient_id``) renamed ``patient_id``."""
+    pid = cfg.clinical.patient_id
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    if pid not in df.columns:
+        raise StudyFileError(f"{key} '{path}' has no '{pid}' column (clinical.patient_id); "
+                             f"its columns are {list(df.columns)}.")
+    return df.rename(columns={pid: "patient_id"}) if pid != "patient_id" else df
+
+
 def imaging_manifest(cfg: StudyConfig, patients=None) -> pd.DataFrame:
     """The scans manifest, checked: ``case_id``, ``patient_id``, image, mask (+ optional columns)."""
     from fusion.cohort import check_manifest
 
-    pid = cfg.clinical.patient_id
     path = cfg.imaging.manifest
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    if pid not in df.columns:
-        raise StudyFileError(f"imaging.manifest '{path}' has no '{pid}' column (clinical.patient_id); "
-                             f"its columns are {list(df.columns)}.")
-    df = df.rename(columns={pid: "patient_id"}) if pid != "patient_id" else df
+    df = _read_manifest(cfg, "imaging.manifest", path)
     if "case_id" not in df.columns:
         if "lesion_id" in df.columns:
             df["case_id"] = df["patient_id"].astype(str) + "/" + df["lesion_id"].astype(str)
@@ -176,13 +181,8 @@ def slide_manifest(cfg: StudyConfig, patients=None) -> pd.DataFrame:
     """The slides manifest, checked: ``slide_id``, ``path``, ``patient_id`` (+ ``mpp``)."""
     from fusion.cohort import check_manifest
 
-    pid = cfg.clinical.patient_id
     path = cfg.pathology.manifest
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    if pid not in df.columns:
-        raise StudyFileError(f"pathology.manifest '{path}' has no '{pid}' column (clinical.patient_id); "
-                             f"its columns are {list(df.columns)}.")
-    df = df.rename(columns={pid: "patient_id"}) if pid != "patient_id" else df
+    df = _read_manifest(cfg, "pathology.manifest", path)
     if patients is not None:
         df = df[df["patient_id"].isin(set(patients))]
     return check_manifest(df.reset_index(drop=True), required=("path",), file_columns=("path",),

@@ -429,9 +429,10 @@ def run_study(config, out, *, jobs: int | None = None, progress: bool = True, fo
     """
     from fusion.cohort.lock import OutputLock
 
+    config = config if isinstance(config, StudyConfig) else load_study(config)  # a bad file creates nothing
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    with OutputLock(out / "run.json", command=f"nomofuse run (study {getattr(config, 'source', config)})"):
+    with OutputLock(out / "run.json", command=f"nomofuse run (study {config.source or config.name})"):
         return _run_study(config, out, jobs=jobs, progress=progress, force=force, echo=echo, quiet=quiet,
                           notes=notes)
 

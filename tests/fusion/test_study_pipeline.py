@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from fusion.study import load_study
+from fusion.study import StudyFileError, load_study
 from fusion.study.demo_data import make_demo_cohort
 from fusion.study.pipeline import run_study
 
@@ -247,7 +247,7 @@ def test_survival_study_without_cancer_types(tmp_path):
     assert "Kaplan" in (out / "report.html").read_text(encoding="utf-8")
 
 
-def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+def test_a_second_run_into_the_same_folder_is_refused(study, tmp_path):
     import subprocess
     import sys
 
@@ -264,8 +264,16 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     try:
         assert proc.stdout.readline().strip() == "held"
         with pytest.raises(OutputLockedError, match="the first"):
-            run_study(tmp_path / "study.yaml", out, quiet=True, progress=False)
+            run_study(study["study"], out, quiet=True, progress=False)
     finally:
         proc.kill()
         proc.wait()
     assert (out / "run.json").read_text() == "{}"
+
+
+def test_an_unusable_study_file_creates_no_output_folder(tmp_path):
+    from fusion.study.pipeline import run_study
+
+    with pytest.raises(StudyFileError):
+        run_study(tmp_path / "missing.yaml", tmp_path / "results", quiet=True, progress=False)
+    assert not (tmp_path / "results").exists()

@@ -54,3 +54,11 @@ def test_more_coefficients_than_patients_is_refused_up_front():
     X = pd.DataFrame(rng.normal(size=(10, 15)), columns=[f"x{i}" for i in range(15)])
     with pytest.raises(ConvergenceError, match="16 coefficients .* for 10 patients"):
         LogisticNomogram().fit(X, np.array([0, 1] * 5))
+
+
+def test_a_cox_fit_that_runs_out_of_iterations_says_so(data):
+    from nomogram.exceptions import StatisticalWarning
+
+    X, _, surv = data
+    with pytest.warns(StatisticalWarning, match="did not converge in 1 iterations"):
+        CoxNomogram(max_iter=1, eps=1e-12).fit(X[["a", "b"]], surv)
