@@ -217,7 +217,14 @@ def fit_mult_impute(estimator, X: pd.DataFrame, y, *, m: int = 5, random_state=N
         raise ValueError("fit_mult_impute: a stratified Cox model is not supported yet; pass strata as categorical "
                          "predictors or impute and fit per stratum.")
     if datasets is None:
-        datasets = impute_datasets(X, y, m=m, random_state=random_state)
+        from .checks import check_binary_y, check_survival_y
+
+        level = estimator.event_level  # the outcome is checked (and coded) as the model's fit will check it
+        if isinstance(estimator, CoxNomogram):
+            coded = np.column_stack(check_survival_y(y, index=X.index, caller="fit_mult_impute", event_level=level))
+        else:
+            coded = check_binary_y(y, index=X.index, caller="fit_mult_impute", event_level=level)
+        datasets = impute_datasets(X, coded, m=m, random_state=random_state)
     datasets = list(datasets)
     if len(datasets) < 2:
         raise ValueError(f"fit_mult_impute: needs at least 2 completed datasets; got {len(datasets)}.")
@@ -239,7 +246,8 @@ def fit_mult_impute(estimator, X: pd.DataFrame, y, *, m: int = 5, random_state=N
         from ._cph_fit import baseline_hazard, baseline_hazard_variance
         from .checks import check_survival_y
 
-        time, event = check_survival_y(y, n=len(Xd), caller="fit_mult_impute")
+        time, event = check_survival_y(y, index=datasets[0].index, caller="fit_mult_impute",
+                                       event_level=pooled.event_level)
         means = pooled.means_.to_numpy()
         pooled.center_ = float(means @ bar)
         lp = (Xd - means) @ bar

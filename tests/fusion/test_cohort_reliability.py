@@ -397,8 +397,8 @@ def test_a_forked_worker_that_outlives_a_killed_run_does_not_hold_its_lock(tmp_p
     code = ("import os, sys, time\nfrom fusion.cohort.lock import OutputLock\n"
             "lock = OutputLock(sys.argv[1], command='the killed run').acquire()\n"
             "child = os.fork()\n"
-            "if child == 0:\n    print('worker running', flush=True)\n    time.sleep(60)\n    os._exit(0)\n"
-            "print(child, flush=True)\ntime.sleep(60)\n")
+            "if child == 0:\n    os.write(1, b'worker running\\n')\n    time.sleep(60)\n    os._exit(0)\n"
+            "os.write(1, f'{child}\\n'.encode())\ntime.sleep(60)\n")  # one write each: lines never interleave
     proc = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
     lines = [proc.stdout.readline().strip() for _ in range(2)]  # the worker has started (its fork is done)
     assert "worker running" in lines

@@ -92,3 +92,19 @@ def test_errors_name_the_problem():
         impute_datasets(X2, data["cens"], m=2)
     with pytest.raises(ValueError, match="'m' parameter"):
         impute_datasets(X.assign(age=np.nan), m=1)
+
+
+def test_a_text_outcome_is_checked_before_imputing():
+    from lifelines.datasets import load_gbsg2
+
+    from nomogram import LogisticNomogram, fit_mult_impute
+
+    d = load_gbsg2()
+    X = d[["age", "tsize", "pnodes"]].astype(float)
+    X.loc[X.index % 5 == 0, "pnodes"] = np.nan
+    text = d["cens"].map({0: "no", 1: "Yes"})
+    with pytest.raises(ValueError, match="event_level"):
+        fit_mult_impute(LogisticNomogram(), X, text)
+    coded = fit_mult_impute(LogisticNomogram(event_level="Yes"), X, text, random_state=1)
+    plain = fit_mult_impute(LogisticNomogram(), X, d["cens"], random_state=1)
+    np.testing.assert_array_equal(coded.model.coef_, plain.model.coef_)
