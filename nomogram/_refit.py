@@ -161,38 +161,31 @@ class Refits:
 
 # --------------------------------------------------------------------------- logistic
 class _Gram:
-    """``Z' diag(v_b) Z`` for every row ``v_b``: one matrix product with the column products of ``Z``.
+    """``Z' diag(v_b) Z`` for every row ``v_b``, for a shared design or one design per resample.
 
-    ``Z`` is shared (n, k) or one per row (B, n, k) (then an ``einsum``, or
-    the three sums of a recalibration design ``[1, x_b]``).
+    ``Z`` shared (n, k): :class:`nomogram._resample.WeightedGram` (matrix
+    products with the column products of ``Z``); one design per resample
+    (B, n, k): an ``einsum``, or the three sums of a recalibration design
+    ``[1, x_b]``.
     """
 
     def __init__(self, Z: np.ndarray):
+        from ._resample import WeightedGram
+
         self.Z = Z
         self.k = Z.shape[-1]
-        self.iu = np.triu_indices(self.k)
-        self.Q = None
-        if Z.ndim == 2:  # column products z_i z_j (i <= j) in the order of triu_indices
-            self.Q = np.empty((Z.shape[0], len(self.iu[0])))
-            at = 0
-            for i in range(self.k):
-                np.multiply(Z[:, i:i + 1], Z[:, i:], out=self.Q[:, at:at + self.k - i])
-                at += self.k - i
+        self.shared = WeightedGram(Z) if Z.ndim == 2 else None
 
     def __call__(self, v: np.ndarray, rows=None) -> np.ndarray:
-        if self.Q is None:
-            Z = self.Z if rows is None else self.Z[rows]
-            if self.k == 2:  # [1, x_b]: the three sums directly
-                x = Z[:, :, 1]
-                vx = v * x
-                s0, s1, s2 = v.sum(axis=1), vx.sum(axis=1), np.einsum("bn,bn->b", vx, x)
-                return np.stack([np.stack([s0, s1], axis=1), np.stack([s1, s2], axis=1)], axis=1)
-            return np.einsum("bn,bni,bnj->bij", v, Z, Z)
-        flat = v @ self.Q
-        out = np.empty((v.shape[0], self.k, self.k))
-        out[:, self.iu[0], self.iu[1]] = flat
-        out[:, self.iu[1], self.iu[0]] = flat
-        return out
+        if self.shared is not None:
+            return self.shared(v)
+        Z = self.Z if rows is None else self.Z[rows]
+        if self.k == 2:  # [1, x_b]: the three sums directly
+            x = Z[:, :, 1]
+            vx = v * x
+            s0, s1, s2 = v.sum(axis=1), vx.sum(axis=1), np.einsum("bn,bn->b", vx, x)
+            return np.stack([np.stack([s0, s1], axis=1), np.stack([s1, s2], axis=1)], axis=1)
+        return np.einsum("bn,bni,bnj->bij", v, Z, Z)
 
 
 def _llogit(Z, y, W, P, beta, gram=None, rows=None):
@@ -329,18 +322,15 @@ class _DesignTerms:
 
     ``terms(beta, rows, need_info, start)`` -> (-2 log L penalised, score,
     information) for the resamples ``rows`` of ``W`` at ``beta`` (len(rows),
-    k). Each resample's patients are kept as a list (CSR: the patients with a
-    non-zero weight), so a patient left out of a bootstrap sample costs
-    nothing. At the start (``start``: slopes 0) the linear predictor is the
-    intercept for every patient: no product with the design, one probability
-    per resample.
+    k). The pass runs over each resample's dense weights (a patient left out
+    of a bootstrap sample has weight 0), vectorised
+    (:func:`nomogram._lrm_kernels.llogit_rows`). At the start (``start``:
+    slopes 0) the linear predictor is the intercept for every patient: no
+    product with the design, one probability per resample.
     """
 
     def __init__(self, Z, y, W, P, gram):
-        self.Z, self.y, self.P, self.gram = Z, y, P, gram
-        from ._lrm_kernels import nonzero_rows
-
-        self.indptr, self.index, self.weight = nonzero_rows(W)
+        self.Z, self.y, self.W, self.P, self.gram = Z, y, W, P, gram
         self._buf = None
 
     def __call__(self, beta, rows, need_info=True, start=False):
@@ -349,17 +339,19 @@ class _DesignTerms:
         rows = np.asarray(rows, dtype=np.int64)
         start = bool(start) and not np.any(beta[:, 1:])
         m = len(rows)
-        if self._buf is None:  # three (resamples, patients) buffers, reused by every pass
-            self._buf = np.empty((3, len(self.indptr) - 1, self.Z.shape[0]))
-        eta, v, r = self._buf[0, :m], self._buf[1, :m], self._buf[2, :m]
+        n = self.Z.shape[0]
+        if self._buf is None:  # two (resamples, patients) buffers and one row, reused by every pass
+            self._buf = np.empty((2, len(self.W), n))
+            self._lg = np.empty(n)
+        eta_r, v = self._buf[0, :m], self._buf[1, :m]     # linear predictors, then residuals
         if not start:
-            np.matmul(beta, self.Z.T, out=eta)
-        ll = llogit_rows(eta, self.y, self.indptr, self.index, self.weight, rows, v, r, need_info,
-                         np.ascontiguousarray(beta[:, 0]), start)
+            np.matmul(beta, self.Z.T, out=eta_r)
+        ll = llogit_rows(eta_r, self.y, self.W, rows, v, need_info, np.ascontiguousarray(beta[:, 0]), start,
+                         self._lg)
         dev = -2.0 * (ll - 0.5 * np.einsum("bi,ij,bj->b", beta, self.P, beta))
         if not need_info:
             return dev, None, None
-        grad = r @ self.Z - beta @ self.P
+        grad = eta_r @ self.Z - beta @ self.P
         return dev, grad, self.gram(v) + self.P
 
     def column_sd(self, rows):

@@ -117,8 +117,10 @@ def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> Resa
             index.append(np.flatnonzero(train[i - 1] > 0))
         return ResamplePlan(method, train, test, index)
     idx = rng.integers(0, n, size=(B, n))
-    # the copies of each row in each sample: one count over (sample, row) pairs
-    train = np.bincount((idx + (np.arange(B) * n)[:, None]).ravel(), minlength=B * n).reshape(B, n).astype(float)
+    # the copies of each row in each sample, one sample at a time (no (B, n) temporaries)
+    train = np.empty((B, n))
+    for b in range(B):
+        train[b] = np.bincount(idx[b], minlength=n)
     index = list(idx)
     if method == "boot":
         return ResamplePlan(method, train, np.ones((B, n)), index)
@@ -155,36 +157,39 @@ def _null_loglik(y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
-def upper_products(Z: np.ndarray) -> np.ndarray:
-    """Products ``z_k z_l`` (``k <= l``, the order of ``numpy.triu_indices``) of each row of ``Z``, (n, k(k+1)/2).
+class WeightedGram:
+    """``Z' diag(v_b) Z`` for many weight vectors ``v_b`` (rows of ``V``) by matrix products.
 
-    Filled one column block at a time: no temporary as large as the result.
+    Each information matrix is a row of ``V @ Q``, ``Q`` the products
+    ``z_ij z_il`` (upper triangle, ``k(k+1)/2`` columns):
+    all resamples cost one BLAS product instead of ``B`` small ones. ``Q`` is
+    formed a block of :attr:`block` patients at a time, at every call
+    (:func:`nomogram._lrm_kernels.upper_products_into`), so
+    the memory held is ``block x k(k+1)/2`` whatever the number of patients
+    (the whole ``Q`` is 420 MB at 500,000 patients and 14 design columns);
+    forming it costs one multiplication per product and patient, a small
+    part of the product with ``V``.
     """
-    n, k = Z.shape
-    Q = np.empty((n, k * (k + 1) // 2))
-    col = 0
-    for j in range(k):
-        Q[:, col:col + k - j] = Z[:, j:] * Z[:, j:j + 1]
-        col += k - j
-    return Q
 
-
-class _Gram:
-    """``Z' diag(v_b) Z`` for many weight vectors ``v_b`` as one matrix product.
-
-    The products ``z_ij z_il`` (upper triangle, ``k(k+1)/2`` columns) are formed
-    once; each information matrix is then a row of ``V @ Q``, so all resamples
-    cost one BLAS matrix multiplication instead of ``B`` small ones.
-    """
+    block = 4096
 
     def __init__(self, Z: np.ndarray):
-        n, k = Z.shape
+        self.Z = np.ascontiguousarray(Z, dtype=float)
+        n, k = self.Z.shape
         self.k = k
         self.iu = np.triu_indices(k)
-        self.Q = upper_products(Z)                              # (n, k(k+1)/2)
+        self._Q = np.empty((min(n, self.block), len(self.iu[0])))
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
-        flat = v @ self.Q                                      # (B, k(k+1)/2)
+        from ._lrm_kernels import upper_products_into
+
+        n = self.Z.shape[0]
+        flat = np.zeros((v.shape[0], len(self.iu[0])))
+        for s in range(0, n, self.block):
+            e = min(n, s + self.block)
+            Q = self._Q[:e - s]
+            upper_products_into(self.Z[s:e], Q)
+            flat += v[:, s:e] @ Q
         out = np.empty((v.shape[0], self.k, self.k))
         out[:, self.iu[0], self.iu[1]] = flat
         out[:, self.iu[1], self.iu[0]] = flat
@@ -218,7 +223,7 @@ def _logistic_newton_safeguarded(
     P = np.zeros((k, k)) if penalty is None else np.asarray(penalty, float)
     beta = np.zeros((B, k)) if init is None else np.broadcast_to(np.asarray(init, float), (B, k)).copy()
     obj, ll, eta = _objective_rows(Z, y, W, P, beta)
-    gram = _Gram(Z)
+    gram = WeightedGram(Z)
     active = np.ones(B, bool)
     converged = np.zeros(B, bool)
     it = 0
@@ -294,7 +299,7 @@ def logistic_newton_batch(
     -----
     Started at the original fit, a resample's solution is close, so the
     information matrix is formed (one matrix product for all resamples, see
-    :class:`_Gram`) and inverted once, at the start, and reused for the next
+    :class:`WeightedGram`) and inverted once, at the start, and reused for the next
     steps (the chord method: linear convergence at a rate set by how much the
     resample's information differs from the start's, a few per cent here).
     Iterations stop when the largest step is below ``sqrt(tol)`` and the
@@ -308,7 +313,7 @@ def logistic_newton_batch(
         return _logistic_newton_safeguarded(Z, y, W, penalty=penalty, init=None, tol=tol, max_iter=max_iter)
     P = np.zeros((k, k)) if penalty is None else np.asarray(penalty, float)
     beta = np.broadcast_to(np.asarray(init, float), (B, k)).copy()
-    gram = _Gram(Z)
+    gram = WeightedGram(Z)
     mu = expit(beta @ Z.T)
     try:
         Hinv = np.linalg.inv(gram(W * mu * (1 - mu)) + P)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["somers_dxy_rows", "gini_md_rows", "lrm_validate_rows"]
+from ._lrm_kernels import prob
+from ._vmath import sum4, vexp, vlog
+
+__all__ = ["somers_dxy_rows", "gini_md_rows", "bucket_order", "lrm_validate_rows"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -62,44 +65,166 @@ def gini_md_rows(xs, ws):
     return out
 
 
+#: largest bucket of :func:`bucket_order` sorted by insertion (larger ones: numba's quicksort)
+_INSERTION_MAX = 32
+
+
 @numba.njit(cache=True, nogil=True)
-def lrm_validate_rows(lp, order, y, W, T, a, s):
-    """Every rank- and probability-based index of ``validate`` (logistic) per resample, one pass each.
+def bucket_order(x, order, xs, bucket, counts):
+    """Ascending order of ``x`` (n,) into ``order``, and ``xs = x[order]``, in O(n) for smooth data.
+
+    A bucket sort: ``n`` equal-width buckets between the minimum and the
+    maximum (``floor((x - min) * n / (max - min))``, a monotone map, so the
+    buckets are in the order of the values), filled stably, then each bucket
+    sorted by insertion (by quicksort when it holds more than
+    :data:`_INSERTION_MAX` values; equal values cost no moves). The order of
+    tied values may differ from ``numpy.argsort``'s; nothing computed from it
+    here depends on that order. ``bucket`` (n,) and ``counts`` (n + 1,) are
+    work buffers. Non-finite values: plain quicksort.
+    """
+    n = x.shape[0]
+    lo = np.inf
+    hi = -np.inf
+    for i in range(n):
+        v = x[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or n < 64:
+        o = np.argsort(x)
+        for k in range(n):
+            order[k] = o[k]
+            xs[k] = x[o[k]]
+        return
+    scale = n / (hi - lo) if hi > lo else 0.0
+    counts[:] = 0
+    for i in range(n):
+        c = min(int((x[i] - lo) * scale), n - 1)
+        bucket[i] = c
+        counts[c + 1] += 1
+    for c in range(n):
+        counts[c + 1] += counts[c]
+    for i in range(n):                       # stable scatter; counts[c] ends at the end of bucket c
+        c = bucket[i]
+        k = counts[c]
+        order[k] = i
+        xs[k] = x[i]
+        counts[c] = k + 1
+    start = 0
+    for c in range(n):
+        end = counts[c]
+        m = end - start
+        if m > _INSERTION_MAX:
+            o = np.argsort(xs[start:end])
+            tmp_i = order[start:end].copy()
+            tmp_x = xs[start:end].copy()
+            for k in range(m):
+                order[start + k] = tmp_i[o[k]]
+                xs[start + k] = tmp_x[o[k]]
+        elif m > 1:
+            for k in range(start + 1, end):
+                v = xs[k]
+                oi = order[k]
+                j = k - 1
+                while j >= start and xs[j] > v:
+                    xs[j + 1] = xs[j]
+                    order[j + 1] = order[j]
+                    j -= 1
+                xs[j + 1] = v
+                order[j + 1] = oi
+        start = end
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _validate_terms(x, w, t, y, a, s, p_out, pc_out, tmp):
+    """Per patient of one resample (vectorised): ``expit(lp)``, ``expit(a + s lp)`` and five sum terms.
+
+    ``tmp`` rows: the Brier terms (training, test), the test log-likelihood
+    of ``lp`` as is, and ``lrmfit``'s log-likelihood terms of the refit
+    (training) and of the recalibration (test), with probabilities from the
+    linear predictor clipped to [-30, 30] (:func:`nomogram._lrm_kernels.prob`;
+    inside the clip that is the probability itself).
+    """
+    n = x.shape[0]
+    p30 = prob(30.0)
+    m30 = prob(-30.0)
+    for i in range(n):
+        xi = x[i]
+        wi = w[i]
+        ti = t[i]
+        event = y[i] > 0.5
+        e = vexp(-abs(xi))
+        p = (1.0 if xi >= 0.0 else e) / (1.0 + e)
+        ec = a + s * xi
+        pc = 1.0 / (1.0 + vexp(-ec))
+        p_out[i] = p
+        pc_out[i] = pc
+        d = (1.0 - p) if event else p
+        tmp[0, i] = wi * d * d
+        tmp[1, i] = ti * d * d
+        # y lp - log(1 + e^lp), log(1 + e^lp) = max(lp, 0) + log(1 + e^-|lp|)
+        tmp[2, i] = ti * ((xi if event else 0.0) - (max(xi, 0.0) + vlog(1.0 + e)))
+        pl = p30 if xi > 30.0 else (m30 if xi < -30.0 else p)
+        pcl = p30 if ec > 30.0 else (m30 if ec < -30.0 else pc)
+        tmp[3, i] = wi * vlog(pl if event else 1.0 - pl)
+        tmp[4, i] = ti * vlog(pcl if event else 1.0 - pcl)
+
+
+@numba.njit(cache=True, nogil=True)
+def lrm_validate_rows(lp, y, W, T, a, s):
+    """Every rank- and probability-based index of ``validate`` (logistic) per resample.
 
     Row ``b``: the refit's linear predictor ``lp[b]`` on the original
-    patients, ``order[b]`` its ascending order, training weights ``W[b]``,
-    test weights ``T[b]``, recalibration intercept ``a[b]`` and slope
-    ``s[b]``. Returns (B, 9): Dxy (training, test), Gini's mean difference
-    of ``lp`` (training, test), of ``expit(lp)`` (training), of
-    ``expit(a + s lp)`` (test), the Brier sums ``sum w (y - expit(lp))^2``
-    (training, test), ``sum_T (y lp - log(1 + e^lp))`` (the test
-    log-likelihood of ``lp`` as is), and the log-likelihoods of ``lrm.fit``
-    at its final estimates: of the refit on its training sample,
-    ``sum_W log p|q`` with ``p`` from ``lp`` clipped to [-30, 30], and of
-    the recalibration on the test sample, ``sum_T log p|q`` with ``p`` from
-    ``a + s lp`` clipped (the arithmetic of ``lrmfit``, see
-    :mod:`nomogram._lrm_kernels`; so the refits need no pass of their own
-    for them). Formulas: :func:`somers_dxy_rows`,
-    :func:`gini_md_rows`; a decreasing ``expit(a + s lp)`` (``s < 0``) is
-    read backwards, which only changes the sign of the Gini sum.
+    patients, training weights ``W[b]``, test weights ``T[b]``,
+    recalibration intercept ``a[b]`` and slope ``s[b]``. Returns (B, 11):
+    Dxy (training, test), Gini's mean difference of ``lp`` (training, test),
+    of ``expit(lp)`` (training), of ``expit(a + s lp)`` (test), the Brier
+    sums ``sum w (y - expit(lp))^2`` (training, test),
+    ``sum_T (y lp - log(1 + e^lp))`` (the test log-likelihood of ``lp`` as
+    is), and the log-likelihoods of ``lrm.fit`` at its final estimates: of
+    the refit on its training sample, ``sum_W log p|q`` with ``p`` from
+    ``lp`` clipped to [-30, 30], and of the recalibration on the test
+    sample, ``sum_T log p|q`` with ``p`` from ``a + s lp`` clipped (the
+    arithmetic of ``lrmfit``, see :mod:`nomogram._lrm_kernels`; so the
+    refits need no pass of their own for them).
+
+    Per resample: the order of ``lp`` (:func:`bucket_order`), the patients'
+    values gathered in that order, one vectorised pass for the probabilities
+    and the sums (:func:`_validate_terms`), one sequential pass for Dxy and
+    Gini's mean difference, whose formulas are those of
+    :func:`somers_dxy_rows` and :func:`gini_md_rows`; a decreasing
+    ``expit(a + s lp)`` (``s < 0``) is read backwards, which only changes
+    the sign of the Gini sum.
     """
     B, n = lp.shape
     out = np.empty((B, 11))
+    order = np.empty(n, dtype=np.int64)
+    bucket = np.empty(n, dtype=np.int64)
+    counts = np.empty(n + 1, dtype=np.int64)
+    xs = np.empty(n)
+    ws = np.empty(n)
+    ts = np.empty(n)
+    ys = np.empty(n)
+    ps = np.empty(n)
+    pcs = np.empty(n)
+    tmp = np.empty((5, n))
     for b in range(B):
-        NW = 0.0
-        NT = 0.0
-        for i in range(n):
-            NW += W[b, i]
-            NT += T[b, i]
-        ab = a[b]
+        w_b = W[b]
+        t_b = T[b]
         sb = s[b]
+        bucket_order(lp[b], order, xs, bucket, counts)
+        for k in range(n):
+            i = order[k]
+            ws[k] = w_b[i]
+            ts[k] = t_b[i]
+            ys[k] = y[i]
+        _validate_terms(xs, ws, ts, ys, a[b], sb, ps, pcs, tmp)
+        NW = sum4(ws, n)
+        NT = sum4(ts, n)
         # Dxy tie groups (training W, test T)
         below_w = 0.0
         below_t = 0.0
         num_w = 0.0
         num_t = 0.0
-        ev_w = 0.0
-        ev_t = 0.0
         g1w = 0.0
         g0w = 0.0
         g1t = 0.0
@@ -111,80 +236,48 @@ def lrm_validate_rows(lp, order, y, W, T, a, s):
         gx_t = 0.0
         gp_w = 0.0
         gp_t = 0.0
-        br_w = 0.0
-        br_t = 0.0
-        l01 = 0.0
-        ll_w = 0.0
-        ll_t = 0.0
-        prev = 0.0
+        prev = xs[0]
         for k in range(n):
-            i = order[b, k]
-            x = lp[b, i]
-            if k > 0 and x != prev:
-                num_w += g1w * (below_w + 0.5 * g0w)
-                below_w += g0w
-                ev_w += g1w
-                num_t += g1t * (below_t + 0.5 * g0t)
-                below_t += g0t
-                ev_t += g1t
-                g1w = 0.0
-                g0w = 0.0
-                g1t = 0.0
-                g0t = 0.0
+            x = xs[k]
+            # a new tie group closes the previous one (without a branch: ties are irregular)
+            new = 1.0 if x != prev else 0.0
+            num_w += new * (g1w * (below_w + 0.5 * g0w))
+            below_w += new * g0w
+            num_t += new * (g1t * (below_t + 0.5 * g0t))
+            below_t += new * g0t
+            keep = 1.0 - new
+            g1w *= keep
+            g0w *= keep
+            g1t *= keep
+            g0t *= keep
             prev = x
-            w = W[b, i]
-            t = T[b, i]
-            event = y[i] > 0.5
-            if event:
-                g1w += w
-                g1t += t
-            else:
-                g0w += w
-                g0t += t
-            e = np.exp(-abs(x))
-            p = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
-            ec = ab + sb * x
-            pc = 1.0 / (1.0 + np.exp(-ec))
+            w = ws[k]
+            t = ts[k]
+            ev = ys[k] > 0.5
+            g1w += w if ev else 0.0
+            g0w += 0.0 if ev else w
+            g1t += t if ev else 0.0
+            g0t += 0.0 if ev else t
             fw = 2.0 * cw + w - NW
             ft = 2.0 * ct + t - NT
             gx_w += w * x * fw
             gx_t += t * x * ft
-            gp_w += w * p * fw
-            gp_t += t * pc * ft
-            d = (1.0 - p) if event else p
-            br_w += w * d * d
-            br_t += t * d * d
-            # y lp - log(1 + e^lp), log(1 + e^lp) = max(lp, 0) + log1p(e^-|lp|)
-            l01 += t * ((x if event else 0.0) - (max(x, 0.0) + np.log(1.0 + e)))
-            # lrmfit's probabilities: 1 / (1 + exp(-clip(eta))); exp(-x) = 1 / e for x < 0
-            if x > 30.0:
-                pl = 1.0 / (1.0 + np.exp(-30.0))
-            elif x < -30.0:
-                pl = 1.0 / (1.0 + np.exp(30.0))
-            else:
-                pl = 1.0 / (1.0 + (e if x >= 0.0 else 1.0 / e))
-            ll_w += w * np.log(pl if event else 1.0 - pl)
-            pcl = pc
-            if ec > 30.0 or ec < -30.0:
-                pcl = 1.0 / (1.0 + np.exp(-min(max(ec, -30.0), 30.0)))
-            ll_t += t * np.log(pcl if event else 1.0 - pcl)
+            gp_w += w * ps[k] * fw
+            gp_t += t * pcs[k] * ft
             cw += w
             ct += t
         num_w += g1w * (below_w + 0.5 * g0w)
         below_w += g0w
-        ev_w += g1w
         num_t += g1t * (below_t + 0.5 * g0t)
         below_t += g0t
-        ev_t += g1t
+        ev_w = NW - below_w
+        ev_t = NT - below_t
         out[b, 0] = 2.0 * num_w / (ev_w * below_w) - 1.0
         out[b, 1] = 2.0 * num_t / (ev_t * below_t) - 1.0
         out[b, 2] = 2.0 * gx_w / (NW * (NW - 1.0))
         out[b, 3] = 2.0 * gx_t / (NT * (NT - 1.0))
         out[b, 4] = 2.0 * gp_w / (NW * (NW - 1.0))
         out[b, 5] = (-2.0 if sb < 0.0 else 2.0) * gp_t / (NT * (NT - 1.0))
-        out[b, 6] = br_w
-        out[b, 7] = br_t
-        out[b, 8] = l01
-        out[b, 9] = ll_w
-        out[b, 10] = ll_t
+        for c in range(5):
+            out[b, 6 + c] = sum4(tmp[c], n)
     return out

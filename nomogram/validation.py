@@ -439,11 +439,9 @@ def _logistic_indexes(model, X, y, plan):
     # order); the indexes of the training and the test sample come from one compiled pass
     from ._sorted_indexes import lrm_validate_rows
 
-    order = np.argsort(lpb, axis=1)
     a, s = cal[:, 0], cal[:, 1]
-    ix = lrm_validate_rows(np.ascontiguousarray(lpb), order, yv, np.ascontiguousarray(W),
+    ix = lrm_validate_rows(np.ascontiguousarray(lpb), yv, np.ascontiguousarray(W),
                            np.ascontiguousarray(T), np.ascontiguousarray(a), np.ascontiguousarray(s))
-    del order
     L01 = -2.0 * ix[:, 8]
     dev_cal = -2.0 * ix[:, 10]
 

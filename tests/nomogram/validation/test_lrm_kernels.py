@@ -64,7 +64,7 @@ def test_validate_rows_equal_the_weighted_indexes(problem):
     T = (rng.uniform(size=W.shape) > 0.3).astype(float)
     a, s = rng.normal(0, 0.2, len(W)), rng.normal(1, 0.5, len(W))
     s[:3] = -np.abs(s[:3])                                   # decreasing recalibration
-    out = lrm_validate_rows(lp, np.argsort(lp, axis=1), y, W, T, a, s)
+    out = lrm_validate_rows(lp, y, W, T, a, s)
     p = expit(lp)
     pc = expit(a[:, None] + s[:, None] * lp)
     terms = (y * lp - np.logaddexp(0.0, lp))
