@@ -364,7 +364,9 @@ def survival_nri(
         NRI_{ne} = \\frac{\\hat S_{down} \\hat P_{down} - \\hat S_{up} \\hat P_{up}}{\\hat S},
 
     :math:`NRI = NRI_e + NRI_{ne}` (Bayes' rule for P(up | event by t),
-    etc.). Confidence intervals: percentile bootstrap over patients. This is
+    etc.). Confidence intervals: percentile bootstrap over patients (each
+    resample's Kaplan-Meier estimates from the counts of the patients drawn
+    per group, time and status: O(n) per resample, no sort). This is
     the Kaplan-Meier NRI of Pencina, D'Agostino & Steyerberg (2011) and
     Steyerberg & Pencina (2010), not the IPW estimators of Uno et al.
     (``survIDINRI``), and no survival IDI is computed.
@@ -505,7 +507,8 @@ def survival_idi(
     It uses inverse probability of censoring weights in the spirit of Uno et
     al. (2013, R ``survIDINRI``), but has not been checked against
     ``survIDINRI`` (not installable here). Intervals are percentile bootstrap
-    over patients (G re-estimated in each resample).
+    over patients (G re-estimated in each resample, from the counts of the
+    patients drawn per time and status: O(n) per resample).
 
     Parameters
     ----------
