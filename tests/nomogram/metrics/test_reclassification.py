@@ -178,10 +178,11 @@ def _reference_ipcw_idi(time, event, p0, p1, t, W):
     return out
 
 
-def _reference_boots(reference, n, n_boot, seed):
+def _reference_boots(reference, args, n, n_boot, seed):
+    """``reference(*args, W)`` on all patients and on each resample of the package's random stream."""
     rng = np.random.default_rng(seed)
     W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_boot)]).astype(float)
-    return reference(np.ones((1, n))), reference(W)
+    return reference(*args, np.ones((1, n))), reference(*args, W)
 
 
 def _tied_cohort(n, seed):
@@ -221,9 +222,8 @@ def test_survival_nri_bootstrap_equals_reweighted_km_per_resample(cutoffs):
             k0, k1 = np.searchsorted(cutoffs, p0, side="right"), np.searchsorted(cutoffs, p1, side="right")
             up, down = k1 > k0, k1 < k0
         res = survival_nri(y, p0, p1, t, cutoffs=cutoffs, n_boot=150, random_state=7)
-        est, boots = _reference_boots(
-            lambda W: _reference_km_nri(time, event, up.astype(float), down.astype(float), t, W),
-            len(time), 150, 7)
+        est, boots = _reference_boots(_reference_km_nri, (time, event, up.astype(float), down.astype(float), t),
+                                      len(time), 150, 7)
         np.testing.assert_allclose(res.table["estimate"].to_numpy(), est[0], rtol=1e-12, atol=1e-12,
                                    err_msg=label)
         np.testing.assert_allclose(res.boot, boots, rtol=1e-12, atol=1e-12, err_msg=label)
@@ -238,8 +238,7 @@ def test_survival_idi_bootstrap_equals_reweighted_ipcw_per_resample():
     for label, y, p0, p1, t in _cases():
         time, event = y.iloc[:, 0].to_numpy(float), y.iloc[:, 1].to_numpy(float)
         res = survival_idi(y, p0, p1, t, n_boot=150, random_state=3)
-        est, boots = _reference_boots(lambda W: _reference_ipcw_idi(time, event, p0, p1, t, W),
-                                      len(time), 150, 3)
+        est, boots = _reference_boots(_reference_ipcw_idi, (time, event, p0, p1, t), len(time), 150, 3)
         np.testing.assert_allclose(res.table["estimate"].to_numpy(), est[0], rtol=1e-12, atol=1e-12,
                                    err_msg=label)
         np.testing.assert_allclose(res.boot, boots, rtol=1e-12, atol=1e-12, err_msg=label)
