@@ -17,7 +17,6 @@ from ..checks import (
     renamed_attribute,
     renamed_parameter,
 )
-from .._survival import censoring_survival, km_survival_at
 from ._roc import _check_conf_level, _check_n_boot
 
 __all__ = [
@@ -215,12 +214,13 @@ def _bootstrap_patients(statistic, n, n_boot, conf_level, random_state, caller):
     """Percentile bootstrap over patients of a statistic of 3 values.
 
     Resample ``b`` draws ``n`` rows with replacement from ``0..n-1``
-    (``rng.integers(0, n, n)``) and is passed on as frequency weights:
-    ``statistic(W)`` computes the 3 values under each row of weights ``W``
-    (b, n), about 2 million weights at a time. Returns ``(boots, se, lower,
-    upper, n_boot)``: the ``(n_boot, 3)`` replicates, their SD (ddof=1) and
-    ``conf_level`` percentile interval (NaN replicates ignored), and the
-    number of resamples; with ``n_boot`` 0 or None, ``(None, nan, nan, nan, 0)``.
+    (``rng.integers(0, n, n)``, one call per resample). ``statistic(D)``
+    computes the 3 values of each resample from the rows drawn, ``D`` of
+    shape (b, n), about 2 million rows at a time (memory O(n), whatever
+    ``n_boot``). Returns ``(boots, se, lower, upper, n_boot)``: the
+    ``(n_boot, 3)`` replicates, their SD (ddof=1) and ``conf_level``
+    percentile interval (NaN replicates ignored), and the number of
+    resamples; with ``n_boot`` 0 or None, ``(None, nan, nan, nan, 0)``.
     """
     nan = np.full(3, np.nan)
     if not n_boot:
@@ -229,30 +229,83 @@ def _bootstrap_patients(statistic, n, n_boot, conf_level, random_state, caller):
     rng = check_random_state(random_state)
     boots = np.empty((n_boot, 3))
     chunk = max(1, 2_000_000 // max(n, 1))
+    D = np.empty((min(chunk, n_boot), n), dtype=np.int64)
     for a in range(0, n_boot, chunk):
         b = min(n_boot, a + chunk)
-        W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(a, b)]).astype(float)
-        boots[a:b] = statistic(W)
+        for j in range(b - a):
+            D[j] = rng.integers(0, n, n)
+        boots[a:b] = statistic(D[:b - a])
     a = (1 - conf_level) / 2
     lo, hi = np.nanquantile(boots, a, axis=0), np.nanquantile(boots, 1 - a, axis=0)
     se = np.nanstd(boots, axis=0, ddof=1)
     return boots, se, lo, hi, n_boot
 
 
-def _km_nri(time, event, up, down, t, W):
-    """KM NRI (overall, events, non-events) under each row of frequency weights ``W`` (b, n): (b, 3).
+def _time_bins(time, t):
+    """Each patient's bin: the index of its time among the distinct times ``<= t``, or ``m`` if later.
+
+    Returns ``(bins, m)``. A Kaplan–Meier estimate at ``t`` (or a censoring
+    survival at any time ``<= t``) needs no more than the patients (or their
+    weights) in each bin: the number at risk at the ``j``-th time is the
+    count in bins ``j..m``.
+    """
+    ut = np.unique(time[time <= t])
+    return np.searchsorted(ut, time), len(ut)
+
+
+def _bin_counts(code, K, D, values=None):
+    """Per resample (row of ``D``), the number of drawn rows with each ``code`` (0..K-1): (b, K).
+
+    With ``values``, also the sums of ``values`` over those rows, (b, K).
+    One gather and one ``bincount`` over the b x n drawn rows: O(b n), no sort.
+    """
+    b = D.shape[0]
+    flat = (code[D] + K * np.arange(b)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=b * K).reshape(b, K).astype(float)
+    if values is None:
+        return counts
+    return counts, np.bincount(flat, weights=values[D].ravel(), minlength=b * K).reshape(b, K)
+
+
+def _km_at_end(total, dead):
+    """Kaplan–Meier at the last of ``m`` times from counts per bin (..., m + 1) and deaths (..., m).
+
+    ``total[..., j]``: patients whose time is the ``j``-th (``m``: later);
+    factors :math:`1 - d_j / n_j` multiplied in time order, as
+    :func:`nomogram._survival.km_steps` does (1 for an empty set).
+    """
+    n_risk = np.cumsum(total[..., ::-1], axis=-1)[..., ::-1][..., :-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(dead > 0, 1.0 - dead / n_risk, 1.0)
+    return np.cumprod(f, axis=-1)[..., -1] if f.shape[-1] else np.ones(f.shape[:-1])
+
+
+def _km_nri_statistic(time, event, up, down, t):
+    """KM NRI (overall, events, non-events) of each resample ``D`` (b, n) of drawn rows: a function -> (b, 3).
 
     Kaplan-Meier S(t) with the last value carried beyond follow-up (1 for no
     patients; ``extend=True`` of :mod:`nomogram._survival`): a bootstrap "up"
-    or "down" group may have no follow-up reaching ``t``.
+    or "down" group may have no follow-up reaching ``t``. Each patient gets
+    one code (group, time bin, event); a resample's three Kaplan–Meier
+    estimates come from the counts of the codes drawn, O(n) per resample.
     """
-    N = W.sum(axis=1)
-    p_up, p_down = (W @ up) / N, (W @ down) / N
-    s_all, s_up, s_down = (km_survival_at(time, event, t, weights=w, extend=True, chunk=len(W))[:, 0]
-                           for w in (W, W * up, W * down))
-    ev = ((1 - s_up) * p_up - (1 - s_down) * p_down) / (1 - s_all)
-    ne = (s_down * p_down - s_up * p_up) / s_all
-    return np.stack([ev + ne, ev, ne], axis=1)
+    bins, m = _time_bins(time, t)
+    group = up.astype(np.int64) + 2 * down.astype(np.int64)        # 0 neither, 1 up, 2 down
+    code = (group * (m + 1) + bins) * 2 + (event > 0)
+    K = 3 * (m + 1) * 2
+
+    def statistic(D):
+        h = _bin_counts(code, K, D).reshape(len(D), 3, m + 1, 2)
+        total, dead = h.sum(axis=-1), h[:, :, :m, 1]
+        s_up, s_down = _km_at_end(total[:, 1], dead[:, 1]), _km_at_end(total[:, 2], dead[:, 2])
+        s_all = _km_at_end(total.sum(axis=1), dead.sum(axis=1))
+        N = total.sum(axis=(1, 2))
+        p_up, p_down = total[:, 1].sum(axis=-1) / N, total[:, 2].sum(axis=-1) / N
+        ev = ((1 - s_up) * p_up - (1 - s_down) * p_down) / (1 - s_all)
+        ne = (s_down * p_down - s_up * p_up) / s_all
+        return np.stack([ev + ne, ev, ne], axis=1)
+
+    return statistic
 
 
 @dataclass
@@ -311,7 +364,9 @@ def survival_nri(
         NRI_{ne} = \\frac{\\hat S_{down} \\hat P_{down} - \\hat S_{up} \\hat P_{up}}{\\hat S},
 
     :math:`NRI = NRI_e + NRI_{ne}` (Bayes' rule for P(up | event by t),
-    etc.). Confidence intervals: percentile bootstrap over patients. This is
+    etc.). Confidence intervals: percentile bootstrap over patients (each
+    resample's Kaplan-Meier estimates from the counts of the patients drawn
+    per group, time and status: O(n) per resample, no sort). This is
     the Kaplan-Meier NRI of Pencina, D'Agostino & Steyerberg (2011) and
     Steyerberg & Pencina (2010), not the IPW estimators of Uno et al.
     (``survIDINRI``), and no survival IDI is computed.
@@ -350,29 +405,48 @@ def survival_nri(
         up, down, kind = k1 > k0, k1 < k0, "categorical"
     else:
         up, down, kind, c = p1 > p0, p1 < p0, "continuous", None
-    up, down = up.astype(float), down.astype(float)
-    est = _km_nri(time, event, up, down, t, np.ones((1, len(time))))[0]
-    boots, se, lo, hi, n_boot = _bootstrap_patients(
-        lambda W: _km_nri(time, event, up, down, t, W), len(time), n_boot, conf_level,
-        random_state, caller)
+    statistic = _km_nri_statistic(time, event, up, down, t)
+    est = statistic(np.arange(len(time))[None])[0]
+    boots, se, lo, hi, n_boot = _bootstrap_patients(statistic, len(time), n_boot, conf_level,
+                                                    random_state, caller)
     table = pd.DataFrame({"estimate": est, "se": se, "lower": lo, "upper": hi},
                          index=["NRI", "NRI events", "NRI non-events"])
     return SurvivalNriResult(t, kind, table, c, n_boot, conf_level, boots)
 
 
-def _ipcw_idi(time, event, p0, p1, t, W):
-    """IPCW IDI (overall, events, non-events) under each row of frequency weights ``W`` (b, n): (b, 3)."""
-    case = (time <= t) & (event == 1)
-    ctrl = time > t
-    G = censoring_survival(time, event, W).at(time[case], extend=True)      # (b, n_case)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(W[:, case] > 0, W[:, case] / G, 0.0)
-        d = p1 - p0
-        ev = (w @ d[case]) / w.sum(axis=1)
-        ne = (W[:, ctrl] @ d[ctrl]) / W[:, ctrl].sum(axis=1)
-    out = np.stack([ev - ne, ev, -ne], axis=1)
-    out[(w.sum(axis=1) == 0) | (W[:, ctrl].sum(axis=1) == 0)] = np.nan
-    return out
+def _ipcw_idi_statistic(time, event, p0, p1, t):
+    """IPCW IDI (overall, events, non-events) of each resample ``D`` (b, n) of drawn rows: a function -> (b, 3).
+
+    The censoring survival :math:`\\hat G` of a resample (deaths leaving
+    first at tied times, :func:`nomogram._survival.censoring_survival`) at
+    each distinct time up to ``t`` comes from the counts of patients and of
+    deaths drawn in each time bin, and the events' weighted sum from the sums
+    of ``d = p1 - p0`` over the events drawn in each bin: O(n) per resample.
+    NaN for a resample without an event by ``t`` or without a patient after it.
+    """
+    bins, m = _time_bins(time, t)
+    code = bins * 2 + (event > 0)                 # codes 2j + 1 (j < m): the events by t
+    K = 2 * (m + 1)
+    d = p1 - p0
+    value = np.where((time > t) | (event > 0), d, 0.0)
+
+    def statistic(D):
+        h, v = _bin_counts(code, K, D, value)
+        h, v = h.reshape(len(D), m + 1, 2), v.reshape(len(D), m + 1, 2)
+        total, dead = h.sum(axis=-1), h[:, :m, 1]
+        at_risk = np.cumsum(total[:, ::-1], axis=-1)[:, ::-1][:, :m] - dead
+        censored = total[:, :m] - dead
+        with np.errstate(divide="ignore", invalid="ignore"):
+            G = np.cumprod(np.where(censored > 0, 1.0 - censored / at_risk, 1.0), axis=-1)
+            w = np.where(dead > 0, dead / G, 0.0).sum(axis=-1)
+            ev = np.where(dead > 0, v[:, :m, 1] / G, 0.0).sum(axis=-1) / w
+            n_ctrl = total[:, m]
+            ne = v[:, m].sum(axis=-1) / n_ctrl
+        out = np.stack([ev - ne, ev, -ne], axis=1)
+        out[(w == 0) | (n_ctrl == 0)] = np.nan
+        return out
+
+    return statistic
 
 
 @dataclass
@@ -433,7 +507,8 @@ def survival_idi(
     It uses inverse probability of censoring weights in the spirit of Uno et
     al. (2013, R ``survIDINRI``), but has not been checked against
     ``survIDINRI`` (not installable here). Intervals are percentile bootstrap
-    over patients (G re-estimated in each resample).
+    over patients (G re-estimated in each resample, from the counts of the
+    patients drawn per time and status: O(n) per resample).
 
     Parameters
     ----------
@@ -462,10 +537,10 @@ def survival_idi(
     time, event, p0, p1, t = _check_survival_risks(y, risk_old, risk_new, horizon, caller)
     if not ((time <= t) & (event == 1)).any():
         raise ValueError(f"{caller}: no event by horizon={t}; choose a later horizon.")
-    est = _ipcw_idi(time, event, p0, p1, t, np.ones((1, len(time))))[0]
-    boots, se, lo, hi, n_boot = _bootstrap_patients(
-        lambda W: _ipcw_idi(time, event, p0, p1, t, W), len(time), n_boot, conf_level,
-        random_state, caller)
+    statistic = _ipcw_idi_statistic(time, event, p0, p1, t)
+    est = statistic(np.arange(len(time))[None])[0]
+    boots, se, lo, hi, n_boot = _bootstrap_patients(statistic, len(time), n_boot, conf_level,
+                                                    random_state, caller)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = est / se
     p = 2 * stats.norm.cdf(-np.abs(z))
