@@ -80,16 +80,21 @@ def bucket_order(x, order, xs, bucket, counts):
     :data:`_INSERTION_MAX` values; equal values cost no moves). The order of
     tied values may differ from ``numpy.argsort``'s; nothing computed from it
     here depends on that order. ``bucket`` (n,) and ``counts`` (n + 1,) are
-    work buffers. Non-finite values: plain quicksort.
+    work buffers. With a non-finite value (NaN last), or fewer than 64: numba's quicksort.
     """
     n = x.shape[0]
     lo = np.inf
     hi = -np.inf
+    nan = False
     for i in range(n):
         v = x[i]
-        lo = min(lo, v)
-        hi = max(hi, v)
-    if not (np.isfinite(lo) and np.isfinite(hi)) or n < 64:
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+        if v != v:
+            nan = True
+    if nan or not (np.isfinite(lo) and np.isfinite(hi)) or n < 64:
         o = np.argsort(x)
         for k in range(n):
             order[k] = o[k]

@@ -81,3 +81,29 @@ def test_validate_rows_equal_the_weighted_indexes(problem):
         np.einsum("bn,bn->b", T, np.log(np.where(y > 0, pcl, 1.0 - pcl))),
     ])
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["normal", "ties", "constant", "clustered", "few", "infinite", "spike", "nan"])
+def test_bucket_order_sorts(case):
+    """The O(n) bucket sort gives a permutation whose values ascend, whatever the distribution."""
+    from nomogram._sorted_indexes import bucket_order
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    x = {
+        "normal": rng.normal(size=n),
+        "ties": np.round(rng.normal(size=n), 1),
+        "constant": np.full(n, 2.5),
+        "clustered": np.concatenate([rng.normal(0, 1e-9, n - 10), rng.normal(0, 100, 10)]),  # buckets > 32
+        "few": rng.normal(size=20),
+        "infinite": np.concatenate([rng.normal(size=n - 2), [np.inf, -np.inf]]),
+        "spike": np.concatenate([np.zeros(n - 100), rng.exponential(1e6, 100)]),
+        "nan": np.concatenate([rng.normal(size=n - 3), [np.nan, 1.0, np.nan]]),
+    }[case]
+    m = len(x)
+    order = np.empty(m, dtype=np.int64)
+    xs = np.empty(m)
+    bucket_order(x, order, xs, np.empty(m, dtype=np.int64), np.empty(m + 1, dtype=np.int64))
+    np.testing.assert_array_equal(np.sort(order), np.arange(m))
+    np.testing.assert_array_equal(xs, x[order])
+    np.testing.assert_array_equal(xs, np.sort(x))       # NaN last, as numpy
