@@ -106,16 +106,39 @@ def llogit_rows(eta_r, y, W, rows, v, need_info, eta0, start, lg):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _recal_block(x, w, y, a0, a1, p0, start, need_info, tmp):
+def _recal_block(x, w, y, a0, a1, need_info, tmp):
     """The six terms of the recalibration ``[1, x]`` at (``a0``, ``a1``) for a block of patients (vectorised)."""
     n = x.shape[0]
     for i in range(n):
         xi = x[i]
         wi = w[i]
-        p = p0 if start else prob(a0 + a1 * xi)
+        p = prob(a0 + a1 * xi)
         q = 1.0 - p
         event = y[i] > 0.0
         tmp[0, i] = wi * vlog(p if event else q)
+        if need_info:
+            ri = (q if event else -p) * wi
+            vi = p * q * wi
+            vx = vi * xi
+            tmp[1, i] = ri
+            tmp[2, i] = ri * xi
+            tmp[3, i] = vi
+            tmp[4, i] = vx
+            tmp[5, i] = vx * xi
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _recal_start_block(x, w, y, p, need_info, tmp):
+    """:func:`_recal_block` at slope 0: one probability ``p`` for every patient, no exp or log per patient."""
+    n = x.shape[0]
+    q = 1.0 - p
+    lp1 = vlog(p)
+    lq1 = vlog(q)
+    for i in range(n):
+        xi = x[i]
+        wi = w[i]
+        event = y[i] > 0.0
+        tmp[0, i] = wi * (lp1 if event else lq1)
         if need_info:
             ri = (q if event else -p) * wi
             vi = p * q * wi
@@ -131,6 +154,8 @@ def _recal_block(x, w, y, a0, a1, p0, start, need_info, tmp):
 def recal_rows(x, y, W, rows, beta, need_info, start):
     """``lrmfit`` terms of the design ``[1, x_b]`` for ``b = rows[j]`` at ``beta[j]`` (intercept, slope).
 
+    ``W`` (B, n) holds the weights of each resample, or (1, n) the weights
+    all resamples share (the bootstrap's test sample: every patient once).
     With ``start`` (the first pass: slope 0) the probability is the one of
     the intercept for every patient. Returns the log-likelihood (m,), the
     score (m, 2) and the information (m, 2, 2) (both zero unless
@@ -140,6 +165,7 @@ def recal_rows(x, y, W, rows, beta, need_info, start):
     """
     m = rows.shape[0]
     n = x.shape[1]
+    shared = W.shape[0] == 1
     ll = np.zeros(m)
     g = np.zeros((m, 2))
     H = np.zeros((m, 2, 2))
@@ -148,13 +174,17 @@ def recal_rows(x, y, W, rows, beta, need_info, start):
     acc = np.zeros(6)
     for j in range(m):
         b = rows[j]
+        wb = 0 if shared else b
         a0 = beta[j, 0]
         a1 = beta[j, 1]
         p0 = prob(a0)
         acc[:] = 0.0
         for s in range(0, n, BLOCK):
             e = min(n, s + BLOCK)
-            _recal_block(x[b, s:e], W[b, s:e], y[s:e], a0, a1, p0, start, need_info, tmp)
+            if start:
+                _recal_start_block(x[b, s:e], W[wb, s:e], y[s:e], p0, need_info, tmp)
+            else:
+                _recal_block(x[b, s:e], W[wb, s:e], y[s:e], a0, a1, need_info, tmp)
             for c in range(nterms):
                 acc[c] += sum4(tmp[c], e - s)
         ll[j] = acc[0]
@@ -168,13 +198,16 @@ def recal_rows(x, y, W, rows, beta, need_info, start):
 
 
 @numba.njit(cache=True, nogil=True)
-def upper_products_into(Z, out):
-    """``out[i] = (z_ik z_il for k <= l)`` (the order of ``numpy.triu_indices``) for each row of ``Z`` (m, k)."""
-    m, k = Z.shape
-    for i in range(m):
-        c = 0
-        for a in range(k):
-            za = Z[i, a]
-            for b in range(a, k):
-                out[i, c] = za * Z[i, b]
-                c += 1
+def upper_products_into(Zt, start, end, out):
+    """``out[c, i - start] = z_ia z_ib`` for the pairs ``a <= b`` (``c``: the order of ``numpy.triu_indices``).
+
+    ``Zt`` (k, n) is the design transposed; patients ``start <= i < end``.
+    One vectorised product of two rows of ``Zt`` per pair.
+    """
+    k = Zt.shape[0]
+    c = 0
+    for a in range(k):
+        for b in range(a, k):
+            for i in range(start, end):
+                out[c, i - start] = Zt[a, i] * Zt[b, i]
+            c += 1

@@ -144,6 +144,9 @@ class Refits:
     n_iter : ndarray of int, shape (B,)
         Passes made (survival's ``iter``: the pass that converged, or
         ``maxit + 1``).
+    lp : ndarray of shape (B, n) or None
+        The linear predictors ``Z beta_b`` of the final estimates on every
+        patient, where asked for (:func:`lrm_fit_batch`'s ``return_lp``).
     """
 
     beta: np.ndarray
@@ -152,6 +155,7 @@ class Refits:
     status: np.ndarray
     column: np.ndarray
     n_iter: np.ndarray
+    lp: np.ndarray | None = None
 
     @property
     def ok(self) -> np.ndarray:
@@ -251,7 +255,8 @@ def _first_negligible_column(V: np.ndarray, tol: float):
 
 
 def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.ndarray | None = None,
-                  maxit: int = 12, eps: float = 0.025, tol: float = 1e-7, final_loglik: bool = True) -> Refits:
+                  maxit: int = 12, eps: float = 0.025, tol: float = 1e-7, final_loglik: bool = True,
+                  return_lp: bool = False) -> Refits:
     """rms 6.5 ``lrm.fit(x, y, maxit=, eps=, tol=, penalty.matrix=)`` for ``B`` weight vectors.
 
     Parameters
@@ -272,6 +277,11 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
         Evaluate -2 log L at the final estimates (one more pass over the
         patients). ``False`` leaves ``loglik`` NaN, for a caller that
         computes it in a pass of its own (``validate``).
+    return_lp : bool
+        Also return the linear predictors of the final estimates on every
+        patient (``Refits.lp``, (B, n); shared design only), written into
+        the buffer of the passes when all resamples were fitted in one
+        chunk, so that ``validate`` holds one (B, n) array less.
 
     Returns
     -------
@@ -292,7 +302,13 @@ def lrm_fit_batch(Z: np.ndarray, y: np.ndarray, W: np.ndarray, *, penalty: np.nd
         else:
             terms = _StackedTerms(Z[s:e], y, W[s:e], P)
         parts.append(_lrm_fit_chunk(terms, y, W[s:e], k, maxit, eps, tol, final_loglik))
-    return _concat_refits(parts, B, k)
+    fits = _concat_refits(parts, B, k)
+    if return_lp and Z.ndim == 2:
+        if len(parts) == 1 and terms._buf is not None:      # the passes' buffer, no longer needed
+            fits.lp = np.matmul(fits.beta, Z.T, out=terms._buf[0, :B])
+        else:
+            fits.lp = fits.beta @ Z.T
+    return fits
 
 
 def lrm_recalibration_batch(x: np.ndarray, y: np.ndarray, W: np.ndarray, *, maxit: int = 12,
@@ -301,14 +317,15 @@ def lrm_recalibration_batch(x: np.ndarray, y: np.ndarray, W: np.ndarray, *, maxi
 
     The test-sample recalibration of ``validate``: the same fitter and rules
     as :func:`lrm_fit_batch` with the design ``[1, x_b]`` (``x`` (B, n), ``W``
-    (B, n)), whose terms are six sums per resample
+    (B, n), or (1, n) when every resample has the same weights: the
+    bootstrap's test sample), whose terms are six sums per resample
     (:func:`nomogram._lrm_kernels.recal_rows`); no (B, n, 2) design is formed.
     ``final_loglik``: as in :func:`lrm_fit_batch`.
     """
     x = np.ascontiguousarray(x, dtype=float)
     W = np.ascontiguousarray(W, dtype=float)
     y = np.ascontiguousarray(y, dtype=float)
-    return Refits(*_lrm_fit_chunk(_RecalTerms(x, y, W), y, W, 2, maxit, eps, tol, final_loglik))
+    return Refits(*_lrm_fit_chunk(_RecalTerms(x, y, W), y, W, 2, maxit, eps, tol, final_loglik, B=len(x)))
 
 
 def _concat_refits(parts, B, k) -> Refits:
@@ -391,10 +408,11 @@ class _RecalTerms:
         return np.std(self.x[rows], axis=1)[:, None]
 
 
-def _lrm_fit_chunk(terms, y, W, k, maxit, eps, tol, final_loglik=True):
-    B = W.shape[0]
-    sumw = W.sum(axis=1)
-    sw1 = W @ y
+def _lrm_fit_chunk(terms, y, W, k, maxit, eps, tol, final_loglik=True, B=None):
+    """``lrm.fit``'s passes for ``B`` resamples (weights ``W`` (B, n), or (1, n) shared by all)."""
+    B = W.shape[0] if B is None else B
+    sumw = np.broadcast_to(W.sum(axis=1), (B,)).copy()
+    sw1 = np.broadcast_to(W @ y, (B,)).copy()
     sw0 = sumw - sw1
     status = np.where((sw1 <= 0) | (sw0 <= 0), ONE_CLASS, OK)
     column = np.full(B, -1)

@@ -70,7 +70,8 @@ class ResamplePlan:
     train : ndarray of shape (B, n)
         How many times each original row is in training sample ``b``.
     test : ndarray of shape (B, n)
-        1 for the rows of test sample ``b`` (all rows for the bootstrap), else 0.
+        1 for the rows of test sample ``b`` (all rows for the bootstrap: then a
+        read-only broadcast of one row of ones), else 0.
     train_index : list of ndarray
         Row indices of each training sample, copies included, in draw order
         (needed where an index is not a weighted sum, e.g. lowess).
@@ -122,8 +123,8 @@ def resample_plan(method: str, n: int, B: int, rng: np.random.Generator) -> Resa
     for b in range(B):
         train[b] = np.bincount(idx[b], minlength=n)
     index = list(idx)
-    if method == "boot":
-        return ResamplePlan(method, train, np.ones((B, n)), index)
+    if method == "boot":  # every sample is tested on every row: one row of ones, broadcast (read-only)
+        return ResamplePlan(method, train, np.broadcast_to(np.ones((1, n)), (B, n)), index)
     if method == ".632":
         omitted = train == 0
         nomit = omitted.sum(axis=0)
@@ -174,22 +175,22 @@ class WeightedGram:
     block = 4096
 
     def __init__(self, Z: np.ndarray):
-        self.Z = np.ascontiguousarray(Z, dtype=float)
-        n, k = self.Z.shape
+        self.Zt = np.ascontiguousarray(np.asarray(Z, dtype=float).T)
+        k, n = self.Zt.shape
         self.k = k
         self.iu = np.triu_indices(k)
-        self._Q = np.empty((min(n, self.block), len(self.iu[0])))
+        self._Qt = np.empty((len(self.iu[0]), min(n, self.block)))
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         from ._lrm_kernels import upper_products_into
 
-        n = self.Z.shape[0]
+        n = self.Zt.shape[1]
         flat = np.zeros((v.shape[0], len(self.iu[0])))
         for s in range(0, n, self.block):
             e = min(n, s + self.block)
-            Q = self._Q[:e - s]
-            upper_products_into(self.Z[s:e], Q)
-            flat += v[:, s:e] @ Q
+            Qt = self._Qt[:, :e - s]
+            upper_products_into(self.Zt, s, e, Qt)
+            flat += v[:, s:e] @ Qt.T
         out = np.empty((v.shape[0], self.k, self.k))
         out[:, self.iu[0], self.iu[1]] = flat
         out[:, self.iu[1], self.iu[0]] = flat

@@ -179,7 +179,8 @@ def lrm_validate_rows(lp, y, W, T, a, s):
     """Every rank- and probability-based index of ``validate`` (logistic) per resample.
 
     Row ``b``: the refit's linear predictor ``lp[b]`` on the original
-    patients, training weights ``W[b]``, test weights ``T[b]``,
+    patients, training weights ``W[b]``, test weights ``T[b]`` (``T``
+    (1, n): the same for every resample, the bootstrap's),
     recalibration intercept ``a[b]`` and slope ``s[b]``. Returns (B, 11):
     Dxy (training, test), Gini's mean difference of ``lp`` (training, test),
     of ``expit(lp)`` (training), of ``expit(a + s lp)`` (test), the Brier
@@ -201,6 +202,7 @@ def lrm_validate_rows(lp, y, W, T, a, s):
     the sign of the Gini sum.
     """
     B, n = lp.shape
+    shared = T.shape[0] == 1
     out = np.empty((B, 11))
     order = np.empty(n, dtype=np.int64)
     bucket = np.empty(n, dtype=np.int64)
@@ -214,7 +216,7 @@ def lrm_validate_rows(lp, y, W, T, a, s):
     tmp = np.empty((5, n))
     for b in range(B):
         w_b = W[b]
-        t_b = T[b]
+        t_b = T[0] if shared else T[b]
         sb = s[b]
         bucket_order(lp[b], order, xs, bucket, counts)
         for k in range(n):

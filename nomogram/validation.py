@@ -358,6 +358,13 @@ def _take_rows(A: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return A if len(rows) == len(A) else A[rows]
 
 
+def _test_weights(plan, rows: np.ndarray) -> np.ndarray:
+    """The test weights of resamples ``rows``: (1, n) when every resample has the same (the bootstrap's)."""
+    if plan.test.strides[0] == 0:                               # one row broadcast (resample_plan, boot)
+        return np.ascontiguousarray(plan.test[:1])
+    return _take_rows(plan.test, rows)
+
+
 def _embed_penalty(model, k: int, intercept: bool) -> np.ndarray | None:
     P = getattr(model, "penalty_matrix_", None)
     if P is None:
@@ -416,13 +423,14 @@ def _logistic_indexes(model, X, y, plan):
     # --- refits as rms validate.lrm makes them: lrm.fit(maxit=12, eps=0.025), rank tolerance
     # 1e-12 (predab.resample's tol, passed on to the fitter); failed fits are left out
     # (the log-likelihoods at the final estimates come from lrm_validate_rows' pass below)
-    fits = rfit.lrm_fit_batch(Z, yv, plan.train, penalty=P, maxit=12, eps=0.025, tol=1e-12, final_loglik=False)
+    fits = rfit.lrm_fit_batch(Z, yv, plan.train, penalty=P, maxit=12, eps=0.025, tol=1e-12, final_loglik=False,
+                              return_lp=True)
     status, column = fits.status.copy(), fits.column.copy()
     kept = np.flatnonzero(fits.ok)
     W = _take_rows(plan.train, kept)
-    T = _take_rows(plan.test, kept)
+    T = _test_weights(plan, kept)                               # (1, n) when shared (the bootstrap's)
     beta = fits.beta[kept]
-    lpb = beta @ Z.T                                            # (b, n) on every original row
+    lpb = _take_rows(fits.lp, kept)                             # (b, n) on every original row
     # test: lrm.fit(lp, y, tol=1e-13) on the test patients (recalibration intercept and slope)
     recal = rfit.lrm_recalibration_batch(lpb, yv, T, maxit=12, eps=0.025, tol=1e-13, final_loglik=False)
     bad = recal.status == rfit.SINGULAR                         # rms stops with an error here
@@ -430,7 +438,8 @@ def _logistic_indexes(model, X, y, plan):
     column[kept[bad]] = -1
     keep = ~bad
     if not keep.all():
-        kept, W, T, beta, lpb = kept[keep], W[keep], T[keep], beta[keep], lpb[keep]
+        kept, W, beta, lpb = kept[keep], W[keep], beta[keep], lpb[keep]
+        T = T if len(T) == 1 else T[keep]
     cal, dev0_cal = recal.beta[keep], recal.loglik0[keep]
     # a test sample with one outcome class has no recalibration (NaN, not counted in n)
     cal[recal.status[keep] == rfit.ONE_CLASS] = np.nan
@@ -468,7 +477,7 @@ def _logistic_indexes(model, X, y, plan):
     )
 
     # --- test indexes: the refit's linear predictor on the test patients, recalibrated
-    NT = T.sum(axis=1)
+    NT = np.broadcast_to(T.sum(axis=1), (len(kept),))
     lrt = dev0_cal - dev_cal
     lrt[np.isnan(cal[:, 0])] = np.nan
     Dt = (lrt - 1) / NT

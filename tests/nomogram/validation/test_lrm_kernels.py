@@ -52,6 +52,19 @@ def test_recalibration_batch_equals_stacked_design(problem):
     np.testing.assert_allclose(fast.beta, slow.beta, rtol=0, atol=1e-10)
     np.testing.assert_allclose(fast.loglik, slow.loglik, rtol=1e-12)
     np.testing.assert_allclose(fast.loglik0, slow.loglik0, rtol=1e-12)
+    # test weights shared by every resample, given once (1, n): the same fits as repeated rows
+    shared = rfit.lrm_recalibration_batch(x, y, np.ones((1, len(y))), maxit=12, eps=0.025, tol=1e-13)
+    rows = rfit.lrm_recalibration_batch(x, y, np.ones_like(x), maxit=12, eps=0.025, tol=1e-13)
+    for name in ("beta", "loglik", "loglik0", "status", "n_iter"):
+        np.testing.assert_array_equal(getattr(shared, name), getattr(rows, name))
+
+
+def test_fit_batch_returns_the_final_linear_predictors(problem):
+    """return_lp gives Z beta_b of the final estimates (written into the passes' buffer)."""
+    Z, y, W = problem
+    fits = rfit.lrm_fit_batch(Z, y, W, maxit=12, eps=0.025, tol=1e-12, final_loglik=False, return_lp=True)
+    np.testing.assert_allclose(fits.lp, fits.beta @ Z.T, rtol=1e-13, atol=1e-13)
+    assert rfit.lrm_fit_batch(Z, y, W, maxit=12, eps=0.025, tol=1e-12).lp is None
 
 
 def test_validate_rows_equal_the_weighted_indexes(problem):
@@ -81,6 +94,10 @@ def test_validate_rows_equal_the_weighted_indexes(problem):
         np.einsum("bn,bn->b", T, np.log(np.where(y > 0, pcl, 1.0 - pcl))),
     ])
     np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-12)
+    # one row of test weights shared by every resample = that row repeated
+    ones = np.ones((1, lp.shape[1]))
+    np.testing.assert_array_equal(lrm_validate_rows(lp, y, W, ones, a, s),
+                                  lrm_validate_rows(lp, y, W, np.repeat(ones, len(W), axis=0), a, s))
 
 
 @pytest.mark.parametrize("case", ["normal", "ties", "constant", "clustered", "few", "infinite", "spike", "nan"])

@@ -188,3 +188,14 @@ def test_weighted_cox_dxy_equals_all_pairs_and_copied_rows(gbsg2, cox_model, boo
         rows = np.repeat(np.arange(len(time)), W[b].astype(np.int64))
         want = 2.0 * harrell_c_survival(rs.time[rows], rs.event[rows], x[b, rows]) - 1.0
         assert a[b] == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [7, 4096, 4097, 10_000])
+def test_weighted_gram_equals_direct_products(n):
+    """Z' diag(v_b) Z by blocks of patients (partial last block included) = the direct sum."""
+    rng = np.random.default_rng(n)
+    Z = rng.normal(size=(n, 5))
+    v = rng.random((3, n))
+    got = rsm.WeightedGram(Z)(v)
+    np.testing.assert_allclose(got, np.einsum("bn,ni,nj->bij", v, Z, Z), rtol=1e-12)
+    np.testing.assert_array_equal(got, np.swapaxes(got, 1, 2))
