@@ -106,41 +106,32 @@ def llogit_rows(eta_r, y, W, rows, v, need_info, eta0, start, lg):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _recal_block(x, w, y, a0, a1, need_info, tmp):
-    """The six terms of the recalibration ``[1, x]`` at (``a0``, ``a1``) for a block of patients (vectorised)."""
-    n = x.shape[0]
-    for i in range(n):
-        xi = x[i]
-        wi = w[i]
-        p = prob(a0 + a1 * xi)
-        q = 1.0 - p
-        event = y[i] > 0.0
-        tmp[0, i] = wi * vlog(p if event else q)
-        if need_info:
-            ri = (q if event else -p) * wi
-            vi = p * q * wi
-            vx = vi * xi
-            tmp[1, i] = ri
-            tmp[2, i] = ri * xi
-            tmp[3, i] = vi
-            tmp[4, i] = vx
-            tmp[5, i] = vx * xi
+def _recal_block(x, w, y, a0, a1, p0, start, need_info, tmp):
+    """The six terms of the recalibration ``[1, x]`` at (``a0``, ``a1``) for a block of patients (vectorised).
 
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _recal_start_block(x, w, y, p, need_info, tmp):
-    """:func:`_recal_block` at slope 0: one probability ``p`` for every patient, no exp or log per patient."""
+    ``tmp`` rows: ``w log p|q``, ``w (y - p)``, ``w (y - p) x``, ``v``,
+    ``v x``, ``v x x`` with ``v = (p q) w``. With ``start`` (slope 0) the
+    probability is ``p0`` for every patient: no exp or log per patient.
+    """
     n = x.shape[0]
-    q = 1.0 - p
-    lp1 = vlog(p)
-    lq1 = vlog(q)
-    for i in range(n):
-        xi = x[i]
-        wi = w[i]
-        event = y[i] > 0.0
-        tmp[0, i] = wi * (lp1 if event else lq1)
-        if need_info:
-            ri = (q if event else -p) * wi
+    if start:
+        lp1 = vlog(p0)
+        lq1 = vlog(1.0 - p0)
+        for i in range(n):
+            tmp[0, i] = w[i] * (lp1 if y[i] > 0.0 else lq1)
+            tmp[3, i] = p0
+    else:
+        for i in range(n):
+            p = prob(a0 + a1 * x[i])
+            tmp[0, i] = w[i] * vlog(p if y[i] > 0.0 else 1.0 - p)
+            tmp[3, i] = p
+    if need_info:
+        for i in range(n):
+            xi = x[i]
+            wi = w[i]
+            p = tmp[3, i]
+            q = 1.0 - p
+            ri = (q if y[i] > 0.0 else -p) * wi
             vi = p * q * wi
             vx = vi * xi
             tmp[1, i] = ri
@@ -181,10 +172,7 @@ def recal_rows(x, y, W, rows, beta, need_info, start):
         acc[:] = 0.0
         for s in range(0, n, BLOCK):
             e = min(n, s + BLOCK)
-            if start:
-                _recal_start_block(x[b, s:e], W[wb, s:e], y[s:e], p0, need_info, tmp)
-            else:
-                _recal_block(x[b, s:e], W[wb, s:e], y[s:e], a0, a1, need_info, tmp)
+            _recal_block(x[b, s:e], W[wb, s:e], y[s:e], a0, a1, p0, start, need_info, tmp)
             for c in range(nterms):
                 acc[c] += sum4(tmp[c], e - s)
         ll[j] = acc[0]
