@@ -67,7 +67,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["KMSteps", "km_steps", "km_survival_at", "km_at_by_group", "censoring_survival", "RiskSets"]
+__all__ = ["KMSteps", "TimeGrid", "km_steps", "km_survival_at", "km_at_by_group", "censoring_survival", "RiskSets"]
 
 
 @dataclass(frozen=True)
@@ -162,9 +162,47 @@ def step_function_at(step_times, values, t, *, end=None, extend: bool = False, l
     return out
 
 
-def _counts(time, event, weights):
+@dataclass(frozen=True)
+class TimeGrid:
+    """The distinct times of ``time`` and where each row sits among them, sorted once.
+
+    For curves recomputed under many weightings of the same patients (a
+    bootstrap by frequency weights): :func:`km_steps` and
+    :func:`censoring_survival` take it instead of sorting the times again
+    for every batch of weights.
+
+    Attributes
+    ----------
+    time : ndarray of shape (m,)
+        Distinct times, ascending.
+    inverse : ndarray of shape (n,)
+        Each row's index into ``time``.
+    order : ndarray of shape (n,)
+        A stable ascending order of the rows by time.
+    ends : ndarray of shape (m,)
+        Position in ``order`` of the last row of each distinct time.
+    """
+
+    time: np.ndarray
+    inverse: np.ndarray
+    order: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def of(cls, time) -> "TimeGrid":
+        time = np.asarray(time, dtype=float)
+        ut, inv = np.unique(time, return_inverse=True)
+        order = np.argsort(time, kind="mergesort")
+        ends = np.r_[np.flatnonzero(np.diff(time[order]) != 0), len(time) - 1] if len(time) else np.zeros(0, int)
+        return cls(ut, inv, order, ends)
+
+
+def _counts(time, event, weights, grid: TimeGrid | None = None):
     """Distinct times and (weighted) totals and events at each; weights None, (n,) or (k, n)."""
-    ut, inv = np.unique(time, return_inverse=True)
+    if grid is None:
+        ut, inv = np.unique(time, return_inverse=True)
+    else:
+        ut, inv = grid.time, grid.inverse
     m = len(ut)
     if weights is None:
         return ut, np.bincount(inv, minlength=m).astype(float), np.bincount(inv, weights=event, minlength=m)
@@ -172,15 +210,15 @@ def _counts(time, event, weights):
     if w.ndim == 1:
         return ut, np.bincount(inv, weights=w, minlength=m), np.bincount(inv, weights=w * event, minlength=m)
     # one curve per row: cumulative sums over time-sorted rows, read at the end of each tied block
-    order = np.argsort(time, kind="mergesort")
-    ends = np.r_[np.flatnonzero(np.diff(time[order]) != 0), len(time) - 1]
+    grid = TimeGrid.of(time) if grid is None else grid
+    order, ends = grid.order, grid.ends
     ws = w[:, order]
     cs_all = np.cumsum(ws, axis=1)[:, ends]
     cs_ev = np.cumsum(ws * event[order], axis=1)[:, ends]
     return ut, np.diff(cs_all, axis=1, prepend=0.0), np.diff(cs_ev, axis=1, prepend=0.0)
 
 
-def km_steps(time, event, weights=None) -> KMSteps:
+def km_steps(time, event, weights=None, grid: TimeGrid | None = None) -> KMSteps:
     """Kaplan–Meier counts and survival at every distinct time (module docstring).
 
     Parameters
@@ -190,6 +228,9 @@ def km_steps(time, event, weights=None) -> KMSteps:
     weights : ndarray of shape (n,) or (k, n), optional
         Frequency weights (copies of a row); 0/1 rows select subsets. A 2-D
         array gives one curve per row.
+    grid : TimeGrid, optional
+        ``TimeGrid.of(time)``, when the caller reuses it for many batches
+        of weights (the times are then not sorted again).
 
     Returns
     -------
@@ -197,7 +238,7 @@ def km_steps(time, event, weights=None) -> KMSteps:
     """
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
-    ut, total, d = _counts(time, event, weights)
+    ut, total, d = _counts(time, event, weights, grid)
     n_risk = total.sum(axis=-1, keepdims=True) - np.cumsum(total, axis=-1) + total
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(np.where(d > 0, 1.0 - d / n_risk, 1.0), axis=-1)
@@ -304,15 +345,16 @@ def km_at_by_group(time, event, groups, n_groups: int, t: float, *, weights=None
     return surv, se
 
 
-def censoring_survival(time, event, weights=None) -> KMSteps:
+def censoring_survival(time, event, weights=None, grid: TimeGrid | None = None) -> KMSteps:
     """Kaplan–Meier of the censoring distribution :math:`\\hat G`, deaths leaving first at ties.
 
     The returned :class:`KMSteps` counts censorings as its events and the
     patients at risk after the deaths of each time as at risk, so
     ``.at(t)`` is :math:`\\hat G(t)` and ``.at(t, left=True)`` is :math:`\\hat G(t-)`.
-    ``weights`` as in :func:`km_steps` (2-D: one curve per row, e.g. per bootstrap resample).
+    ``weights`` and ``grid`` as in :func:`km_steps` (2-D weights: one curve per row, e.g. per
+    bootstrap resample).
     """
-    km = km_steps(time, event, weights)
+    km = km_steps(time, event, weights, grid)
     at_risk = km.n_risk - km.n_event
     with np.errstate(divide="ignore", invalid="ignore"):
         G = np.cumprod(np.where(km.n_censor > 0, 1.0 - km.n_censor / at_risk, 1.0), axis=-1)

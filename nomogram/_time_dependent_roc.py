@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._survival import censoring_survival, km_survival_at
+from ._survival import TimeGrid, censoring_survival, km_survival_at
 
 __all__ = ["cumulative_dynamic_roc", "cumulative_dynamic_auc"]
 
@@ -125,7 +125,7 @@ def _trapezoid_area(se, sp):
     return float(np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2))
 
 
-def _ipcw_auc_rows(time, event, vid, K, times, W) -> np.ndarray:
+def _ipcw_auc_rows(time, event, vid, K, times, W, grid=None) -> np.ndarray:
     """IPCW AUC(t) under each row of frequency weights ``W`` (B, n); ``vid`` ranks the score (K values).
 
     The same numbers as :func:`cumulative_dynamic_auc` on the sample in which
@@ -134,10 +134,12 @@ def _ipcw_auc_rows(time, event, vid, K, times, W) -> np.ndarray:
     resample is a reweighting, O(B (n + K)). The area is computed in its
     pairwise form (module docstring): each case's IPCW weight times the
     control weight below its score plus half the control weight at it.
+    ``grid``: ``TimeGrid.of(time)`` when the caller calls this for many
+    batches of weights (the times are sorted once).
     """
     B = W.shape[0]
-    G = censoring_survival(time, event, W)
-    tid = np.searchsorted(G.time, time)                                     # row -> its time on G's grid
+    G = censoring_survival(time, event, W, grid)
+    tid = np.searchsorted(G.time, time) if grid is None else grid.inverse  # row -> its time on G's grid
     out = np.full((B, len(times)), np.nan)
     offset = np.arange(B)[:, None] * K
     for k, t in enumerate(times):
@@ -173,13 +175,14 @@ def bootstrap_ipcw_auc(time, event, scores, times, n_boot: int, rng, chunk: int 
     times = np.atleast_1d(np.asarray(times, dtype=float))
     n = len(time)
     ranked = [np.unique(x, return_inverse=True) for x in scores]
+    grid = TimeGrid.of(time)                                                # sorted once, not per chunk
     chunk = max(1, 2_000_000 // max(n, 1)) if chunk is None else chunk
     out = np.empty((len(scores), n_boot, len(times)))
     for a in range(0, n_boot, chunk):
         b = min(n_boot, a + chunk)
         W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(a, b)]).astype(float)
         for s, (values, vid) in enumerate(ranked):
-            out[s, a:b] = _ipcw_auc_rows(time, event, vid, len(values), times, W)
+            out[s, a:b] = _ipcw_auc_rows(time, event, vid, len(values), times, W, grid)
     return out
 
 

@@ -109,3 +109,22 @@ def test_bootstrap_by_reweighting_equals_resampled_rows():
         want.append(cumulative_dynamic_auc(t[i], e[i], x[i], times))
     got = bootstrap_ipcw_auc(t, e, [x], times, 30, np.random.default_rng(5), chunk=7)[0]
     np.testing.assert_allclose(got, np.array(want), rtol=0, atol=1e-13)
+
+
+def test_time_grid_sorted_once_gives_the_same_curves():
+    """km_steps / the IPCW AUC rows with a TimeGrid made once = sorting the times at every call."""
+    from nomogram._survival import TimeGrid, km_steps
+    from nomogram._time_dependent_roc import _ipcw_auc_rows
+
+    rng = np.random.default_rng(3)
+    n = 400
+    t = rng.integers(1, 30, n).astype(float)
+    e = rng.integers(0, 2, n).astype(float)
+    W = rng.poisson(1.0, (5, n)).astype(float)
+    grid = TimeGrid.of(t)
+    a, b = km_steps(t, e, W), km_steps(t, e, W, grid)
+    for name in ("time", "n_risk", "n_event", "n_censor", "surv", "last"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    values, vid = np.unique(rng.normal(size=n).round(1), return_inverse=True)
+    np.testing.assert_array_equal(_ipcw_auc_rows(t, e, vid, len(values), [5.0, 20.0], W),
+                                  _ipcw_auc_rows(t, e, vid, len(values), [5.0, 20.0], W, grid))
