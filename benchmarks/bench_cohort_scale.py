@@ -33,59 +33,86 @@ in R. Three modes:
 
 Results also go to ``benchmarks/results/cohort_scale_<mode>.json`` (gitignored).
 
-Measured (2 shared cores, load average 4-8 from other jobs, so read the
-ratios, which are measured in the same run, not the seconds) -- see the
-numbers recorded at the end of this docstring by the run that produced them.
+Single timings on these 2-core virtual machines vary by 20-40 % from run to run (a first call
+in a fresh process also pays for its memory pages), and R's vary as much: read the ratios, which
+are measured in the same run, not the seconds.
 
 Run:  python benchmarks/bench_cohort_scale.py [--n 50000] [--no-r] [--scaling] [--audit]
 
-Recorded run (branch perf2, 2 shared cores, load average 5.1 before, 6.0 after R, 5.8 at the
-end; rms 6.5, survival 3.5):
+Recorded run (main after the vectorised logistic kernels, 2 cores, load average 0.6 before,
+0.9 after R and at the end; rms 6.5-0, survival 3.5-3):
 
     verb                                        nomofuse_s    R_s   R/nomofuse  target       met
-    validate logistic, B=50                          3.072  27.251      8.872   ratio >= 15  False
-    validate logistic, B=200, n=20,000               3.488  37.594     10.777   ratio >= 15  False
-    validate Cox, B=20                               4.882  11.165      2.287   ratio >= 3   False
-    calibrate logistic, B=50                         4.702  37.615      7.999   ratio >= 3   True
-    calibrate Cox at u=730, B=20, m=50               3.697  78.399     21.208   ratio >= 3   True
-    harrell_c with SE                                0.053   0.242      4.536   >= 1, 0.5 s  True
-    uno_c with SE (tau=1825)                         0.070   0.226      3.216   >= 1, 0.5 s  True
-    time_dependent_auc, 2 times                      0.024     -          -     <= 0.5 s     True
-    time_dependent_auc, 2 times, 200 bootstrap       1.474     -          -     -            True
+    validate logistic, B=50                          0.743  12.035     16.200   ratio >= 15  True
+    validate logistic, B=200, n=20,000               0.811  17.725     21.851   ratio >= 15  True
+    validate Cox, B=20                               0.674   4.083      6.054   ratio >= 3   True
+    calibrate logistic, B=50                         1.940  15.160      7.815   ratio >= 3   True
+    calibrate Cox at u=730, B=20, m=50               0.970  33.033     34.067   ratio >= 3   True
+    harrell_c with SE                                0.023   0.166      7.292   >= 1, 0.5 s  True
+    uno_c with SE (tau=1825)                         0.029   0.109      3.755   >= 1, 0.5 s  True
+    time_dependent_auc, 2 times                      0.013     -          -     <= 0.5 s     True
+    time_dependent_auc, 2 times, 200 bootstrap       0.561     -          -     -            True
 
     equality with R: index.orig 1.0e-14 (logistic), 1.2e-13 (Cox), 2.1e-15 (logistic 20k);
     calibrated.orig 1.2e-13; Harrell's and Uno's C 3e-16, their SE 2e-19.
 
-Scaling run (branch perf3, ``--scaling --B-logistic 10 --B-cox 5``, load average 3.7-6; seconds
-at n = 15k / 50k / 150k / 500k and the exponent over them): validate logistic 0.19 / 1.75 /
-3.33 / 18.6, k = 1.24; validate Cox 0.30 / 2.78 / 3.83 / 19.4, k = 1.11; calibrate logistic
-0.25 / 2.07 / 6.22 / 27.2, k = 1.31; calibrate Cox 0.79 / 1.72 / 10.7 / 37.7, k = 1.15;
-harrell_c k = 1.12; uno_c k = 0.95; time_dependent_auc k = 0.76 (boot 200: 0.85). Under this
-load single timings vary 2-3x, so exponents above 1.2 are not conclusive; the --audit peak
-memory is linear in n for every verb (e.g. validate logistic B=20: 107 MiB at 50,000,
-913 MiB at 500,000; the largest array is the design's column products, n x k(k+1)/2).
+Two earlier runs of the same code but the last two commits (load average 0.6-1.0): validate
+logistic 17.8x and 16.1x at 50,000, 17.3x and 18.0x at 20,000 (B = 200); validate Cox 6.2x and
+3.7x. Before the vectorised kernels, in the same conditions: 9.6x at 50,000 and 12.5x at 20,000.
 
-validate logistic after perf3 (fewer passes), CPU seconds (process time; both sides single-
-threaded; the wall clock was 3-4x the CPU time for R and us at load average 6-7): n = 20,000,
-B = 200: R 26.0, ours 1.84 (14x; before 1.86); n = 50,000, B = 50: R 13.9, ours 1.21 (11.5x;
-before 1.36); index.orig equal to rms to 1e-14.
+Scaling run (``--scaling --B-logistic 10 --B-cox 5 --repeat 3``, nothing else running, load
+average 0.9; seconds at n = 15k / 50k / 150k / 500k and the exponent over them; n log n reads as
+k ~ 1.09 over this range): validate logistic 0.061 / 0.175 / 0.64 / 2.42, k = 1.06; validate Cox
+0.081 / 0.28 / 0.79 / 2.92, k = 1.02; calibrate logistic 0.13 / 0.44 / 1.41 / 5.11, k = 1.05;
+calibrate Cox 0.11 / 0.35 / 1.15 / 4.55, k = 1.06; harrell_c k = 1.10; uno_c k = 1.05;
+time_dependent_auc k = 0.92; its bootstrap (200) 0.24 / 0.62 / 1.77 / 6.84, k = 0.95 (before the
+times were sorted once, each chunk of resamples sorted them again and the chunks shrink as n
+grows: k = 1.15, 15.6 s at 500,000).
 
-Audit of the survival/reclassification/decision-curve/risk-group/table verbs (branch nri500k,
-``--audit --sizes 50000 500000``, 2 cores, load average 1.4; seconds and tracemalloc peak MiB at
-50,000 / 500,000, time ratio): reclassification 0.15 s 10 MiB / 0.44 s 99 MiB (2.9x);
-survival_nri boot 1000 0.76 s 47 MiB / 5.10 s 62 MiB (6.7x; before: 6.1 s / ~141 s, each
-resample re-sorted the patients for three weighted Kaplan-Meier curves); survival_idi boot
-1000 1.18 s 48 MiB / 7.75 s 57 MiB (6.6x; before 2.8 s / ~61 s); decision_curve binary boot 50
-0.39 s 4 MiB / 2.32 s 35 MiB (5.9x); decision_curve survival boot 50 1.50 s 5 MiB / 13.25 s
-47 MiB (8.8x); kaplan_meier 0.01 s 2 MiB / 0.04 s 23 MiB; logrank_test 0.03 s 5 MiB / 0.19 s
-47 MiB; maxstat_cutoff 0.01 s 3 MiB / 0.10 s 24 MiB; time_dependent_roc (KM) 0.12 s 3 MiB /
-0.47 s 28 MiB; risk_groups youden 0.38 s 8 MiB / 2.46 s 74 MiB; risk_groups maxstat 0.32 s
-8 MiB / 1.99 s 73 MiB; table_one 0.22 s 5 MiB / 0.93 s 54 MiB; regression_table 0.41 s 19 MiB /
-2.60 s 187 MiB. Nothing grows faster than n; the bootstrap verbs' peak is one chunk of about
-2 million drawn rows, whatever n_boot.
+Audit (``--audit --sizes 50000 500000``, load average 0.7; seconds and tracemalloc peak MiB at
+50,000 and at 500,000). Nothing grows faster than n log n in time or faster than n in memory; the
+bootstrap verbs hold one chunk of about 2 million drawn rows, whatever ``n_boot``; validate /
+calibrate logistic no longer hold the design's column products (n x k(k+1)/2: 420 MB at 500,000),
+which are formed 4,096 patients at a time:
 
-At this load R's times vary by 2-3x between runs (validate logistic at 20,000, B=200 took 27 s,
-51 s and 38 s in three runs of the same hour), and so do ours.
+    verb                                     50k s  50k MiB   500k s  500k MiB
+    LogisticNomogram.fit                      0.29     20.2      4.15    202.2
+    CoxNomogram.fit                           0.43     26.7      5.78    259.6
+    predict_survival (2 times)                0.04      9.9      0.30     99.2
+    nomogram().points                         0.23      9.9      2.32     99.2
+    anova                                     0.01      0.0      0.01      0.0
+    validate logistic B=20                    0.76     53.3      7.35    438.2
+    validate Cox B=20                         1.10    137.1     13.57   1369.8
+    calibrate logistic B=20                   0.81     51.5      9.94    392.5
+    calibrate Cox KM B=20                     1.35    126.1     16.91   1227.5
+    val_prob                                  0.08      9.9      0.93     99.2
+    harrell_c                                 0.02      3.5      0.34     34.8
+    uno_c                                     0.03      3.5      0.39     34.8
+    compare_concordance (IJ)                  0.04      4.3      0.81     42.5
+    time_dependent_auc                        0.02      2.9      0.17     27.5
+    time_dependent_auc boot 100               0.47     67.6      5.63     76.7
+    compare_time_dependent_auc boot 100       0.80     93.1      8.37    113.4
+    roc_curve                                 0.01      2.9      0.07     24.5
+    roc_auc_ci (DeLong)                       0.01      2.4      0.06     23.7
+    roc_auc_ci boot 200                       1.81    238.6     17.15    233.1
+    delong_test                               0.01      3.2      0.14     31.3
+    optimal_cutoff                            0.01      2.2      0.03     16.2
+    cutoff_metrics                            0.01      1.0      0.01      9.5
+    sensitivity_ci boot 2000                  6.71      2.7     50.31     17.6
+    reclassification (NRI/IDI)                0.05      3.3      0.18     29.7
+    survival_nri boot 1000                    0.64     47.4      6.65     62.0
+    survival_idi boot 1000                    1.00     47.8      8.94     57.3
+    multiclass_metrics                        0.41      3.6      3.52     36.7
+    decision_curve binary boot 50             0.36      3.9      2.78     35.2
+    decision_curve survival boot 50           1.45      5.0     14.90     46.7
+    kaplan_meier                              0.01      2.4      0.04     23.4
+    logrank_test                              0.02      5.2      0.22     50.7
+    maxstat_cutoff                            0.01      2.9      0.12     24.3
+    time_dependent_roc (KM)                   0.12      3.0      0.50     27.5
+    risk_groups youden                        0.39      8.3      3.00     74.1
+    risk_groups maxstat                       0.29      7.9      2.27     73.4
+    table_one                                 0.20      5.1      1.24     54.3
+    regression_table                          0.33     18.8      2.85    187.0
 """
 
 from __future__ import annotations
